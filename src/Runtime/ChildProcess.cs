@@ -1,0 +1,735 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using SafePosix.Interop;
+
+namespace SafePosix;
+
+/// <summary>Which state changes <see cref="ChildProcess.TryWaitForStateChange"/> reports.</summary>
+[Flags]
+public enum ChildStateChanges
+{
+    /// <summary>The child terminated (exited or was killed). Reaps it.</summary>
+    Exited = 1,
+
+    /// <summary>The child was stopped by a signal (waitid WSTOPPED). Does not reap.</summary>
+    Stopped = 2,
+
+    /// <summary>The stopped child was continued by SIGCONT (waitid WCONTINUED). Does not reap.</summary>
+    Continued = 4,
+}
+
+/// <summary>
+/// A child started with posix_spawn, waited for by its own pid only, never with waitpid(-1), so it lives side by
+/// side with <see cref="Process"/> and anything else in the process that starts and reaps children.
+/// </summary>
+/// <remarks>
+/// <para>On Linux 5.3 and later the child is tracked through a pidfd opened right after the spawn: waits use
+/// waitid(P_PIDFD), async waits share one poller thread, and <see cref="Kill"/> uses pidfd_send_signal, so a
+/// recycled pid is never signalled. On older kernels waits poll waitpid(pid, WNOHANG).</para>
+/// <para>If the exit status was consumed by someone else (SIGCHLD set to SIG_IGN, or a runtime reaping every
+/// child as pid 1), waits return <see cref="ExitStatus.Unknown"/> rather than an invented exit code.</para>
+/// <para><see cref="Dispose"/> neither kills nor blocks: a child still running is reaped in the background when
+/// it exits, so it never lingers as a zombie.</para>
+/// </remarks>
+public sealed class ChildProcess : IDisposable
+{
+    private static int s_pidfdUnsupported;
+
+    private readonly object _reapGate = new();
+    private readonly SafeFileDescriptor? _pidfd;
+    private ExitStatus? _finalStatus;
+    private int _disposed;
+
+    private ChildProcess(int pid, SafeFileDescriptor? pidfd, ExitStatus? statusIfAlreadyGone)
+    {
+        Id = pid;
+        _pidfd = pidfd;
+        _finalStatus = statusIfAlreadyGone;
+    }
+
+    /// <summary>The child's process id (kept after exit, for logs; do not signal it yourself, use <see cref="Kill"/>).</summary>
+    public int Id { get; }
+
+    /// <summary>The pipe to the child's stdin when <see cref="SpawnOptions.StandardInput"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
+    public Stream? StandardInput { get; private set; }
+
+    /// <summary>The pipe from the child's stdout when <see cref="SpawnOptions.StandardOutput"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
+    public Stream? StandardOutput { get; private set; }
+
+    /// <summary>The pipe from the child's stderr when <see cref="SpawnOptions.StandardError"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
+    public Stream? StandardError { get; private set; }
+
+    /// <summary>True when waits use a pidfd (Linux 5.3+), false when they fall back to waitpid(pid).</summary>
+    public bool UsesPidfd => _pidfd is not null;
+
+    /// <summary>The final status once a wait has seen the child terminate; null before.</summary>
+    public ExitStatus? ExitStatus
+    {
+        get
+        {
+            lock (_reapGate)
+            {
+                return _finalStatus;
+            }
+        }
+    }
+
+    /// <summary>True once the child has terminated; checks without blocking (and reaps if it has).</summary>
+    public bool HasExited => TryReap(out _);
+
+    /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/>, all stdio inherited.</summary>
+    /// <param name="program">A path, or a name searched in PATH.</param>
+    /// <param name="arguments">The arguments after argv[0].</param>
+    /// <exception cref="PosixException">The spawn failed, including exec failures such as ENOENT or EACCES.</exception>
+    public static ChildProcess Start(string program, params string[] arguments) =>
+        Start(new SpawnOptions(program, arguments));
+
+    /// <summary>Starts a child as <paramref name="options"/> describe.</summary>
+    /// <param name="options">What to run and how.</param>
+    /// <returns>The running child; dispose it when done.</returns>
+    /// <exception cref="ArgumentException">The options are inconsistent (see the message); checked before any system call.</exception>
+    /// <exception cref="PlatformNotSupportedException">A working directory was requested and the C library lacks posix_spawn_file_actions_addchdir_np.</exception>
+    /// <exception cref="PosixException">
+    /// The spawn failed. glibc 2.24+ reports a failed exec (ENOENT, EACCES, ENOEXEC ...) and a failed file action
+    /// (e.g. a missing working directory) as the return value of posix_spawn, so they surface here instead of as
+    /// a child exiting with 127.
+    /// </exception>
+    public static ChildProcess Start(SpawnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var spawn = new SpawnRequest(options);
+        var pid = spawn.Run();
+        var child = Track(pid, options.DisablePidfd);
+        spawn.HandParentEndsTo(child);
+        return child;
+    }
+
+    /// <summary>Blocks until the child terminates, then reaps it.</summary>
+    /// <returns>How the child ended, or <see cref="ExitStatus.Unknown"/> if it was reaped elsewhere.</returns>
+    public ExitStatus WaitForExit()
+    {
+        TryWaitForExit(Timeout.InfiniteTimeSpan, out var status);
+        return status;
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the child to terminate, reaping it if it did.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever, zero only checks.</param>
+    /// <param name="status">The final status when the method returns true.</param>
+    /// <returns>True if the child terminated within the timeout.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
+    public bool TryWaitForExit(TimeSpan timeout, out ExitStatus status)
+    {
+        var deadline = Deadline.From(timeout, nameof(timeout));
+        while (true)
+        {
+            if (TryReap(out status))
+            {
+                return true;
+            }
+
+            var remaining = deadline.RemainingMilliseconds();
+            if (remaining == 0)
+            {
+                return false;
+            }
+
+            if (_pidfd is null)
+            {
+                Thread.Sleep(Math.Min(remaining < 0 ? 10 : remaining, 10));
+                continue;
+            }
+
+            PollPidfd(remaining);
+        }
+    }
+
+    /// <summary>Waits asynchronously for the child to terminate, then reaps it. Uses no thread per child.</summary>
+    /// <param name="cancellationToken">Cancels the wait (not the child).</param>
+    /// <returns>How the child ended, or <see cref="ExitStatus.Unknown"/> if it was reaped elsewhere.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public async Task<ExitStatus> WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        var delay = 1;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryReap(out var status))
+            {
+                return status;
+            }
+
+            if (_pidfd is null || _pidfd.IsClosed)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = Math.Min(delay * 2, 50);
+                continue;
+            }
+
+            await PidfdPoller.Instance.WhenReadable(_pidfd, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for one of <paramref name="changes"/>. Stops and continues are
+    /// reported without reaping; an exit is reaped. Stops and continues are not signalled through a pidfd, so
+    /// this method polls waitid with short sleeps; use it for job control and tests, not hot paths.
+    /// </summary>
+    /// <param name="changes">The changes of interest; at least one flag.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="status">The change seen, when the method returns true.</param>
+    /// <returns>True if a change was seen within the timeout.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="changes"/> is empty or has unknown flags, or <paramref name="timeout"/> is invalid.</exception>
+    public bool TryWaitForStateChange(ChildStateChanges changes, TimeSpan timeout, out ExitStatus status)
+    {
+        if (changes == 0 || (changes & ~(ChildStateChanges.Exited | ChildStateChanges.Stopped | ChildStateChanges.Continued)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(changes), changes, "Give one or more of Exited, Stopped, Continued.");
+        }
+
+        var deadline = Deadline.From(timeout, nameof(timeout));
+        var options = Libc.WNOHANG
+            | ((changes & ChildStateChanges.Exited) != 0 ? Libc.WEXITED : 0)
+            | ((changes & ChildStateChanges.Stopped) != 0 ? Libc.WSTOPPED : 0)
+            | ((changes & ChildStateChanges.Continued) != 0 ? Libc.WCONTINUED : 0);
+        var sleep = 1;
+        while (true)
+        {
+            lock (_reapGate)
+            {
+                if (_finalStatus is { } final)
+                {
+                    status = final;
+                    return true;
+                }
+
+                if (WaitOnce(options, out status))
+                {
+                    if (status.IsTerminal)
+                    {
+                        _finalStatus = status;
+                    }
+
+                    return true;
+                }
+            }
+
+            var remaining = deadline.RemainingMilliseconds();
+            if (remaining == 0)
+            {
+                return false;
+            }
+
+            Thread.Sleep(remaining < 0 ? sleep : Math.Min(sleep, remaining));
+            sleep = Math.Min(sleep * 2, 20);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the child, through its pidfd when there is one so that a recycled pid
+    /// is never hit. Does nothing once the child has been reaped.
+    /// </summary>
+    /// <param name="signal">The signal, e.g. <see cref="Signal.SIGTERM"/>; <see cref="Signal.SIGKILL"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is not between 1 and 64.</exception>
+    /// <exception cref="PosixException">The signal could not be sent (e.g. EPERM).</exception>
+    public void Kill(Signal signal = Signal.SIGKILL)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan((int)signal, 1, nameof(signal));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((int)signal, 64, nameof(signal));
+
+        // Holding the reap lock: while we hold it nobody else reaps our pid, so the pid cannot be recycled under us.
+        lock (_reapGate)
+        {
+            if (_finalStatus is not null)
+            {
+                return;
+            }
+
+            if (_pidfd is not null && !_pidfd.IsClosed)
+            {
+                var result = Libc.syscall((nint)Libc.SYS_pidfd_send_signal, _pidfd.DangerousGetDescriptor(), (int)signal, 0, 0);
+                if (result != 0)
+                {
+                    var error = Marshal.GetLastPInvokeError();
+                    // ESRCH: the child already exited (a zombie waiting for us); there is nothing left to signal.
+                    if (error != Errno.ESRCH)
+                    {
+                        throw new PosixException("pidfd_send_signal", error, "pid " + Id);
+                    }
+                }
+
+                return;
+            }
+
+            if (Libc.kill(Id, (int)signal) != 0 && Marshal.GetLastPInvokeError() != Errno.ESRCH)
+            {
+                throw PosixException.FromLastError("kill", "pid " + Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the parent's pipe ends. Does not kill the child: a child still running is reaped in the background
+    /// when it exits, so it never stays a zombie.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        StandardInput?.Dispose();
+        StandardOutput?.Dispose();
+        StandardError?.Dispose();
+        if (TryReap(out _))
+        {
+            _pidfd?.Dispose();
+            return;
+        }
+
+        _ = ReapInBackgroundAsync();
+    }
+
+    /// <summary>Describes the child, e.g. "pid 1234 (running)" or "pid 1234 (exited with code 0)".</summary>
+    public override string ToString()
+    {
+        var status = ExitStatus;
+        return "pid " + Id + " (" + (status is { } s ? s.ToString() : "running") + ")";
+    }
+
+    internal static ChildProcess Track(int pid, bool disablePidfd)
+    {
+        if (disablePidfd || Volatile.Read(ref s_pidfdUnsupported) != 0)
+        {
+            return new ChildProcess(pid, null, null);
+        }
+
+        // Opened before anyone waits: only we wait for this pid, so it cannot have been reaped and recycled yet
+        // (short of a waitpid(-1) elsewhere, which is that code's bug, or auto-reaping, handled below).
+        var fd = (int)Libc.syscall((nint)Libc.SYS_pidfd_open, pid, 0, 0, 0);
+        if (fd >= 0)
+        {
+            return new ChildProcess(pid, new SafeFileDescriptor(fd, ownsHandle: true), null);
+        }
+
+        var error = Marshal.GetLastPInvokeError();
+        switch (error)
+        {
+            case Errno.ESRCH:
+                // Gone already although we never waited: the kernel (SIGCHLD ignored) or another reaper took it.
+                return new ChildProcess(pid, null, SafePosix.ExitStatus.Unknown);
+            case Errno.ENOSYS or Errno.EPERM:
+                // Kernel before 5.3, or a seccomp policy that forbids pidfd_open: waitpid(pid) works everywhere.
+                Volatile.Write(ref s_pidfdUnsupported, 1);
+                return new ChildProcess(pid, null, null);
+            default:
+                // EMFILE/ENFILE: the child is running and must still be waited for, so degrade rather than throw.
+                return new ChildProcess(pid, null, null);
+        }
+    }
+
+    internal void AttachStreams(Stream? standardInput, Stream? standardOutput, Stream? standardError)
+    {
+        StandardInput = standardInput;
+        StandardOutput = standardOutput;
+        StandardError = standardError;
+    }
+
+    private async Task ReapInBackgroundAsync()
+    {
+        try
+        {
+            await WaitForExitAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _pidfd?.Dispose();
+        }
+    }
+
+    private bool TryReap(out ExitStatus status)
+    {
+        lock (_reapGate)
+        {
+            if (_finalStatus is { } final)
+            {
+                status = final;
+                return true;
+            }
+
+            if (WaitOnce(Libc.WEXITED | Libc.WNOHANG, out status))
+            {
+                _finalStatus = status;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>One non-blocking waitid for our child only. Call with <see cref="_reapGate"/> held.</summary>
+    private unsafe bool WaitOnce(int options, out ExitStatus status)
+    {
+        var info = stackalloc byte[Libc.SigInfoSize];
+        int result;
+        do
+        {
+            new Span<byte>(info, Libc.SigInfoSize).Clear();
+            result = _pidfd is not null && !_pidfd.IsClosed
+                ? Libc.waitid(Libc.P_PIDFD, _pidfd.DangerousGetDescriptor(), info, options)
+                : Libc.waitid(Libc.P_PID, Id, info, options);
+        }
+        while (result != 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+
+        if (result != 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            if (error == Errno.ECHILD)
+            {
+                // Our pid is no longer our child to wait for: its status went to someone else. Say so.
+                status = SafePosix.ExitStatus.Unknown;
+                return true;
+            }
+
+            throw new PosixException("waitid", error, "pid " + Id);
+        }
+
+        // siginfo_t for SIGCHLD: si_signo, si_errno, si_code, padding, then si_pid, si_uid, si_status.
+        var reportedPid = *(int*)(info + 16);
+        if (reportedPid == 0)
+        {
+            // WNOHANG and nothing to report yet.
+            status = default;
+            return false;
+        }
+
+        status = SafePosix.ExitStatus.FromSigInfo(*(int*)(info + 8), *(int*)(info + 24));
+        return true;
+    }
+
+    private unsafe void PollPidfd(int timeoutMilliseconds)
+    {
+        var handle = _pidfd!;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var pollFd = new Libc.PollFd { Fd = handle.DangerousGetDescriptor(), Events = Libc.POLLIN };
+            // EINTR simply returns to the caller's loop, which recomputes the remaining time.
+            Libc.poll(&pollFd, 1, timeoutMilliseconds);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Builds the native spawn arguments, runs posix_spawn, and cleans up whatever happens.</summary>
+    private sealed unsafe class SpawnRequest : IDisposable
+    {
+        private readonly SpawnOptions _options;
+        private readonly List<SafeHandle> _addedRefs = new();
+        private readonly List<SafeFileDescriptor> _ownedTemporaries = new();
+        private readonly SafeFileDescriptor?[] _parentEnds = new SafeFileDescriptor?[3];
+        private readonly List<string> _argv;
+        private readonly List<string>? _envp;
+        private readonly byte[] _programBytes;
+        private readonly byte[]? _directoryBytes;
+
+        internal SpawnRequest(SpawnOptions options)
+        {
+            _options = options;
+            _programBytes = NativeStrings.ToNullTerminatedUtf8(options.Program, nameof(options.Program));
+            _argv = new List<string>(options.Arguments.Count + 1) { options.ArgumentZero ?? options.Program };
+            NativeStrings.ThrowIfContainsNul(_argv[0], nameof(options.ArgumentZero));
+            foreach (var argument in options.Arguments)
+            {
+                if (argument is null)
+                {
+                    throw new ArgumentException("An argument is null.", nameof(options));
+                }
+
+                NativeStrings.ThrowIfContainsNul(argument, nameof(options.Arguments));
+                _argv.Add(argument);
+            }
+
+            if (options.Environment is { } environment)
+            {
+                _envp = new List<string>(environment.Count);
+                foreach (var (key, value) in environment)
+                {
+                    if (string.IsNullOrEmpty(key) || key.Contains('=', StringComparison.Ordinal))
+                    {
+                        throw new ArgumentException("An environment variable name is empty or contains '='.", nameof(options));
+                    }
+
+                    ArgumentNullException.ThrowIfNull(value, nameof(options.Environment));
+                    NativeStrings.ThrowIfContainsNul(key, nameof(options.Environment));
+                    NativeStrings.ThrowIfContainsNul(value, nameof(options.Environment));
+                    _envp.Add(key + "=" + value);
+                }
+            }
+
+            if (options.WorkingDirectory is { } directory)
+            {
+                _directoryBytes = NativeStrings.ToNullTerminatedUtf8(directory, nameof(options.WorkingDirectory));
+            }
+
+            ArgumentNullException.ThrowIfNull(options.StandardInput, nameof(options.StandardInput));
+            ArgumentNullException.ThrowIfNull(options.StandardOutput, nameof(options.StandardOutput));
+            ArgumentNullException.ThrowIfNull(options.StandardError, nameof(options.StandardError));
+
+            var seen = new HashSet<int>();
+            foreach (var mapping in options.ExtraDescriptors)
+            {
+                if (mapping is null)
+                {
+                    throw new ArgumentException("A descriptor mapping is null.", nameof(options));
+                }
+
+                if (!seen.Add(mapping.ChildDescriptor))
+                {
+                    throw new ArgumentException("Two mappings target child descriptor " + mapping.ChildDescriptor + ".", nameof(options));
+                }
+            }
+
+            if (options.NewSession && options.ProcessGroup is not null)
+            {
+                throw new ArgumentException(
+                    "NewSession already makes the child the leader of a new process group; a session leader cannot change groups.",
+                    nameof(options));
+            }
+
+            if (options.ProcessGroup is < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), options.ProcessGroup, "ProcessGroup must be 0 (new group) or a process group id.");
+            }
+
+            if (_directoryBytes is not null && OptionalExports.AddChdir == null)
+            {
+                throw new PlatformNotSupportedException(
+                    "A working directory needs posix_spawn_file_actions_addchdir_np (glibc 2.29 or later), which this C library lacks.");
+            }
+        }
+
+        internal int Run()
+        {
+            var highestTarget = 2;
+            foreach (var mapping in _options.ExtraDescriptors)
+            {
+                highestTarget = Math.Max(highestTarget, mapping.ChildDescriptor);
+            }
+
+            var fileActions = NativeMemory.AllocZeroed(Libc.SpawnFileActionsSize);
+            var attributes = NativeMemory.AllocZeroed(Libc.SpawnAttrSize);
+            var signalSets = stackalloc byte[2 * Libc.SigSetSize];
+            var allSignals = signalSets;
+            var noSignals = signalSets + Libc.SigSetSize;
+            var fileActionsReady = false;
+            var attributesReady = false;
+            try
+            {
+                Check(Libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
+                fileActionsReady = true;
+                Check(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
+                attributesReady = true;
+
+                AddStdio(fileActions, 0, _options.StandardInput, highestTarget);
+                AddStdio(fileActions, 1, _options.StandardOutput, highestTarget);
+                AddStdio(fileActions, 2, _options.StandardError, highestTarget);
+                foreach (var mapping in _options.ExtraDescriptors)
+                {
+                    var source = SourceAbove(mapping.Handle, highestTarget);
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, source, mapping.ChildDescriptor), "posix_spawn_file_actions_adddup2");
+                }
+
+                if (_options.CloseOtherDescriptors && OptionalExports.AddCloseFrom != null)
+                {
+                    Check(OptionalExports.AddCloseFrom(fileActions, highestTarget + 1), "posix_spawn_file_actions_addclosefrom_np");
+                }
+
+                if (_directoryBytes is not null)
+                {
+                    fixed (byte* directory = _directoryBytes)
+                    {
+                        // glibc copies the path into the file actions, so the pin may end here.
+                        Check(OptionalExports.AddChdir(fileActions, directory), "posix_spawn_file_actions_addchdir_np");
+                    }
+                }
+
+                // The child must not inherit the parent's ignored signals (SIGPIPE in every .NET process) or its
+                // blocked ones: reset every signal to default and start from an empty mask.
+                Libc.sigfillset(allSignals);
+                Libc.sigemptyset(noSignals);
+                var flags = (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK);
+                Check(Libc.posix_spawnattr_setsigdefault(attributes, allSignals), "posix_spawnattr_setsigdefault");
+                Check(Libc.posix_spawnattr_setsigmask(attributes, noSignals), "posix_spawnattr_setsigmask");
+                if (_options.NewSession)
+                {
+                    flags |= Libc.POSIX_SPAWN_SETSID;
+                }
+
+                if (_options.ProcessGroup is { } group)
+                {
+                    flags |= Libc.POSIX_SPAWN_SETPGROUP;
+                    Check(Libc.posix_spawnattr_setpgroup(attributes, group), "posix_spawnattr_setpgroup");
+                }
+
+                Check(Libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
+
+                using var argv = new NativeStrings.StringArray(_argv);
+                using var envp = new NativeStrings.StringArray(_envp ?? CurrentEnvironmentEntries());
+                var searchPath = !_options.Program.Contains('/', StringComparison.Ordinal);
+                int pid;
+                int error;
+                fixed (byte* program = _programBytes)
+                {
+                    error = searchPath
+                        ? Libc.posix_spawnp(&pid, program, fileActions, attributes, argv.Pointer, envp.Pointer)
+                        : Libc.posix_spawn(&pid, program, fileActions, attributes, argv.Pointer, envp.Pointer);
+                }
+
+                if (error != 0)
+                {
+                    throw new PosixException(searchPath ? "posix_spawnp" : "posix_spawn", error, _options.Program);
+                }
+
+                return pid;
+            }
+            finally
+            {
+                if (attributesReady)
+                {
+                    Libc.posix_spawnattr_destroy(attributes);
+                }
+
+                if (fileActionsReady)
+                {
+                    Libc.posix_spawn_file_actions_destroy(fileActions);
+                }
+
+                NativeMemory.Free(attributes);
+                NativeMemory.Free(fileActions);
+            }
+        }
+
+        /// <summary>Gives the parent's pipe ends to the child object as streams; the child ends close on Dispose.</summary>
+        internal void HandParentEndsTo(ChildProcess child)
+        {
+            Stream? ToStream(int index, PipeDirection direction)
+            {
+                var end = _parentEnds[index];
+                _parentEnds[index] = null;
+                return end is null ? null : SafeFileDescriptor.ToPipeStream(end, direction);
+            }
+
+            child.AttachStreams(ToStream(0, PipeDirection.Out), ToStream(1, PipeDirection.In), ToStream(2, PipeDirection.In));
+        }
+
+        public void Dispose()
+        {
+            foreach (var handle in _addedRefs)
+            {
+                handle.DangerousRelease();
+            }
+
+            foreach (var temporary in _ownedTemporaries)
+            {
+                temporary.Dispose();
+            }
+
+            foreach (var end in _parentEnds)
+            {
+                end?.Dispose();
+            }
+        }
+
+        private static void Check(int error, string function)
+        {
+            if (error != 0)
+            {
+                throw new PosixException(function, error);
+            }
+        }
+
+        private static List<string> CurrentEnvironmentEntries()
+        {
+            var entries = new List<string>();
+            foreach (var (key, value) in SpawnOptions.CurrentEnvironment())
+            {
+                entries.Add(key + "=" + value);
+            }
+
+            return entries;
+        }
+
+        private void AddStdio(void* fileActions, int target, ChildStdio stdio, int highestTarget)
+        {
+            switch (stdio.Kind)
+            {
+                case ChildStdioKind.Inherit:
+                    return;
+                case ChildStdioKind.Null:
+                    fixed (byte* devNull = "/dev/null"u8)
+                    {
+                        Check(
+                            Libc.posix_spawn_file_actions_addopen(fileActions, target, devNull, target == 0 ? Libc.O_RDONLY : Libc.O_WRONLY, 0),
+                            "posix_spawn_file_actions_addopen");
+                    }
+
+                    return;
+                case ChildStdioKind.Pipe:
+                    SafeFileDescriptor.CreatePipe(out var readEnd, out var writeEnd);
+                    var (childEnd, parentEnd) = target == 0 ? (readEnd, writeEnd) : (writeEnd, readEnd);
+                    _parentEnds[target] = parentEnd;
+                    _ownedTemporaries.Add(childEnd);
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, SourceAbove(childEnd, highestTarget), target), "posix_spawn_file_actions_adddup2");
+                    return;
+                default:
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, SourceAbove(stdio.Handle!, highestTarget), target), "posix_spawn_file_actions_adddup2");
+                    return;
+            }
+        }
+
+        /// <summary>
+        /// The descriptor number to dup2 from. File actions run in order, so a source whose number is also some
+        /// target could be overwritten before it is read; such a source is first duplicated (close-on-exec) above
+        /// every target.
+        /// </summary>
+        private int SourceAbove(SafeHandle handle, int highestTarget)
+        {
+            var added = false;
+            handle.DangerousAddRef(ref added);
+            _addedRefs.Add(handle);
+            var fd = (int)handle.DangerousGetHandle();
+            if (fd < 0)
+            {
+                throw new ArgumentException("A descriptor handle is invalid.", nameof(handle));
+            }
+
+            if (fd > highestTarget)
+            {
+                return fd;
+            }
+
+            var copy = Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, highestTarget + 1);
+            if (copy < 0)
+            {
+                throw PosixException.FromLastError("fcntl(F_DUPFD_CLOEXEC)");
+            }
+
+            var owned = new SafeFileDescriptor(copy, ownsHandle: true);
+            _ownedTemporaries.Add(owned);
+            return copy;
+        }
+    }
+}
