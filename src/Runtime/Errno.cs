@@ -15,6 +15,7 @@ internal static class Errno
     internal const int EACCES = 13;
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
+    internal const int EPIPE = 32;
     internal const int ENOSYS = 38;
     internal const int EWOULDBLOCK = EAGAIN;
 

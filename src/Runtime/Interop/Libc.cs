@@ -25,6 +25,7 @@ internal static unsafe partial class Libc
     internal const int O_CLOEXEC = 0x80000;
 
     internal const int F_GETFD = 1;
+    internal const int F_SETFD = 2;
     internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int FD_CLOEXEC = 1;
 
@@ -93,6 +94,16 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int unlink(byte* path);
+
+    // struct stat differs between architectures, but st_dev (offset 0) and st_ino (offset 8) are where both
+    // x86-64 and the generic layout (arm64) put them, and those are the only fields read.
+    internal const int StatSize = 256;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int stat(byte* path, byte* buffer);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int fstat(int fd, byte* buffer);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);

@@ -1,0 +1,124 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using SafePosix;
+
+namespace SafePosix.Runtime.Probe;
+
+/// <summary>Scenarios that need a process of their own. Each prints "key=value" lines the tests parse.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        if (Daemon.IsDaemon)
+        {
+            return RunAsDaemon(args);
+        }
+
+        return args.Length == 0 ? Usage() : args[0] switch
+        {
+            "pid1" => Pid1(),
+            "daemon-start" => StartDaemon(args),
+            _ => Usage(),
+        };
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: probe pid1 | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
+        return 2;
+    }
+
+    /// <summary>
+    /// Run as pid 1 of a new pid namespace. Exits of our children are reported first with no SIGCHLD handler
+    /// installed, then again after Process.Start has installed the runtime's handler, which as pid 1 may reap
+    /// every child: whatever happens, our wait must report either the true status or Unknown, never a made-up one.
+    /// </summary>
+    private static int Pid1()
+    {
+        Console.WriteLine("pid=" + Environment.ProcessId);
+        using (var before = ChildProcess.Start("/bin/sh", "-c", "exit 7"))
+        {
+            Console.WriteLine("before=" + Describe(before.WaitForExit()));
+        }
+
+        using (var dotnetChild = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "exit 9"]))!)
+        {
+            dotnetChild.WaitForExit();
+            Console.WriteLine("process=" + dotnetChild.ExitCode);
+        }
+
+        using (var after = ChildProcess.Start("/bin/sh", "-c", "sleep 0.3; exit 5"))
+        {
+            Console.WriteLine("after=" + Describe(after.WaitForExit()));
+        }
+
+        using (var asyncChild = ChildProcess.Start("/bin/sh", "-c", "sleep 0.3; exit 6"))
+        {
+            Console.WriteLine("afterAsync=" + Describe(asyncChild.WaitForExitAsync().GetAwaiter().GetResult()));
+        }
+
+        return 0;
+    }
+
+    private static string Describe(ExitStatus status) =>
+        status.Kind == ExitStatusKind.Exited ? "exited:" + status.ExitCode : status.Kind.ToString();
+
+    private static int StartDaemon(string[] args)
+    {
+        var options = new DaemonOptions
+        {
+            PidFilePath = args[1] == "-" ? null : args[1],
+            LogFilePath = args[2] == "-" ? null : args[2],
+            ReadinessTimeout = TimeSpan.FromSeconds(20),
+        };
+
+        var launch = Daemon.Start(options);
+        Console.WriteLine("outcome=" + launch.Outcome);
+        Console.WriteLine("daemonPid=" + launch.Process.Id);
+        Console.WriteLine("exitStatus=" + (launch.ExitStatus is { } s ? Describe(s) : "none"));
+        return launch.Started ? 0 : 1;
+    }
+
+    private static int RunAsDaemon(string[] args)
+    {
+        var stopFile = args[3];
+        var failBeforeReady = args.Length > 4 && args[4] == "fail-before-ready";
+        using var daemon = Daemon.Enter();
+        if (failBeforeReady)
+        {
+            Console.Error.WriteLine("daemon failing on purpose before ready");
+            return 3;
+        }
+
+        var umask = File.ReadAllLines("/proc/self/status");
+        Console.WriteLine("daemon pid=" + Environment.ProcessId);
+        Console.WriteLine("daemon cwd=" + Environment.CurrentDirectory);
+        Console.WriteLine("daemon sid=" + getsid(0));
+        Console.WriteLine("daemon marker=" + (Environment.GetEnvironmentVariable(Daemon.MarkerVariable) ?? "cleared"));
+        foreach (var line in umask)
+        {
+            if (line.StartsWith("Umask:", StringComparison.Ordinal))
+            {
+                Console.WriteLine("daemon umask=" + line.Substring(6).Trim());
+            }
+        }
+
+        Console.Out.Flush();
+        daemon.NotifyReady();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(stopFile) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        Console.WriteLine("daemon stopping");
+        return 0;
+    }
+
+    [DllImport("libc")]
+    private static extern int getsid(int pid);
+}
