@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>A position inside a control-flow graph: the block, and the index of the top-level operation in it
+/// (<see cref="BranchValueIndex"/> for the block's branch value).</summary>
+public readonly struct FlowPosition
+{
+    public const int BranchValueIndex = int.MaxValue;
+
+    public FlowPosition(ControlFlowGraph graph, BasicBlock block, int index, IOperation operation)
+    {
+        Graph = graph;
+        Block = block;
+        Index = index;
+        Operation = operation;
+    }
+
+    public ControlFlowGraph Graph { get; }
+
+    public BasicBlock Block { get; }
+
+    public int Index { get; }
+
+    /// <summary>The operation inside the graph that has the syntax asked for (graph operations are copies of the tree's).</summary>
+    public IOperation Operation { get; }
+}
+
+public static class ControlFlowGraphs
+{
+    /// <summary>
+    /// The analyzer's cached graph for the body around an operation. Null when no graph exists for that kind of
+    /// body (e.g. attribute arguments): rules then stay silent rather than fail.
+    /// </summary>
+    public static ControlFlowGraph? TryGetGraph(this OperationAnalysisContext context)
+    {
+        try
+        {
+            return context.GetControlFlowGraph();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Finds the graph operation for a syntax node, descending into local functions and lambdas.</summary>
+    public static FlowPosition? Find(ControlFlowGraph graph, SyntaxNode syntax, CancellationToken cancellationToken)
+    {
+        foreach (var block in graph.Blocks)
+        {
+            for (var index = 0; index < block.Operations.Length; index++)
+            {
+                if (FindIn(block.Operations[index], syntax) is { } found)
+                {
+                    return new FlowPosition(graph, block, index, found);
+                }
+            }
+
+            if (block.BranchValue is { } branchValue && FindIn(branchValue, syntax) is { } inBranch)
+            {
+                return new FlowPosition(graph, block, FlowPosition.BranchValueIndex, inBranch);
+            }
+        }
+
+        foreach (var localFunction in graph.LocalFunctions)
+        {
+            if (!localFunction.DeclaringSyntaxReferences.IsEmpty
+                && localFunction.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken).Span.Contains(syntax.Span)
+                && Find(graph.GetLocalFunctionControlFlowGraph(localFunction, cancellationToken), syntax, cancellationToken) is { } inLocal)
+            {
+                return inLocal;
+            }
+        }
+
+        foreach (var block in graph.Blocks)
+        {
+            foreach (var operation in TopLevelOperations(block))
+            {
+                foreach (var lambda in operation.DescendantsAndSelf())
+                {
+                    if (lambda is IFlowAnonymousFunctionOperation anonymous && anonymous.Syntax.Span.Contains(syntax.Span)
+                        && Find(graph.GetAnonymousFunctionControlFlowGraph(anonymous, cancellationToken), syntax, cancellationToken) is { } inLambda)
+                    {
+                        return inLambda;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    public static IEnumerable<IOperation> TopLevelOperations(BasicBlock block)
+    {
+        foreach (var operation in block.Operations)
+        {
+            yield return operation;
+        }
+
+        if (block.BranchValue is { } branchValue)
+        {
+            yield return branchValue;
+        }
+    }
+
+    private static IOperation? FindIn(IOperation root, SyntaxNode syntax)
+    {
+        if (!root.Syntax.Span.Contains(syntax.Span))
+        {
+            return null;
+        }
+
+        foreach (var operation in root.DescendantsAndSelf())
+        {
+            if (operation.Syntax == syntax && !operation.IsImplicit)
+            {
+                return operation;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,20 @@
+namespace SafePosix.Analyzers;
+
+/// <summary>Every rule ID in one place; IDs are stable once shipped.</summary>
+public static class RuleIds
+{
+    public const string UncheckedMmapResult = "PSX3001";
+
+    /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
+    public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";
+
+    public static string HelpLink(string id) => HelpLinkBase + id + ".md";
+}
+
+/// <summary>Standard categories, so a user's category-wide .editorconfig setting applies to our rules too.</summary>
+internal static class RuleCategories
+{
+    public const string Reliability = "Reliability";
+    public const string Security = "Security";
+    public const string Usage = "Usage";
+}

@@ -1,0 +1,186 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX3001: mmap, mremap and shmat fail with MAP_FAILED ((void*)-1), never NULL.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
+{
+    public const string SurfaceProperty = "Surface";
+    public const string ShapeProperty = "Shape";
+    public const string UncheckedShape = "Unchecked";
+    public const string DiscardedShape = "Discarded";
+    public const string WrongSentinelShape = "WrongSentinel";
+
+    private const string Title = "Compare the result of mmap with MAP_FAILED before using it";
+    private const string Description =
+        "mmap, mremap and shmat return MAP_FAILED ((void*)-1) on failure, never NULL. A result that is used before it is " +
+        "compared with MAP_FAILED turns a failed mapping (ENOMEM, EACCES, EINVAL, a full address space) into a wild " +
+        "pointer: the process crashes far from the cause or writes through address 0xffffffffffffffff.";
+
+    public static readonly DiagnosticDescriptor UncheckedRule = new(
+        RuleIds.UncheckedMmapResult,
+        Title,
+        "'{0}' returns MAP_FAILED ((void*)-1) when it fails, and this result is used before any comparison with MAP_FAILED; compare it with MAP_FAILED and throw with errno before using it",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedMmapResult));
+
+    public static readonly DiagnosticDescriptor DiscardedRule = new(
+        RuleIds.UncheckedMmapResult,
+        Title,
+        "The result of '{0}' is discarded: a failure goes unnoticed and a successful mapping can never be unmapped; keep the result and compare it with MAP_FAILED",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedMmapResult));
+
+    public static readonly DiagnosticDescriptor WrongSentinelRule = new(
+        RuleIds.UncheckedMmapResult,
+        Title,
+        "'{0}' never returns NULL: it fails with MAP_FAILED ((void*)-1), so comparing with '{1}' lets every failure through; compare with MAP_FAILED instead",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedMmapResult));
+
+    private static readonly ImmutableHashSet<string> MappingFunctions = PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(UncheckedRule, DiscardedRule, WrongSentinelRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            var values = new LibcValues(surfaces);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingFunctions, out var call) || !IsAddress(invocation.Type))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, call.Surface.ToString());
+        if (IsDiscarded(invocation))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(),
+                properties.Add(ShapeProperty, DiscardedShape), call.Function));
+            return;
+        }
+
+        if (context.TryGetGraph() is not { } graph
+            || ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is not { } position)
+        {
+            return;
+        }
+
+        var origins = new ValueOrigins(position.Graph);
+        var uses = new PointerUses(surfaces, operand => values.IntegerValue(operand, origins.SingleAssignment, context.CancellationToken), failure: -1);
+        var result = PointerUses.SkipRepresentationChanges(position.Operation);
+
+        if (result.Parent is ISimpleAssignmentOperation assignment && assignment.Value == result && HolderOf(assignment.Target) is { } holder)
+        {
+            // `if ((p = mmap(...)) == MAP_FAILED)`: the assignment's own value may be the check.
+            var asValue = assignment.Parent is null ? ValueUse.Escape : uses.Classify(assignment);
+            if (asValue != ValueUse.Escape)
+            {
+                Report(context, call, properties, invocation, asValue, assignment);
+                return;
+            }
+
+            var flow = CheckedBeforeUse.Analyze(position, holder, uses.Classify);
+            if (!flow.AnyCheck && !flow.WrongChecks.IsEmpty)
+            {
+                foreach (var wrongCheck in flow.WrongChecks)
+                {
+                    ReportWrongSentinel(context, call, properties, wrongCheck);
+                }
+            }
+            else if (!flow.UncheckedUses.IsEmpty)
+            {
+                ReportUnchecked(context, call, properties, invocation, flow.UncheckedUses[0]);
+            }
+
+            return;
+        }
+
+        Report(context, call, properties, invocation, uses.Classify(result), result);
+    }
+
+    private static void Report(
+        OperationAnalysisContext context, LibcCall call, ImmutableDictionary<string, string?> properties,
+        IInvocationOperation invocation, ValueUse use, IOperation value)
+    {
+        if (use == ValueUse.WrongCheck)
+        {
+            ReportWrongSentinel(context, call, properties, value);
+        }
+        else if (use == ValueUse.Use)
+        {
+            ReportUnchecked(context, call, properties, invocation, value);
+        }
+    }
+
+    private static void ReportUnchecked(
+        OperationAnalysisContext context, LibcCall call, ImmutableDictionary<string, string?> properties,
+        IInvocationOperation invocation, IOperation firstUse)
+    {
+        context.ReportDiagnostic(Diagnostic.Create(UncheckedRule, invocation.Syntax.GetLocation(),
+            additionalLocations: new[] { firstUse.Syntax.GetLocation() },
+            properties: properties.Add(ShapeProperty, UncheckedShape), call.Function));
+    }
+
+    private static void ReportWrongSentinel(
+        OperationAnalysisContext context, LibcCall call, ImmutableDictionary<string, string?> properties, IOperation reference)
+    {
+        if (PointerUses.ComparisonOf(reference) is not { } comparison || PointerUses.ComparedAgainst(comparison, reference) is not { } sentinel)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(WrongSentinelRule, comparison.Syntax.GetLocation(),
+            additionalLocations: new[] { sentinel.Syntax.GetLocation() },
+            properties: properties.Add(ShapeProperty, WrongSentinelShape), call.Function, sentinel.Syntax.ToString()));
+    }
+
+    private static bool IsDiscarded(IInvocationOperation invocation)
+    {
+        var parent = invocation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IExpressionStatementOperation
+            || parent is ISimpleAssignmentOperation { Target: IDiscardOperation, Parent: IExpressionStatementOperation };
+    }
+
+    private static bool IsAddress(ITypeSymbol? type)
+        => type is IPointerTypeSymbol || LibcValues.IsNativeInteger(type) || type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64;
+
+    private static ISymbol? HolderOf(IOperation target) => target switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+        _ => null,
+    };
+}

@@ -1,0 +1,32 @@
+namespace SafePosix.Analyzers.Surfaces;
+
+/// <summary>How the C# code reaches libc; fixes write code in the same surface's vocabulary.</summary>
+public enum PosixSurface
+{
+    /// <summary>The project's own [DllImport]/[LibraryImport] declaration, or an extern local function.</summary>
+    OwnInterop,
+
+    /// <summary>Tmds.LibC: <c>Tmds.Linux.LibC</c>.</summary>
+    Tmds,
+
+    /// <summary>Mono.Posix.NETStandard: <c>Mono.Unix.Native.Syscall</c> and <c>Stdlib</c>.</summary>
+    MonoNative,
+
+    /// <summary>The legacy, obsolete <c>Mono.Posix.Syscall</c> class.</summary>
+    MonoLegacy,
+}
+
+/// <summary>An invocation resolved to the libc function it ends up calling.</summary>
+public readonly struct LibcCall
+{
+    public LibcCall(string function, PosixSurface surface)
+    {
+        Function = function;
+        Surface = surface;
+    }
+
+    /// <summary>The libc entry point, e.g. <c>mmap</c> for <c>[DllImport("libc", EntryPoint = "mmap")] static extern IntPtr Map(...)</c>.</summary>
+    public string Function { get; }
+
+    public PosixSurface Surface { get; }
+}

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+
+namespace SafePosix.Analyzers.Surfaces;
+
+/// <summary>
+/// Answers "which libc function does this method call?" for one compilation. Built once per compilation start;
+/// every lookup begins with checks that cost a property read, so the many methods that are not P/Invokes or
+/// binding members leave at once.
+/// </summary>
+public sealed class PosixSurfaces
+{
+    private const string LibraryImportAttributeName = "System.Runtime.InteropServices.LibraryImportAttribute";
+
+    // Mono.Posix implements some calls through differently named helpers (mmap -> Mono_Posix_Syscall_mmap), so the
+    // binding's public member name is the libc name, not its entry point.
+    private readonly INamedTypeSymbol? _tmdsLibC;
+    private readonly INamedTypeSymbol? _monoSyscall;
+    private readonly INamedTypeSymbol? _monoStdlib;
+    private readonly INamedTypeSymbol? _monoLegacySyscall;
+    private readonly INamedTypeSymbol? _libraryImportAttribute;
+    private readonly ConcurrentDictionary<IMethodSymbol, string?> _sourceEntryPoints = new(SymbolEqualityComparer.Default);
+
+    private PosixSurfaces(Compilation compilation)
+    {
+        Compilation = compilation;
+        _tmdsLibC = compilation.GetTypeByMetadataName("Tmds.Linux.LibC");
+        _monoSyscall = compilation.GetTypeByMetadataName("Mono.Unix.Native.Syscall");
+        _monoStdlib = compilation.GetTypeByMetadataName("Mono.Unix.Native.Stdlib");
+        _monoLegacySyscall = compilation.GetTypeByMetadataName("Mono.Posix.Syscall");
+        _libraryImportAttribute = compilation.GetTypeByMetadataName(LibraryImportAttributeName);
+        IntPtrType = compilation.GetSpecialType(SpecialType.System_IntPtr);
+        MarshalType = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
+        var memoryApis = ImmutableHashSet.CreateBuilder<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+        foreach (var name in MemoryApiTypeNames)
+        {
+            if (compilation.GetTypeByMetadataName(name) is { } type)
+            {
+                memoryApis.Add(type);
+            }
+        }
+
+        MemoryApiTypes = memoryApis.ToImmutable();
+    }
+
+    // Types whose members or constructors read or write through a pointer argument.
+    private static readonly string[] MemoryApiTypeNames =
+    {
+        "System.Runtime.InteropServices.Marshal",
+        "System.Runtime.InteropServices.NativeMemory",
+        "System.Runtime.CompilerServices.Unsafe",
+        "System.Buffer",
+        "System.Span`1",
+        "System.ReadOnlySpan`1",
+        "System.IO.UnmanagedMemoryStream",
+        "System.IO.UnmanagedMemoryAccessor",
+    };
+
+    /// <summary>Memory APIs that dereference a pointer they are given.</summary>
+    public ImmutableHashSet<INamedTypeSymbol> MemoryApiTypes { get; }
+
+    public Compilation Compilation { get; }
+
+    public INamedTypeSymbol IntPtrType { get; }
+
+    public INamedTypeSymbol? MarshalType { get; }
+
+    public INamedTypeSymbol? TmdsLibC => _tmdsLibC;
+
+    public INamedTypeSymbol? MonoSyscall => _monoSyscall;
+
+    public static PosixSurfaces Create(Compilation compilation) => new(compilation);
+
+    /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
+    public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
+    {
+        call = default;
+        if (method.MethodKind != MethodKind.Ordinary && method.MethodKind != MethodKind.LocalFunction)
+        {
+            return false;
+        }
+
+        var surface = BindingSurfaceOf(method.ContainingType);
+        if (surface is { } binding)
+        {
+            call = new LibcCall(method.Name, binding);
+            return true;
+        }
+
+        var entryPoint = EntryPointOf(method);
+        if (entryPoint is null)
+        {
+            return false;
+        }
+
+        call = new LibcCall(entryPoint, PosixSurface.OwnInterop);
+        return true;
+    }
+
+    /// <summary>Shortcut for rules that care about a handful of functions.</summary>
+    public bool TryGetLibcCall(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
+        => TryGetLibcCall(method, out call) && functions.Contains(call.Function);
+
+    /// <summary>The binding surface a type belongs to, if it is one of the known binding classes.</summary>
+    public PosixSurface? BindingSurfaceOf(INamedTypeSymbol? type)
+    {
+        if (type is null)
+        {
+            return null;
+        }
+
+        if (_tmdsLibC is not null && SymbolEqualityComparer.Default.Equals(type, _tmdsLibC))
+        {
+            return PosixSurface.Tmds;
+        }
+
+        if ((_monoSyscall is not null && SymbolEqualityComparer.Default.Equals(type, _monoSyscall))
+            || (_monoStdlib is not null && SymbolEqualityComparer.Default.Equals(type, _monoStdlib)))
+        {
+            return PosixSurface.MonoNative;
+        }
+
+        if (_monoLegacySyscall is not null && SymbolEqualityComparer.Default.Equals(type, _monoLegacySyscall))
+        {
+            return PosixSurface.MonoLegacy;
+        }
+
+        return null;
+    }
+
+    private string? EntryPointOf(IMethodSymbol method)
+    {
+        if (method.IsExtern)
+        {
+            // GetDllImportData is null for an extern method without [DllImport] (e.g. an InternalCall).
+            var dllImport = method.GetDllImportData();
+            return dllImport is null ? null : dllImport.EntryPointName ?? method.Name;
+        }
+
+        // [LibraryImport] lives on a partial method definition; the generator writes the implementation.
+        if (_libraryImportAttribute is null || !method.IsStatic || !IsPartial(method))
+        {
+            return null;
+        }
+
+        return _sourceEntryPoints.GetOrAdd(method.OriginalDefinition, LibraryImportEntryPoint);
+    }
+
+    private static bool IsPartial(IMethodSymbol method)
+        => method.IsPartialDefinition || method.PartialDefinitionPart is not null;
+
+    private string? LibraryImportEntryPoint(IMethodSymbol method)
+    {
+        var definition = method.PartialDefinitionPart ?? method;
+        foreach (var attribute in definition.GetAttributes())
+        {
+            if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _libraryImportAttribute))
+            {
+                continue;
+            }
+
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "EntryPoint" && argument.Value.Value is string entryPoint && entryPoint.Length > 0)
+                {
+                    return entryPoint;
+                }
+            }
+
+            return definition.Name;
+        }
+
+        return null;
+    }
+
+    /// <summary>The functions a rule cares about, as the set the per-invocation name check uses.</summary>
+    public static ImmutableHashSet<string> Functions(params string[] names)
+        => ImmutableHashSet.Create(StringComparer.Ordinal, names);
+}

@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using SafePosix.Analyzers;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Surfaces;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace SafePosix.CodeFixes.Rules;
+
+/// <summary>PSX3001: compare with the surface's MAP_FAILED, or insert a check that throws with errno.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UncheckedMmapResultFixer))]
+[Shared]
+public sealed class UncheckedMmapResultFixer : CodeFixProvider
+{
+    public const string CompareWithMapFailedKey = RuleIds.UncheckedMmapResult + ".CompareWithMapFailed";
+    public const string ThrowOnMapFailedKey = RuleIds.UncheckedMmapResult + ".ThrowOnMapFailed";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.UncheckedMmapResult);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(UncheckedMmapResultAnalyzer.SurfaceProperty, out var surfaceName)
+                || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+                || !diagnostic.Properties.TryGetValue(UncheckedMmapResultAnalyzer.ShapeProperty, out var shape))
+            {
+                continue;
+            }
+
+            var action = shape == UncheckedMmapResultAnalyzer.WrongSentinelShape
+                ? WrongSentinelAction(context.Document, root, model, diagnostic, surface)
+                : ThrowAction(context.Document, root, model, diagnostic, surface);
+            if (action is not null)
+            {
+                context.RegisterCodeFix(action, diagnostic);
+            }
+        }
+    }
+
+    private static CodeAction? WrongSentinelAction(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, PosixSurface surface)
+    {
+        if (diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not { } wrong)
+        {
+            return null;
+        }
+
+        SyntaxNode replacement;
+        if (wrong is ConstantPatternSyntax pattern)
+        {
+            // `p is 0` / `p is null`: only integer-typed values have a -1 constant pattern.
+            if (model.GetTypeInfo(pattern.Expression).ConvertedType is not { } patternType || patternType is IPointerTypeSymbol)
+            {
+                return null;
+            }
+
+            replacement = pattern.WithExpression(PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1))));
+        }
+        else if (wrong is ExpressionSyntax expression && model.GetTypeInfo(expression).ConvertedType is { } comparedType)
+        {
+            replacement = PosixSyntax.MapFailed(surface, comparedType, model.Compilation).WithTriviaFrom(expression);
+        }
+        else
+        {
+            return null;
+        }
+
+        return CodeAction.Create(
+            "Compare with MAP_FAILED",
+            cancellationToken => ReplaceAsync(document, wrong, replacement, cancellationToken),
+            CompareWithMapFailedKey);
+    }
+
+    private static CodeAction? ThrowAction(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, PosixSurface surface)
+    {
+        if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+            || invocation.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
+            || statement.Parent is not (BlockSyntax or SwitchSectionSyntax))
+        {
+            return null;
+        }
+
+        // The discarded form keeps discarding the result, now checked: `if (mmap(...) == MAP_FAILED) throw ...;`.
+        if (statement is ExpressionStatementSyntax { Expression: var discarded } && IsResultItself(discarded, invocation)
+            && model.GetTypeInfo(invocation).Type is { } resultType)
+        {
+            var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), PosixSyntax.MapFailed(surface, resultType, model.Compilation), model.Compilation)
+                .WithTriviaFrom(statement);
+            return Create(document, statement, editor => editor.ReplaceNode(statement, check));
+        }
+
+        if (HolderOf(statement, invocation) is not { } holder || model.GetTypeInfo(holder).Type is not { } holderType)
+        {
+            return null;
+        }
+
+        var guard = PosixSyntax.ThrowIfEqual(holder.WithoutTrivia(), PosixSyntax.MapFailed(surface, holderType, model.Compilation), model.Compilation);
+        return Create(document, statement, editor => editor.InsertAfter(statement, guard));
+    }
+
+    private static CodeAction Create(Document document, SyntaxNode statement, Action<DocumentEditor> edit)
+        => CodeAction.Create(
+            "Throw with errno when the result is MAP_FAILED",
+            async cancellationToken =>
+            {
+                var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+                edit(editor);
+                return editor.GetChangedDocument();
+            },
+            ThrowOnMapFailedKey);
+
+    /// <summary>The variable the result is stored in: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.</summary>
+    private static ExpressionSyntax? HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation)
+    {
+        switch (statement)
+        {
+            case LocalDeclarationStatementSyntax { Declaration.Variables: { Count: 1 } variables }
+                when variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
+                return IdentifierName(variables[0].Identifier.WithoutTrivia());
+            case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment }
+                when IsResultItself(assignment.Right, invocation) && assignment.Left is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
+                return assignment.Left;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>True when the expression is the call's result, perhaps cast or wrapped in <c>new IntPtr(...)</c>.</summary>
+    private static bool IsResultItself(ExpressionSyntax expression, InvocationExpressionSyntax invocation)
+    {
+        while (true)
+        {
+            switch (expression)
+            {
+                case var same when same == invocation:
+                    return true;
+                case ParenthesizedExpressionSyntax parenthesized:
+                    expression = parenthesized.Expression;
+                    continue;
+                case CastExpressionSyntax cast:
+                    expression = cast.Expression;
+                    continue;
+                case ObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: 1 } arguments }:
+                    expression = arguments[0].Expression;
+                    continue;
+                case AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" } } discard:
+                    expression = discard.Right;
+                    continue;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    private static async Task<Document> ReplaceAsync(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        editor.ReplaceNode(node, replacement);
+        return editor.GetChangedDocument();
+    }
+}
