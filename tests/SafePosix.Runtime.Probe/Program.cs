@@ -5,6 +5,8 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using SafePosix;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace SafePosix.Runtime.Probe;
 
 /// <summary>Scenarios that need a process of their own. Each prints "key=value" lines the tests parse.</summary>
