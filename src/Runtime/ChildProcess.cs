@@ -567,8 +567,11 @@ public sealed class ChildProcess : IDisposable
                 }
 
                 // The child must not inherit the parent's ignored signals (SIGPIPE in every .NET process) or its
-                // blocked ones: reset every signal to default and start from an empty mask.
-                Libc.sigfillset(allSignals);
+                // blocked ones: reset every signal to default and start from an empty mask. The "all" set is filled
+                // by hand because glibc's sigfillset leaves out its internal signals 32 and 33, and glibc's spawn
+                // helper sets exactly those to SIG_IGN in the child unless they are in the default set, so they
+                // would stay ignored across exec (observed with glibc 2.36).
+                new Span<byte>(allSignals, Libc.SigSetSize).Fill(0xff);
                 Libc.sigemptyset(noSignals);
                 var flags = (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK);
                 Check(Libc.posix_spawnattr_setsigdefault(attributes, allSignals), "posix_spawnattr_setsigdefault");

@@ -134,9 +134,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     internal static partial int sigemptyset(byte* set);
 
-    [LibraryImport(Lib)]
-    internal static partial int sigfillset(byte* set);
-
     // posix_spawn* return the error number instead of setting errno, so SetLastError would only read noise.
     [LibraryImport(Lib)]
     internal static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attributes, byte** argv, byte** envp);
