@@ -26,7 +26,7 @@ public sealed class DaemonOptions
     public int LogFileMode { get; set; } = Convert.ToInt32("600", 8);
 
     /// <summary>
-    /// A pid file the daemon creates exclusively (O_CREAT|O_EXCL, mode 0600), locks with flock for its whole
+    /// A pid file the daemon creates exclusively (O_CREAT|O_EXCL, mode 0600), write-locks (an OFD fcntl lock) for its whole
     /// life and removes on <see cref="DaemonContext.Dispose"/>. A leftover file that nobody holds locked is
     /// treated as stale and replaced; one still locked means the daemon already runs. Null: no pid file.
     /// </summary>
@@ -212,7 +212,7 @@ public static class Daemon
     /// </summary>
     /// <returns>The context; call <see cref="DaemonContext.NotifyReady"/> once serving, dispose it on shutdown.</returns>
     /// <exception cref="InvalidOperationException">This process was not started by <see cref="Start"/>.</exception>
-    /// <exception cref="PosixException">The pid file exists and is locked by a running daemon (EWOULDBLOCK), or cannot be created.</exception>
+    /// <exception cref="PosixException">The pid file exists and is locked by a running daemon (EAGAIN), or cannot be created.</exception>
     public static DaemonContext Enter()
     {
         if (!IsDaemon)
@@ -459,7 +459,7 @@ internal static unsafe class PidFile
         SafeFileDescriptor existing;
         try
         {
-            existing = SafeFileDescriptor.Open(path, Libc.O_RDONLY | Libc.O_NOCTTY, 0);
+            existing = SafeFileDescriptor.Open(path, Libc.O_WRONLY | Libc.O_NOCTTY, 0); // a write lock needs a writable descriptor
         }
         catch (PosixException e) when (e.ErrorNumber == Errno.ENOENT)
         {
@@ -468,7 +468,7 @@ internal static unsafe class PidFile
 
         using (existing)
         {
-            // Throws EWOULDBLOCK when a live daemon holds the lock: that is the "already running" answer.
+            // Throws EAGAIN when a live daemon holds the lock: that is the "already running" answer.
             Lock(existing, path);
 
             // Only remove the path if it still names the file we locked; another starter may have replaced it
@@ -480,18 +480,28 @@ internal static unsafe class PidFile
         }
     }
 
+    /// <summary>
+    /// Takes an open-file-description (OFD) write lock on the whole file, without waiting.
+    /// </summary>
+    /// <remarks>
+    /// Not flock: .NET's FileStream emulates FileShare on Unix with flock(LOCK_SH), so a pid file held with
+    /// flock(LOCK_EX) makes File.ReadAllText in any .NET program fail with IOException. Not classic fcntl locks
+    /// either: they belong to the process and vanish when any descriptor for the file is closed, e.g. by the daemon
+    /// itself reading its pid file. OFD locks (Linux 3.15+) belong to this descriptor only and are independent of flock.
+    /// </remarks>
     private static void Lock(SafeFileDescriptor file, string path)
     {
+        var request = new Libc.FileLock { Type = Libc.F_WRLCK, Whence = 0, Start = 0, Length = 0, Pid = 0 };
         int result;
         do
         {
-            result = Libc.flock(file.DangerousGetDescriptor(), Libc.LOCK_EX | Libc.LOCK_NB);
+            result = Libc.fcntl_lock(file.DangerousGetDescriptor(), Libc.F_OFD_SETLK, &request);
         }
         while (result != 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
 
         if (result != 0)
         {
-            throw PosixException.FromLastError("flock", path + " is locked by a running daemon or cannot be locked");
+            throw PosixException.FromLastError("fcntl(F_OFD_SETLK)", path + " is locked by a running daemon or cannot be locked");
         }
     }
 

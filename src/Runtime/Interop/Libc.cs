@@ -29,10 +29,6 @@ internal static unsafe partial class Libc
     internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int FD_CLOEXEC = 1;
 
-    internal const int LOCK_EX = 2;
-    internal const int LOCK_NB = 4;
-    internal const int LOCK_UN = 8;
-
     internal const short POSIX_SPAWN_SETPGROUP = 0x02;
     internal const short POSIX_SPAWN_SETSIGDEF = 0x04;
     internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -89,8 +85,22 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int fcntl(int fd, int command, int argument);
 
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int flock(int fd, int operation);
+    internal const int F_OFD_SETLK = 37;
+    internal const short F_WRLCK = 1;
+
+    /// <summary>struct flock; the same layout on x86-64 and arm64 (two shorts, padding, two off_t, pid_t).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct FileLock
+    {
+        public short Type;
+        public short Whence;
+        public long Start;
+        public long Length;
+        public int Pid;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int fcntl_lock(int fd, int command, FileLock* fileLock);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int unlink(byte* path);
