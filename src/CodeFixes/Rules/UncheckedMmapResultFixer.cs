@@ -37,6 +37,7 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             return;
         }
 
+        var generator = SyntaxGenerator.GetGenerator(context.Document);
         foreach (var diagnostic in context.Diagnostics)
         {
             if (!diagnostic.Properties.TryGetValue(UncheckedMmapResultAnalyzer.SurfaceProperty, out var surfaceName)
@@ -47,8 +48,8 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             }
 
             var action = shape == UncheckedMmapResultAnalyzer.WrongSentinelShape
-                ? WrongSentinelAction(context.Document, root, model, diagnostic, surface)
-                : ThrowAction(context.Document, root, model, diagnostic, surface);
+                ? WrongSentinelAction(context.Document, root, model, generator, diagnostic, surface)
+                : ThrowAction(context.Document, root, model, generator, diagnostic, surface);
             if (action is not null)
             {
                 context.RegisterCodeFix(action, diagnostic);
@@ -56,7 +57,7 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
         }
     }
 
-    private static CodeAction? WrongSentinelAction(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, PosixSurface surface)
+    private static CodeAction? WrongSentinelAction(Document document, SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
     {
         if (diagnostic.AdditionalLocations.Count == 0
             || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not { } wrong)
@@ -77,7 +78,7 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
         }
         else if (wrong is ExpressionSyntax expression && model.GetTypeInfo(expression).ConvertedType is { } comparedType)
         {
-            replacement = PosixSyntax.MapFailed(surface, comparedType, model.Compilation).WithTriviaFrom(expression);
+            replacement = PosixSyntax.MapFailed(surface, model.GetTypeInfo(expression).Type, comparedType, model.Compilation, generator).WithTriviaFrom(expression);
         }
         else
         {
@@ -90,7 +91,7 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             CompareWithMapFailedKey);
     }
 
-    private static CodeAction? ThrowAction(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, PosixSurface surface)
+    private static CodeAction? ThrowAction(Document document, SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
     {
         if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
             || invocation.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
@@ -103,17 +104,17 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
         if (statement is ExpressionStatementSyntax { Expression: var discarded } && IsResultItself(discarded, invocation)
             && model.GetTypeInfo(invocation).Type is { } resultType)
         {
-            var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), PosixSyntax.MapFailed(surface, resultType, model.Compilation), model.Compilation)
+            var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), PosixSyntax.MapFailed(surface, null, resultType, model.Compilation, generator), model.Compilation, generator)
                 .WithTriviaFrom(statement);
             return Create(document, statement, editor => editor.ReplaceNode(statement, check));
         }
 
-        if (HolderOf(statement, invocation) is not { } holder || model.GetTypeInfo(holder).Type is not { } holderType)
+        if (HolderOf(statement, invocation, model) is not ({ } holder, { } holderType))
         {
             return null;
         }
 
-        var guard = PosixSyntax.ThrowIfEqual(holder.WithoutTrivia(), PosixSyntax.MapFailed(surface, holderType, model.Compilation), model.Compilation);
+        var guard = PosixSyntax.ThrowIfEqual(holder.WithoutTrivia(), PosixSyntax.MapFailed(surface, null, holderType, model.Compilation, generator), model.Compilation, generator);
         return Create(document, statement, editor => editor.InsertAfter(statement, guard));
     }
 
@@ -124,23 +125,23 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             {
                 var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
                 edit(editor);
-                return editor.GetChangedDocument();
+                return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
             },
             ThrowOnMapFailedKey);
 
     /// <summary>The variable the result is stored in: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.</summary>
-    private static ExpressionSyntax? HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation)
+    private static (ExpressionSyntax? Holder, ITypeSymbol? Type) HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation, SemanticModel model)
     {
         switch (statement)
         {
             case LocalDeclarationStatementSyntax { Declaration.Variables: { Count: 1 } variables }
                 when variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
-                return IdentifierName(variables[0].Identifier.WithoutTrivia());
+                return (IdentifierName(variables[0].Identifier.WithoutTrivia()), (model.GetDeclaredSymbol(variables[0]) as ILocalSymbol)?.Type);
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment }
                 when IsResultItself(assignment.Right, invocation) && assignment.Left is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
-                return assignment.Left;
+                return (assignment.Left, model.GetTypeInfo(assignment.Left).Type);
             default:
-                return null;
+                return (null, null);
         }
     }
 
