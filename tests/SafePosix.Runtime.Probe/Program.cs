@@ -23,13 +23,14 @@ internal static class Program
         {
             "pid1" => Pid1(),
             "daemon-start" => StartDaemon(args),
+            "sigchld-ignored" => SigchldIgnored(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: probe pid1 | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
+        Console.Error.WriteLine("usage: probe pid1 | sigchld-ignored | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
         return 2;
     }
 
@@ -60,6 +61,33 @@ internal static class Program
         using (var asyncChild = ChildProcess.Start("/bin/sh", "-c", "sleep 0.3; exit 6"))
         {
             Console.WriteLine("afterAsync=" + Describe(asyncChild.WaitForExitAsync().GetAwaiter().GetResult()));
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// With SIGCHLD set to SIG_IGN the kernel reaps children itself, so no exit status is ever available: every
+    /// wait must say Unknown. Runs before anything touches Process, so the runtime's handler is not installed.
+    /// </summary>
+    private static int SigchldIgnored()
+    {
+        const int SIGCHLD = 17;
+        signal(SIGCHLD, 1); // SIG_IGN
+        using (var sync = ChildProcess.Start("/bin/sh", "-c", "exit 4"))
+        {
+            Console.WriteLine("sync=" + Describe(sync.WaitForExit()));
+        }
+
+        using (var asynchronous = ChildProcess.Start("/bin/sh", "-c", "sleep 0.1; exit 4"))
+        {
+            Console.WriteLine("async=" + Describe(asynchronous.WaitForExitAsync().GetAwaiter().GetResult()));
+        }
+
+        using (var killed = ChildProcess.Start("/bin/sleep", "30"))
+        {
+            killed.Kill();
+            Console.WriteLine("killed=" + Describe(killed.WaitForExit()));
         }
 
         return 0;
@@ -123,4 +151,7 @@ internal static class Program
 
     [DllImport("libc")]
     private static extern int getsid(int pid);
+
+    [DllImport("libc")]
+    private static extern nint signal(int signal, nint handler);
 }

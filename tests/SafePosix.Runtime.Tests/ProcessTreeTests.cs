@@ -49,6 +49,18 @@ public class ProcessTreeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void WithSigchldIgnoredEveryWaitSaysUnknown()
+    {
+        var (status, stdout, stderr) = Proc.Run(new SpawnOptions(Proc.DotnetHost, Proc.ProbePath, "sigchld-ignored"), TimeSpan.FromSeconds(60));
+        output.WriteLine(stdout + stderr);
+        Assert.True(status.Succeeded, status + "\n" + stderr);
+        var results = Parse(stdout);
+        Assert.Equal("Unknown", results["sync"]);
+        Assert.Equal("Unknown", results["async"]);
+        Assert.Equal("Unknown", results["killed"]);
+    }
+
+    [Fact]
     public void DaemonStartsReportsReadyHoldsItsPidFileAndStops()
     {
         var directory = Proc.NewTempDirectory();

@@ -131,9 +131,6 @@ internal static unsafe partial class Libc
     internal static partial int kill(int pid, int signal);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int waitpid(int pid, int* status, int options);
-
-    [LibraryImport(Lib, SetLastError = true)]
     internal static partial int waitid(int idType, int id, byte* info, int options);
 
     // syscall(2) is variadic; on the Linux x86-64 and arm64 ABIs integer variadic arguments travel exactly
