@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Markdig;
+using Markdig.Syntax;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Meta;
+
+/// <summary>The code on every rule page compiles, and does what its heading says: non-compliant code fires, compliant code does not.</summary>
+public sealed class DocsPageTests
+{
+    public static IEnumerable<object[]> Examples()
+    {
+        var directory = RuleCatalog.PathInRepository("docs", "rules");
+        foreach (var page in Directory.GetFiles(directory, "PSX*.md").OrderBy(p => p, StringComparer.Ordinal))
+        {
+            var id = Path.GetFileNameWithoutExtension(page);
+            var document = Markdown.Parse(File.ReadAllText(page));
+            string? section = null;
+            var index = 0;
+            foreach (var block in document)
+            {
+                if (block is HeadingBlock { Level: 2 } heading)
+                {
+                    section = heading.Inline?.FirstChild?.ToString();
+                    index = 0;
+                }
+                else if (block is FencedCodeBlock { Info: "csharp" } code && section is "Non-compliant code" or "Compliant code")
+                {
+                    yield return new object[] { id, section, index++, string.Join("\n", code.Lines.Lines.Take(code.Lines.Count).Select(l => l.ToString())) };
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryPage_HasBothKindsOfExample()
+    {
+        var examples = Examples().Select(e => ((string)e[0], (string)e[1])).Distinct().ToList();
+        foreach (var rule in RuleCatalog.Rules)
+        {
+            Assert.Contains((rule.Id, "Non-compliant code"), examples);
+            Assert.Contains((rule.Id, "Compliant code"), examples);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task Example_CompilesAndFiresOnlyWhenNonCompliant(string id, string section, int index, string code)
+    {
+        var tree = CSharpSyntaxTree.ParseText(code, TestReferences.ParseOptions, path: $"{id}-{section}-{index}.cs");
+        var compilation = CSharpCompilation.Create("DocsExample", new[] { tree }, TestReferences.Default,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true)
+                .WithSpecificDiagnosticOptions(RuleCatalog.Rules.Select(r => new KeyValuePair<string, ReportDiagnostic>(r.Id, ReportDiagnostic.Warn))));
+        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").ToList();
+        Assert.True(errors.Count == 0, $"{id} {section} #{index} does not compile:\n" + string.Join("\n", errors));
+
+        var diagnostics = await compilation.WithAnalyzers(RuleCatalog.Analyzers).GetAnalyzerDiagnosticsAsync();
+        var fired = diagnostics.Where(d => d.Id == id).ToList();
+        if (section == "Non-compliant code")
+        {
+            Assert.True(fired.Count > 0, $"{id} non-compliant example #{index} raises no {id}.");
+        }
+        else
+        {
+            Assert.True(fired.Count == 0, $"{id} compliant example #{index} raises:\n" + string.Join("\n", fired));
+        }
+    }
+}

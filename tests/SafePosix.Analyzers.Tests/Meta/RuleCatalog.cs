@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers;
+using SafePosix.CodeFixes.Rules;
+
+namespace SafePosix.Analyzers.Tests.Meta;
+
+/// <summary>Every analyzer, fixer and rule the two shipped assemblies hold, found by reflection.</summary>
+public static class RuleCatalog
+{
+    public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } = typeof(RuleIds).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+        .ToImmutableArray();
+
+    public static ImmutableArray<CodeFixProvider> Fixers { get; } = typeof(UncheckedMmapResultFixer).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t) && t.GetCustomAttribute<ExportCodeFixProviderAttribute>() is not null)
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .Select(t => (CodeFixProvider)Activator.CreateInstance(t)!)
+        .ToImmutableArray();
+
+    /// <summary>One descriptor per ID: the first one declared (variants of one rule share ID, title and severity).</summary>
+    public static ImmutableArray<DiagnosticDescriptor> Rules { get; } = Analyzers
+        .SelectMany(a => a.SupportedDiagnostics)
+        .GroupBy(d => d.Id)
+        .Select(g => g.First())
+        .OrderBy(d => d.Id, StringComparer.Ordinal)
+        .ToImmutableArray();
+
+    public static ImmutableArray<DiagnosticDescriptor> AllDescriptors { get; } = Analyzers.SelectMany(a => a.SupportedDiagnostics).ToImmutableArray();
+
+    public static string RepositoryRoot { get; } = typeof(RuleCatalog).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "RepositoryRoot").Value!;
+
+    public static string PathInRepository(params string[] parts) => Path.Combine(new[] { RepositoryRoot }.Concat(parts).ToArray());
+
+    public static bool HasFix(string id) => Fixers.Any(f => f.FixableDiagnosticIds.Contains(id));
+
+    /// <summary>The README's rule table, generated from the descriptors; a test keeps the README equal to it.</summary>
+    public static string ReadmeTable()
+    {
+        var table = new StringBuilder();
+        table.Append("| ID | Rule | Category | Severity | Fix |\n");
+        table.Append("|---|---|---|---|---|\n");
+        foreach (var rule in Rules)
+        {
+            var severity = rule.IsEnabledByDefault ? rule.DefaultSeverity.ToString() : rule.DefaultSeverity + " (off by default)";
+            table.Append($"| [{rule.Id}](docs/rules/{rule.Id}.md) | {rule.Title} | {rule.Category} | {severity} | {(HasFix(rule.Id) ? "yes" : "no")} |\n");
+        }
+
+        return table.ToString();
+    }
+
+    public static IEnumerable<object[]> RuleIdData() => Rules.Select(r => new object[] { r.Id });
+}

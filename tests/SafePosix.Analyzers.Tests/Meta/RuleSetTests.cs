@@ -1,0 +1,122 @@
+using System;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Meta;
+
+/// <summary>Consistency of the rule set: links, pages, titles, fixers, the README table, and robustness.</summary>
+public sealed class RuleSetTests
+{
+    [Fact]
+    public void Catalog_FindsAnalyzersAndFixers()
+    {
+        Assert.NotEmpty(RuleCatalog.Analyzers);
+        Assert.NotEmpty(RuleCatalog.Fixers);
+        Assert.Contains(RuleCatalog.Rules, r => r.Id == RuleIds.UncheckedMmapResult);
+    }
+
+    [Fact]
+    public void EveryDescriptor_LinksToItsOwnPage()
+    {
+        foreach (var descriptor in RuleCatalog.AllDescriptors)
+        {
+            Assert.Equal(RuleIds.HelpLink(descriptor.Id), descriptor.HelpLinkUri);
+            Assert.EndsWith("docs/rules/" + descriptor.Id + ".md", descriptor.HelpLinkUri, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RuleCatalog.RuleIdData), MemberType = typeof(RuleCatalog))]
+    public void EveryRule_HasAPageTitledLikeItsDescriptor(string id)
+    {
+        var page = RuleCatalog.PathInRepository("docs", "rules", id + ".md");
+        Assert.True(File.Exists(page), "Missing docs page " + page);
+        var descriptor = RuleCatalog.Rules.Single(r => r.Id == id);
+        Assert.Equal($"# {id}: {descriptor.Title}", File.ReadLines(page).First());
+    }
+
+    [Fact]
+    public void DescriptorsSharingAnId_AgreeOnTitleCategoryAndSeverity()
+    {
+        foreach (var group in RuleCatalog.AllDescriptors.GroupBy(d => d.Id))
+        {
+            Assert.Single(group.Select(d => (d.Title.ToString(), d.Category, d.DefaultSeverity, d.IsEnabledByDefault)).Distinct());
+        }
+    }
+
+    [Fact]
+    public void EveryMessage_EndsWithoutPeriodAndSaysWhatToDo()
+    {
+        foreach (var descriptor in RuleCatalog.AllDescriptors)
+        {
+            var message = descriptor.MessageFormat.ToString();
+            Assert.False(message.EndsWith('.'), descriptor.Id + ": messages are single sentences without a final period: " + message);
+            Assert.True(message.Length > 60, descriptor.Id + ": the message must say what goes wrong and what to do: " + message);
+        }
+    }
+
+    [Fact]
+    public void EveryFixer_SupportsFixAllAndFixesAKnownRule()
+    {
+        var ids = RuleCatalog.Rules.Select(r => r.Id).ToHashSet();
+        foreach (var fixer in RuleCatalog.Fixers)
+        {
+            Assert.NotNull(fixer.GetFixAllProvider());
+            Assert.All(fixer.FixableDiagnosticIds, id => Assert.Contains(id, ids));
+        }
+    }
+
+    [Fact]
+    public void Readme_RuleTableMatchesTheDescriptors()
+    {
+        var readme = File.ReadAllText(RuleCatalog.PathInRepository("README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        const string begin = "<!-- rules:begin -->\n";
+        const string end = "<!-- rules:end -->";
+        var start = readme.IndexOf(begin, StringComparison.Ordinal);
+        var stop = readme.IndexOf(end, StringComparison.Ordinal);
+        Assert.True(start >= 0 && stop > start, "README.md needs the rule table between <!-- rules:begin --> and <!-- rules:end -->.");
+        var actual = readme.Substring(start + begin.Length, stop - start - begin.Length);
+        Assert.True(actual == RuleCatalog.ReadmeTable(), "README.md's rule table is out of date; it should be:\n" + RuleCatalog.ReadmeTable());
+    }
+
+    [Fact]
+    public void ReleaseTracking_ListsEveryRule()
+    {
+        var unshipped = File.ReadAllText(RuleCatalog.PathInRepository("src", "Analyzers", "AnalyzerReleases.Unshipped.md"));
+        var shipped = File.ReadAllText(RuleCatalog.PathInRepository("src", "Analyzers", "AnalyzerReleases.Shipped.md"));
+        Assert.All(RuleCatalog.Rules, rule => Assert.True(
+            unshipped.Contains(rule.Id + " |", StringComparison.Ordinal) || shipped.Contains(rule.Id + " |", StringComparison.Ordinal),
+            rule.Id + " is not in the release tracking files"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("class")]
+    [InlineData("class C { void M() { fork( } }")]
+    [InlineData("using System.Runtime.InteropServices; class C { [DllImport(\"libc\")] static extern int fork(); void M() { var pid = fork(); if (pid == ) } }")]
+    [InlineData("using System.Runtime.InteropServices; class C { [DllImport(\"libc\")] static extern System.IntPtr mmap(; void M() { var p = mmap(0, ; } }")]
+    [InlineData("using System.Runtime.InteropServices; class C { [DllImport(\"libc\", EntryPoint = )] static extern int waitpid(int a, out int s, int o); void M() { waitpid(-1, out var s, ); switch (waitpid( } }")]
+    [InlineData("using static Tmds.Linux.LibC; unsafe class C { void M() { var pid = vfork(); if (pid == 0) { execve(null, null, null); } else if (pid > ) _exit( } }")]
+    [InlineData("using Mono.Unix.Native; class C { void M() { Syscall.mmap(; Stdlib.SetSignalAction(Signum.SIGPIPE, ); } }")]
+    [InlineData("unsafe class C { delegate*<int> f; void M() { var x = f(); int* p = null; p[0] = x; } }")]
+    public async Task EveryAnalyzer_SurvivesEmptyAndBrokenSource(string source)
+    {
+        var tree = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions);
+        var compilation = CSharpCompilation.Create("Broken", new[] { tree }, TestReferences.Default,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+            (exception, analyzer, _) => failures.Enqueue(analyzer.GetType().Name + ": " + exception), concurrentAnalysis: true,
+            logAnalyzerExecutionTime: false);
+        var diagnostics = await compilation.WithAnalyzers(RuleCatalog.Analyzers, options).GetAnalyzerDiagnosticsAsync();
+        Assert.Empty(failures);
+        Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+    }
+}

@@ -1,0 +1,197 @@
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Surfaces;
+
+public sealed class PosixSurfacesTests
+{
+    [Theory]
+    [InlineData("[DllImport(\"libc\")] static extern int fork();", "fork()", "fork")]
+    [InlineData("[DllImport(\"libc\", EntryPoint = \"fork\")] static extern int Fork();", "Fork()", "fork")]
+    [InlineData("[DllImport(\"c\", EntryPoint = \"fork\")] static extern int Fork();", "Fork()", "fork")]
+    [InlineData("[DllImport(\"libc.so.6\")] static extern int fork();", "fork()", "fork")]
+    [InlineData("[DllImport(\"util\")] static extern int forkpty(out int master, IntPtr name, IntPtr termp, IntPtr winp);", "forkpty(out _, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero)", "forkpty")]
+    [InlineData("[DllImport(\"libSystem.dylib\", EntryPoint = \"mmap\")] static extern IntPtr Map(IntPtr a, nuint l, int p, int f, int fd, nint o);", "Map(IntPtr.Zero, 1, 0, 0, 0, 0)", "mmap")]
+    [InlineData("[LibraryImport(\"libc\", EntryPoint = \"waitpid\")] private static partial int WaitPid(int pid, out int status, int options);", "WaitPid(1, out _, 0)", "waitpid")]
+    [InlineData("[LibraryImport(\"libc\")] private static partial int kill(int pid, int sig);", "kill(1, 9)", "kill")]
+    public void OwnInterop_ResolvesEntryPoint(string declaration, string call, string expected)
+    {
+        var source = $$"""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static partial class Native
+            {
+                {{declaration}}
+
+                static void Use() { {{call}}; }
+            }
+            """;
+
+        var (function, surface) = Resolve(source, call.Substring(0, call.IndexOf('(')));
+        Assert.Equal(expected, function);
+        Assert.Equal(PosixSurface.OwnInterop, surface);
+    }
+
+    [Fact]
+    public void ExternLocalFunction_ResolvesEntryPoint()
+    {
+        var (function, surface) = Resolve("""
+            using System.Runtime.InteropServices;
+
+            class C
+            {
+                void M()
+                {
+                    Fork();
+
+                    [DllImport("libc", EntryPoint = "fork")]
+                    static extern int Fork();
+                }
+            }
+            """, "Fork");
+        Assert.Equal("fork", function);
+        Assert.Equal(PosixSurface.OwnInterop, surface);
+    }
+
+    [Fact]
+    public void Tmds_ResolvesByBindingClass()
+    {
+        var (function, surface) = Resolve("""
+            using static Tmds.Linux.LibC;
+
+            unsafe class C
+            {
+                void M() => vfork();
+            }
+            """, "vfork");
+        Assert.Equal("vfork", function);
+        Assert.Equal(PosixSurface.Tmds, surface);
+    }
+
+    [Fact]
+    public void MonoNative_ResolvesHelperBackedMembersByName()
+    {
+        var (function, surface) = Resolve("""
+            using System;
+            using Mono.Unix.Native;
+
+            class C
+            {
+                void M() => Syscall.mmap(IntPtr.Zero, 1, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, -1, 0);
+            }
+            """, "mmap");
+        Assert.Equal("mmap", function);
+        Assert.Equal(PosixSurface.MonoNative, surface);
+    }
+
+    [Fact]
+    public void MonoStdlibThroughSyscall_ResolvesAsMono()
+    {
+        var (function, surface) = Resolve("""
+            using Mono.Unix.Native;
+
+            class C
+            {
+                void M() => Syscall.exit(1);
+            }
+            """, "exit");
+        Assert.Equal("exit", function);
+        Assert.Equal(PosixSurface.MonoNative, surface);
+    }
+
+    [Fact]
+    public void SameNamedMethodThatIsNotPInvoke_IsNotLibc()
+    {
+        var source = """
+            class C
+            {
+                static int fork() => 0;
+                void M() => fork();
+            }
+            """;
+        Assert.Null(Resolve(source, "fork").Function);
+    }
+
+    [Fact]
+    public void ExternWithoutDllImport_IsNotLibc()
+    {
+        var source = """
+            using System.Runtime.CompilerServices;
+
+            class C
+            {
+                [MethodImpl(MethodImplOptions.InternalCall)]
+                static extern int fork();
+                void M() => fork();
+            }
+            """;
+        Assert.Null(Resolve(source, "fork").Function);
+    }
+
+    [Theory]
+    [InlineData("Native.MAP_FAILED", -1L)]
+    [InlineData("Native.MapFailedConst", -1L)]
+    [InlineData("new IntPtr(-1)", -1L)]
+    [InlineData("(IntPtr)(-1)", -1L)]
+    [InlineData("-1", -1L)]
+    [InlineData("IntPtr.Zero", 0L)]
+    [InlineData("default(IntPtr)", 0L)]
+    [InlineData("Syscall.MAP_FAILED", -1L)]
+    [InlineData("(IntPtr)LibC.MAP_FAILED", -1L)]
+    [InlineData("(IntPtr)LibC.SIG_IGN", 1L)]
+    [InlineData("(IntPtr)LibC.SIG_DFL", 0L)]
+    [InlineData("Native.NotReadonly", null)]
+    [InlineData("Environment.ProcessorCount", null)]
+    public void Sentinels_EvaluateAcrossSurfaces(string expression, long? expected)
+    {
+        var source = $$"""
+            using System;
+            using Mono.Unix.Native;
+            using Tmds.Linux;
+
+            static unsafe class Native
+            {
+                public static readonly IntPtr MAP_FAILED = new IntPtr(-1);
+                public const nint MapFailedConst = -1;
+                public static IntPtr NotReadonly = new IntPtr(-1);
+                static object Probe() => {{expression}};
+            }
+            """;
+        var (compilation, tree) = Compile(source);
+        var model = compilation.GetSemanticModel(tree);
+        var probe = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.Text == "Probe");
+        var operation = model.GetOperation(probe.ExpressionBody!.Expression);
+        var values = new LibcValues(PosixSurfaces.Create(compilation));
+        Assert.Equal(expected, values.IntegerValue(operation, null, CancellationToken.None));
+    }
+
+    private static (CSharpCompilation Compilation, SyntaxTree Tree) Compile(string source)
+    {
+        var tree = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions);
+        var compilation = CSharpCompilation.Create("Probe", new[] { tree }, TestReferences.Default,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        return (compilation, tree);
+    }
+
+    private static (string? Function, PosixSurface? Surface) Resolve(string source, string calledName)
+    {
+        var (compilation, tree) = Compile(source);
+        var model = compilation.GetSemanticModel(tree);
+        var invocation = tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Single(i => i.Expression is IdentifierNameSyntax { Identifier.Text: var name } && name == calledName
+                || i.Expression is MemberAccessExpressionSyntax { Name.Identifier.Text: var member } && member == calledName);
+        var operation = (IInvocationOperation)model.GetOperation(invocation)!;
+        var surfaces = PosixSurfaces.Create(compilation);
+        return surfaces.TryGetLibcCall(operation.TargetMethod, out var call) ? (call.Function, call.Surface) : (null, null);
+    }
+}
