@@ -335,6 +335,39 @@ public sealed class UncheckedMmapResultAnalyzerTests
         """);
 
     [Fact]
+    public Task OwnPointerComparedWithVoidPointerMinusOne_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                var p = (byte*)Native.Map(null, 4096, 3, 1, fd, 0);
+                if (p == (void*)-1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                p[0] = 1;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MremapAndShmat_AreCheckedLikeMmap() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(void* old, int shmid)
+            {
+                var grown = (byte*)[|mremap(old, 4096, 8192, 1)|];
+                grown[0] = 1;
+                var shared = (byte*)[|shmat(shmid, null, 0)|];
+                shared[0] = 1;
+            }
+        }
+        """);
+
+    [Fact]
     public Task MonoMapFailedField_IsSilent() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.Runtime.InteropServices;

@@ -108,6 +108,20 @@ public sealed class PosixSurfacesTests
     }
 
     [Fact]
+    public void MonoLegacySyscall_ResolvesAsLegacy()
+    {
+        var (function, surface) = Resolve("""
+            #pragma warning disable CS0612, CS0618
+            class C
+            {
+                int M() => Mono.Posix.Syscall.fork();
+            }
+            """, "fork");
+        Assert.Equal("fork", function);
+        Assert.Equal(PosixSurface.MonoLegacy, surface);
+    }
+
+    [Fact]
     public void SameNamedMethodThatIsNotPInvoke_IsNotLibc()
     {
         var source = """
