@@ -31,7 +31,8 @@ public enum ChildStateChanges
 /// <remarks>
 /// <para>On Linux 5.3 and later the child is tracked through a pidfd opened right after the spawn: waits use
 /// waitid(P_PIDFD), async waits share one poller thread, and <see cref="Kill"/> uses pidfd_send_signal, so a
-/// recycled pid is never signalled. On older kernels waits poll waitpid(pid, WNOHANG).</para>
+/// recycled pid is never signalled. On older kernels waits poll waitid(P_PID, pid, WNOHANG), the waitpid(pid)
+/// equivalent that reports the same siginfo.</para>
 /// <para>If the exit status was consumed by someone else (SIGCHLD set to SIG_IGN, or a runtime reaping every
 /// child as pid 1), waits return <see cref="ExitStatus.Unknown"/> rather than an invented exit code.</para>
 /// <para><see cref="Dispose"/> neither kills nor blocks: a child still running is reaped in the background when
@@ -65,7 +66,7 @@ public sealed class ChildProcess : IDisposable
     /// <summary>The pipe from the child's stderr when <see cref="SpawnOptions.StandardError"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
     public Stream? StandardError { get; private set; }
 
-    /// <summary>True when waits use a pidfd (Linux 5.3+), false when they fall back to waitpid(pid).</summary>
+    /// <summary>True when waits use a pidfd (Linux 5.3+), false when they fall back to waiting by pid.</summary>
     public bool UsesPidfd => _pidfd is not null;
 
     /// <summary>The final status once a wait has seen the child terminate; null before.</summary>
@@ -106,7 +107,17 @@ public sealed class ChildProcess : IDisposable
         using var spawn = new SpawnRequest(options);
         var pid = spawn.Run();
         var child = Track(pid, options.DisablePidfd);
-        spawn.HandParentEndsTo(child);
+        try
+        {
+            spawn.HandParentEndsTo(child);
+        }
+        catch
+        {
+            // The child runs already; disposing hands it to the background reaper instead of leaving a zombie.
+            child.Dispose();
+            throw;
+        }
+
         return child;
     }
 

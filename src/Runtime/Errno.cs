@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace SafePosix;
 
 /// <summary>Linux errno numbers the library checks for, and the symbolic names of all of them.</summary>
@@ -43,6 +41,4 @@ internal static class Errno
         errorNumber > 0 && errorNumber < Names.Length && Names[errorNumber][0] == 'E'
             ? Names[errorNumber]
             : "E?" + errorNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    internal static IReadOnlyList<string> AllNames => Names;
 }

@@ -26,7 +26,6 @@ public sealed class PosixException : Exception
         ErrorName = Errno.NameOf(errorNumber);
         SystemMessage = Marshal.GetPInvokeErrorMessage(errorNumber);
         Detail = detail;
-        HResult = errorNumber;
     }
 
     /// <summary>The name of the system call or library function that failed.</summary>
