@@ -69,9 +69,9 @@ public class SignalTests
     public void PipelineInOurChildEndsQuietly()
     {
         // With SIGPIPE at default, `yes` dies silently when `head` exits; with it ignored it reports EPIPE.
-        var (status, stdout, stderr) = Proc.Run(new SpawnOptions("/bin/sh", "-c", "yes | head -n 2; echo \"${PIPESTATUS:-done}\""));
+        var (status, stdout, stderr) = Proc.Run(new SpawnOptions("/bin/sh", "-c", "yes | head -n 2"));
         Assert.True(status.Succeeded);
-        Assert.StartsWith("y\ny\n", stdout, StringComparison.Ordinal);
+        Assert.Equal("y\ny\n", stdout);
         Assert.Equal(string.Empty, stderr);
 
         var start = new ProcessStartInfo("/bin/sh", ["-c", "yes | head -n 2"]) { RedirectStandardError = true, RedirectStandardOutput = true };
