@@ -63,6 +63,19 @@ internal static class Program
             Console.WriteLine("afterAsync=" + Describe(asyncChild.WaitForExitAsync().GetAwaiter().GetResult()));
         }
 
+        // Deterministic version: let the child exit and give the runtime time to reap it before we wait at all.
+        using (var unwaited = ChildProcess.Start("/bin/sh", "-c", "exit 8"))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (File.Exists("/proc/" + unwaited.Id + "/stat") && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+
+            Console.WriteLine("reapedByRuntime=" + !File.Exists("/proc/" + unwaited.Id + "/stat"));
+            Console.WriteLine("unwaited=" + Describe(unwaited.WaitForExit()));
+        }
+
         return 0;
     }
 
