@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace SafePosix.Bench.Analyzers;
+
+/// <summary>
+/// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
+/// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
+///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--budget SECONDS] [--dense-lines 40000] [--out FILE]
+///                             [--sets floor,SafePosix,...] [--command TEXT]
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var options = Options.Parse(args);
+        if (options is null)
+        {
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT]").ConfigureAwait(false);
+            return 2;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var framework = FrameworkReferences();
+        Log($"framework: {framework.Length} reference assemblies from {RuntimeEnvironment.GetRuntimeDirectory()}");
+
+        var sets = LoadSets(options);
+        foreach (var set in sets)
+        {
+            Log($"set {set.Name}: {set.Source}: {AnalyzerSets.Describe(set)}" +
+                (set.Failures.IsEmpty ? "" : $"; {set.Failures.Length} load failure(s): {set.Failures[0]}"));
+        }
+
+        var corpora = new List<Corpus>();
+        if (options.KeepassDir is not null)
+        {
+            corpora.Add(Corpus.FromDirectory("keepass2", options.KeepassDir));
+        }
+
+        var tmds = PosixCorpus.CompileTmdsStub(framework);
+        var monoRoot = AnalyzerSets.PackageRoot("Mono.Posix.NETStandard")
+            ?? throw new InvalidOperationException("Mono.Posix.NETStandard's folder was not recorded at build time.");
+        var mono = MetadataReference.CreateFromFile(Path.Combine(monoRoot, "ref", "netstandard2.0", "Mono.Posix.NETStandard.dll"));
+        corpora.Add(PosixCorpus.Generate(options.DenseLines, tmds, mono));
+
+        var runnable = sets.Where(s => s.Loaded).ToList();
+        var results = new List<CorpusResult>();
+        foreach (var corpus in corpora)
+        {
+            var compilation = CSharpCompilation.Create(
+                corpus.Name,
+                corpus.Trees,
+                framework.AddRange(corpus.ExtraReferences),
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, concurrentBuild: false));
+            var errors = compilation.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error);
+            Log($"corpus {corpus.Name}: {corpus.Files} files, {corpus.Lines} lines, {errors} compile errors");
+            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options).ConfigureAwait(false));
+        }
+
+        var report = Report.Render(options, sets, results, clock.Elapsed);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (options.Out is not null)
+        {
+            await File.WriteAllTextAsync(options.Out, report).ConfigureAwait(false);
+            Log($"written to {options.Out}");
+        }
+
+        return 0;
+    }
+
+    private static async Task<CorpusResult> MeasureAsync(Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options)
+    {
+        var runs = sets.ToDictionary(s => s, _ => new List<RunResult>());
+        var repetitions = new Dictionary<AnalyzerSet, int>();
+
+        // Warm-up: every set once (JIT, the analyzers' static caches); its time sets how often the set is repeated.
+        foreach (var set in sets)
+        {
+            var warm = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+            var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds, 0.001));
+            repetitions[set] = Math.Clamp(fits, 1, options.Repetitions);
+            Log($"  warm-up {set.Name,-24} analyzers {warm.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {warm.Wall.TotalSeconds,6:F1} s, " +
+                $"{warm.Diagnostics} diagnostics -> {repetitions[set]} repetition(s)");
+        }
+
+        // Measured rounds, interleaved so that drift (thermal, memory) spreads over every set alike.
+        for (var round = 0; round < options.Repetitions; round++)
+        {
+            foreach (var set in sets.Where(s => repetitions[s] > round))
+            {
+                var run = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+                runs[set].Add(run);
+                Log($"  round {round + 1} {set.Name,-24} analyzers {run.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {run.Wall.TotalSeconds,6:F1} s");
+            }
+        }
+
+        return new CorpusResult(corpus, errors, runs.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableArray()));
+    }
+
+    private static List<AnalyzerSet> LoadSets(Options options)
+    {
+        var netAnalyzers = AnalyzerSets.Package("NetAnalyzers (default)", "Microsoft.CodeAnalysis.NetAnalyzers", AnalyzerSets.PackageRoot("Microsoft.CodeAnalysis.NetAnalyzers"));
+        var all = new List<AnalyzerSet>
+        {
+            AnalyzerSets.Floor(),
+            AnalyzerSets.SafePosix(),
+            AnalyzerSets.Package("Roslynator", "Roslynator.Analyzers", AnalyzerSets.PackageRoot("Roslynator.Analyzers")),
+            AnalyzerSets.Package("Meziantou", "Meziantou.Analyzer", AnalyzerSets.PackageRoot("Meziantou.Analyzer")),
+            netAnalyzers,
+            netAnalyzers.AllRulesAsWarnings("NetAnalyzers (all rules)"),
+            AnalyzerSets.Package("Sonar", "SonarAnalyzer.CSharp", AnalyzerSets.PackageRoot("SonarAnalyzer.CSharp")),
+        };
+
+        return options.Sets is null
+            ? all
+            : all.Where(s => options.Sets.Any(f => s.Name.StartsWith(f, StringComparison.OrdinalIgnoreCase))).ToList();
+    }
+
+    /// <summary>The running runtime's reference set: TRUSTED_PLATFORM_ASSEMBLIES inside the shared framework folder.</summary>
+    private static ImmutableArray<MetadataReference> FrameworkReferences()
+    {
+        var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "";
+        return tpa.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(path => string.Equals(Path.GetDirectoryName(path), frameworkDir, StringComparison.Ordinal))
+            .OrderBy(path => path, StringComparer.Ordinal)
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToImmutableArray();
+    }
+
+    internal static void Log(string message) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.Now:HH:mm:ss}] {message}"));
+}
+
+internal sealed record CorpusResult(Corpus Corpus, int CompileErrors, ImmutableDictionary<AnalyzerSet, ImmutableArray<RunResult>> Runs);
+
+internal sealed class Options
+{
+    public string? KeepassDir { get; private set; }
+
+    public int Repetitions { get; private set; } = 5;
+
+    /// <summary>Seconds of measured runs one set may take on one corpus; a slower set gets fewer repetitions.</summary>
+    public double BudgetSeconds { get; private set; } = 60;
+
+    public int DenseLines { get; private set; } = 40_000;
+
+    public string? Out { get; private set; }
+
+    public IReadOnlyList<string>? Sets { get; private set; }
+
+    public string Command { get; private set; } = "dotnet SafePosix.Bench.Analyzers.dll";
+
+    public static Options? Parse(string[] args)
+    {
+        var options = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--keepass": options.KeepassDir = Next(); break;
+                case "--reps": options.Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--budget": options.BudgetSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dense-lines": options.DenseLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--out": options.Out = Next(); break;
+                case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--command": options.Command = Next(); break;
+                default: return null;
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace SafePosix.Bench.Analyzers;
+
+/// <summary>The Markdown report: printed to stdout and written to results.md.</summary>
+internal static class Report
+{
+    private const string Floor = "floor";
+    private const string Roslynator = "Roslynator";
+    private const string SafePosix = "SafePosix";
+
+    public static string Render(Options options, IReadOnlyList<AnalyzerSet> sets, IReadOnlyList<CorpusResult> results, TimeSpan elapsed)
+    {
+        var md = new StringBuilder();
+        void Line(string text = "") => md.Append(text).Append('\n');
+        string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+        Line("# Analyzer cost: SafePosix vs peers");
+        Line();
+        Line(F($"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; whole run {elapsed.TotalMinutes:F1} min"));
+        Line(F($"- Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {RuntimeInformation.OSDescription}"));
+        Line(F($"- Host: {RuntimeInformation.FrameworkDescription}, Roslyn {RoslynVersion()} (Microsoft.CodeAnalysis.CSharp.Workspaces 4.14.0)"));
+        Line(F($"- Command: `{options.Command}`"));
+        foreach (var result in results)
+        {
+            Line(F($"- Corpus {result.Corpus.Name}: {result.Corpus.Files} files, {result.Corpus.Lines:N0} lines ({result.Corpus.Description}); {result.CompileErrors} compile errors"));
+        }
+
+        Line();
+        Line("Analyzer time is the sum of Roslyn's own per-analyzer telemetry (`GetAnalyzerTelemetryInfoAsync(...).ExecutionTime`, " +
+             "`concurrentAnalysis: false`, `logAnalyzerExecutionTime: true`) over the set's analyzers: time spent inside the " +
+             "analyzers' callbacks, not the compiler's own binding. One warm-up run per set and corpus, then the median of the " +
+             "measured runs (count in the last columns). ms/1k = milliseconds per 1,000 physical lines.");
+        Line();
+
+        Line("## Analyzer time per 1,000 lines");
+        Line();
+        var header = new StringBuilder("| Set | Analyzers |");
+        var rule = new StringBuilder("|---|---:|");
+        foreach (var result in results)
+        {
+            header.Append(F($" {result.Corpus.Name} ms | ms/1k | x floor | x Roslynator | runs |"));
+            rule.Append("---:|---:|---:|---:|---:|");
+        }
+
+        Line(header.ToString());
+        Line(rule.ToString());
+        foreach (var set in sets)
+        {
+            var row = new StringBuilder(F($"| {set.Name} | {(set.Loaded ? set.Analyzers.Length.ToString(CultureInfo.InvariantCulture) : "not loaded")} |"));
+            foreach (var result in results)
+            {
+                if (!result.Runs.TryGetValue(set, out var runs) || runs.IsEmpty)
+                {
+                    row.Append(" - | - | - | - | 0 |");
+                    continue;
+                }
+
+                var ms = MedianMs(result, set);
+                var perK = PerThousand(result, ms);
+                var floor = MedianOf(result, Floor);
+                var roslynator = MedianOf(result, Roslynator);
+                row.Append(F($" {ms:F1} | {perK:F3} | {Ratio(ms, floor)} | {Ratio(ms, roslynator)} | {runs.Length} |"));
+            }
+
+            Line(row.ToString());
+        }
+
+        Line();
+        Line("## Budget (docs: shared design README, \"Performance budget\")");
+        Line();
+        var keepass = results.FirstOrDefault(r => r.Corpus.Name == "keepass2");
+        var dense = results.FirstOrDefault(r => r.Corpus.Name == "posix-dense");
+        if (keepass is not null && MedianOf(keepass, SafePosix) is { } realMs)
+        {
+            var perK = PerThousand(keepass, realMs);
+            Line(F($"- keepass2 (no POSIX calls): SafePosix {perK:F3} ms/1k lines, budget <= 1 ms/1k: **{(perK <= 1.0 ? "met" : "NOT met")}**"));
+        }
+
+        if (dense is not null && MedianOf(dense, SafePosix) is { } denseMs && MedianOf(dense, Roslynator) is { } rosMs)
+        {
+            Line(F($"- posix-dense: SafePosix {PerThousand(dense, denseMs):F3} ms/1k = {denseMs / rosMs:F3} x Roslynator ({PerThousand(dense, rosMs):F3} ms/1k), budget < 0.1 x: **{(denseMs < rosMs / 10 ? "met" : "NOT met")}**"));
+        }
+        else if (dense is not null)
+        {
+            Line("- posix-dense: Roslynator did not run, so the ratio cannot be computed");
+        }
+
+        Line();
+        Line("## Per SafePosix analyzer");
+        Line();
+        var ours = sets.FirstOrDefault(s => s.Name == SafePosix);
+        if (ours is { Loaded: true })
+        {
+            var head = new StringBuilder("| Analyzer | Rule IDs |");
+            var line = new StringBuilder("|---|---|");
+            foreach (var result in results)
+            {
+                head.Append(F($" {result.Corpus.Name} ms | ms/1k | diagnostics |"));
+                line.Append("---:|---:|---:|");
+            }
+
+            Line(head.ToString());
+            Line(line.ToString());
+            foreach (var analyzer in ours.Analyzers)
+            {
+                var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).Distinct(StringComparer.Ordinal).ToList();
+                var row = new StringBuilder(F($"| {analyzer.GetType().Name} | {string.Join(", ", ids)} |"));
+                foreach (var result in results)
+                {
+                    if (!result.Runs.TryGetValue(ours, out var runs) || runs.IsEmpty)
+                    {
+                        row.Append(" - | - | - |");
+                        continue;
+                    }
+
+                    var ms = Measurement.Median(runs.Select(r => r.PerAnalyzer[analyzer].TotalMilliseconds));
+                    var count = ids.Sum(id => runs[0].DiagnosticsById.GetValueOrDefault(id));
+                    row.Append(F($" {ms:F2} | {PerThousand(result, ms):F3} | {count} |"));
+                }
+
+                Line(row.ToString());
+            }
+        }
+        else
+        {
+            Line("SafePosix did not load: " + string.Join("; ", ours?.Failures ?? default));
+        }
+
+        Line();
+        Line("## Sets and packages");
+        Line();
+        Line("| Set | Source | Loaded | Load failures |");
+        Line("|---|---|---|---|");
+        foreach (var set in sets)
+        {
+            var failures = set.Failures.IsEmpty ? "none" : F($"{set.Failures.Length}: ") + string.Join("<br>", set.Failures.Take(5).Select(Escape));
+            Line(F($"| {set.Name} | {Escape(set.Source)} | {AnalyzerSets.Describe(set)} | {failures} |"));
+        }
+
+        Line();
+        Line("- Rules run at their packages' defaults with no .editorconfig, suggestion- and hidden-level rules included (what an IDE runs; " +
+             "a command-line build skips an analyzer whose rules are all below warning). \"NetAnalyzers (default)\" is what the SDK's " +
+             "AnalysisMode=Default gives (SDK 10's default globalconfig only turns off CA1516, a rule newer than 10.0); \"NetAnalyzers (all rules)\" " +
+             "forces every rule ID the package supports to warning, like AnalysisMode=All.");
+        Line("- Each package's C# analyzers are loaded as the SDK picks them (the highest `analyzers/dotnet/roslynX.Y/cs` not above the host's " +
+             "Roslyn, else `analyzers/dotnet/cs` and `analyzers/dotnet`, else `analyzers/`) through `AnalyzerFileReference`, one load context per package, " +
+             "Roslyn shared with the host: a package built against a newer Roslyn is listed as a load failure.");
+
+        Line();
+        Line("## Details per corpus");
+        foreach (var result in results)
+        {
+            Line();
+            Line(F($"### {result.Corpus.Name}"));
+            Line();
+            Line("| Set | runs | analyzer ms (min-max) | wall s/run (driver incl. binding) | diagnostics | analyzer exceptions | slowest analyzers (median ms) |");
+            Line("|---|---:|---|---:|---:|---:|---|");
+            foreach (var set in sets.Where(s => result.Runs.ContainsKey(s)))
+            {
+                var runs = result.Runs[set];
+                if (runs.IsEmpty)
+                {
+                    continue;
+                }
+
+                var times = runs.Select(r => r.AnalyzerTime.TotalMilliseconds).ToList();
+                var slowest = set.Analyzers
+                    .Select(a => (Name: a.GetType().Name, Ms: Measurement.Median(runs.Select(r => r.PerAnalyzer[a].TotalMilliseconds))))
+                    .OrderByDescending(x => x.Ms)
+                    .Take(3)
+                    .Select(x => F($"{x.Name} {x.Ms:F0}"));
+                var exceptions = runs[0].AnalyzerExceptions == 0
+                    ? "0"
+                    : F($"{runs[0].AnalyzerExceptions} ({Escape(string.Join("; ", runs[0].ExceptionSamples))})");
+                Line(F($"| {set.Name} | {runs.Length} | {times.Min():F1}-{times.Max():F1} | {Measurement.Median(runs.Select(r => r.Wall.TotalSeconds)):F1} | {runs[0].Diagnostics} | {exceptions} | {string.Join(", ", slowest)} |"));
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static double MedianMs(CorpusResult result, AnalyzerSet set) =>
+        Measurement.Median(result.Runs[set].Select(r => r.AnalyzerTime.TotalMilliseconds));
+
+    private static double? MedianOf(CorpusResult result, string name)
+    {
+        var set = result.Runs.Keys.FirstOrDefault(s => s.Name == name);
+        return set is null || result.Runs[set].IsEmpty ? null : MedianMs(result, set);
+    }
+
+    private static double PerThousand(CorpusResult result, double ms) => ms / (result.Corpus.Lines / 1000.0);
+
+    private static string Ratio(double ms, double? reference) =>
+        reference is { } r && r > 0 ? (ms / r).ToString(ms / r >= 10 ? "F0" : ms / r >= 1 ? "F1" : "F3", CultureInfo.InvariantCulture) : "-";
+
+    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private static string RoslynVersion() =>
+        typeof(Compilation).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        ?? typeof(Compilation).Assembly.GetName().Version?.ToString() ?? "?";
+}
