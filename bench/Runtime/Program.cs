@@ -1,13 +1,15 @@
 using System;
 using System.Diagnostics;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Runtime.Versioning;
 using SafePosix;
 
 [assembly: SupportedOSPlatform("linux")]
 
 // Usage: SafePosix.Bench.Runtime <path to the compiled C floor> [iterations]
-// Each contender spawns /bin/true and waits for it, `iterations` times after a warm-up; one run, wall-clock time.
+// Each contender spawns /bin/true and waits for it, `iterations` times in total after a warm-up; wall-clock time.
 if (args.Length < 1)
 {
     Console.Error.WriteLine("usage: SafePosix.Bench.Runtime <spawn_floor binary> [iterations]");
@@ -16,17 +18,45 @@ if (args.Length < 1)
 
 var floorBinary = args[0];
 var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3000;
-var warmUp = Math.Max(50, iterations / 20);
 
-double Measure(Action spawnAndWait)
+// The machine is shared (builds, other suites), so load drifts during a run. Rather than timing each contender in
+// one long block, the run is split into rounds; each round times every contender once, in rotating order, and the
+// table reports each contender's median round. Ratios then compare contenders measured under the same load.
+const int Rounds = 10;
+var perRound = Math.Max(1, iterations / Rounds);
+
+void SafePosixSync()
 {
-    for (var i = 0; i < warmUp; i++)
+    using var child = ChildProcess.Start("/bin/true");
+    if (!child.WaitForExit().Succeeded)
     {
-        spawnAndWait();
+        throw new InvalidOperationException("/bin/true failed");
     }
+}
 
+void SafePosixAsync()
+{
+    using var child = ChildProcess.Start("/bin/true");
+    if (!child.WaitForExitAsync().GetAwaiter().GetResult().Succeeded)
+    {
+        throw new InvalidOperationException("/bin/true failed");
+    }
+}
+
+void ProcessStart()
+{
+    using var child = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+    child.WaitForExit();
+    if (child.ExitCode != 0)
+    {
+        throw new InvalidOperationException("/bin/true failed");
+    }
+}
+
+double TimeManaged(Action spawnAndWait, int count)
+{
     var clock = Stopwatch.StartNew();
-    for (var i = 0; i < iterations; i++)
+    for (var i = 0; i < count; i++)
     {
         spawnAndWait();
     }
@@ -34,10 +64,10 @@ double Measure(Action spawnAndWait)
     return clock.Elapsed.TotalSeconds;
 }
 
-double MeasureFloor()
+double TimeFloor(int count)
 {
-    // The C loop times itself, so its process start-up is not counted.
-    var options = new SpawnOptions(floorBinary, iterations.ToString(CultureInfo.InvariantCulture)) { StandardOutput = ChildStdio.Pipe };
+    // The C loop times itself, so its own process start-up is not counted.
+    var options = new SpawnOptions(floorBinary, count.ToString(CultureInfo.InvariantCulture)) { StandardOutput = ChildStdio.Pipe };
     using var child = ChildProcess.Start(options);
     using var reader = new System.IO.StreamReader(child.StandardOutput!);
     var text = reader.ReadToEnd();
@@ -50,51 +80,50 @@ double MeasureFloor()
     return double.Parse(text, CultureInfo.InvariantCulture);
 }
 
-var safePosix = Measure(() =>
+var contenders = new (string Name, Func<int, double> Time)[]
 {
-    using var child = ChildProcess.Start("/bin/true");
-    if (!child.WaitForExit().Succeeded)
-    {
-        throw new InvalidOperationException("/bin/true failed");
-    }
-});
+    ("C posix_spawn + waitpid (floor)", TimeFloor),
+    ("SafePosix ChildProcess (sync wait)", count => TimeManaged(SafePosixSync, count)),
+    ("SafePosix ChildProcess (async wait)", count => TimeManaged(SafePosixAsync, count)),
+    ("System.Diagnostics.Process.Start", count => TimeManaged(ProcessStart, count)),
+};
 
-var safePosixAsync = Measure(() =>
+foreach (var contender in contenders)
 {
-    using var child = ChildProcess.Start("/bin/true");
-    if (!child.WaitForExitAsync().GetAwaiter().GetResult().Succeeded)
-    {
-        throw new InvalidOperationException("/bin/true failed");
-    }
-});
+    contender.Time(Math.Max(50, perRound / 2)); // warm-up: JIT, page cache, the poller thread
+}
 
-var processStart = Measure(() =>
+var samples = contenders.Select(_ => new List<double>()).ToArray();
+for (var round = 0; round < Rounds; round++)
 {
-    using var child = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
-    child.WaitForExit();
-    if (child.ExitCode != 0)
+    for (var k = 0; k < contenders.Length; k++)
     {
-        throw new InvalidOperationException("/bin/true failed");
+        var index = (round + k) % contenders.Length;
+        samples[index].Add(contenders[index].Time(perRound) / perRound);
     }
-});
+}
 
-MeasureFloor(); // warm the page cache for the C binary too
-var floor = MeasureFloor();
+double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
+}
 
-Console.WriteLine("spawn + wait of /bin/true, " + iterations + " iterations each, " + Environment.ProcessorCount + " cores");
+var floor = Median(samples[0]);
+Console.WriteLine("spawn + wait of /bin/true: " + Rounds + " rounds of " + perRound + " per contender, median round, " + Environment.ProcessorCount + " cores");
 Console.WriteLine();
-Console.WriteLine("| contender                           | total s | µs / spawn | spawns / s | × C floor |");
-Console.WriteLine("|-------------------------------------|--------:|-----------:|-----------:|----------:|");
-void Row(string name, double seconds) => Console.WriteLine(string.Format(
-    CultureInfo.InvariantCulture,
-    "| {0,-35} | {1,7:F2} | {2,10:F1} | {3,10:F0} | {4,9:F2} |",
-    name,
-    seconds,
-    seconds / iterations * 1e6,
-    iterations / seconds,
-    seconds / floor));
-Row("C posix_spawn + waitpid (floor)", floor);
-Row("SafePosix ChildProcess (sync wait)", safePosix);
-Row("SafePosix ChildProcess (async wait)", safePosixAsync);
-Row("System.Diagnostics.Process.Start", processStart);
+Console.WriteLine("| contender                           | µs / spawn | spawns / s | × C floor |");
+Console.WriteLine("|-------------------------------------|-----------:|-----------:|----------:|");
+for (var k = 0; k < contenders.Length; k++)
+{
+    var perSpawn = Median(samples[k]);
+    Console.WriteLine(string.Format(
+        CultureInfo.InvariantCulture,
+        "| {0,-35} | {1,10:F1} | {2,10:F0} | {3,9:F2} |",
+        contenders[k].Name,
+        perSpawn * 1e6,
+        1 / perSpawn,
+        perSpawn / floor));
+}
+
 return 0;
