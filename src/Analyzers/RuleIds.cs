@@ -4,6 +4,10 @@ namespace SafePosix.Analyzers;
 public static class RuleIds
 {
     public const string UncheckedMmapResult = "PSX3001";
+    public const string ForkFromManagedCode = "PSX1001";
+    public const string VforkChildWork = "PSX1002";
+    public const string ForkChildExit = "PSX1003";
+    public const string ZombieChild = "PSX1004";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";

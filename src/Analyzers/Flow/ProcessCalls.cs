@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>The calls that create, replace, end and wait for processes, on every surface.</summary>
+public sealed class ProcessCalls
+{
+    /// <summary>Calls that create a process from the calling one (PSX1001).</summary>
+    public static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty", "clone", "daemon");
+
+    /// <summary>Calls that return in both processes, 0 in the child: the child branch is where the result is 0.</summary>
+    public static readonly ImmutableHashSet<string> BranchingForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+
+    public static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+        "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
+
+    public static readonly ImmutableHashSet<string> SafeExitFunctions = PosixSurfaces.Functions("_exit", "_Exit");
+
+    public static readonly ImmutableHashSet<string> UnsafeExitFunctions = PosixSurfaces.Functions("exit");
+
+    public static readonly ImmutableHashSet<string> NoReturnFunctions = PosixSurfaces.Functions("abort");
+
+    private readonly PosixSurfaces _surfaces;
+    private readonly LibcValues _values;
+    private readonly INamedTypeSymbol? _environment;
+    private readonly INamedTypeSymbol? _doesNotReturn;
+
+    public ProcessCalls(PosixSurfaces surfaces)
+    {
+        _surfaces = surfaces;
+        _values = new LibcValues(surfaces);
+        _environment = surfaces.Compilation.GetTypeByMetadataName("System.Environment");
+        _doesNotReturn = surfaces.Compilation.GetTypeByMetadataName("System.Diagnostics.CodeAnalysis.DoesNotReturnAttribute");
+    }
+
+    public PosixSurfaces Surfaces => _surfaces;
+
+    public LibcValues Values => _values;
+
+    /// <summary>
+    /// What runs in the child of the fork-like call being analyzed, on the body's cached graph; null when the body
+    /// has no graph or the call is not in it (then rules say only what they can say without it).
+    /// </summary>
+    public ChildBranch? AnalyzeChild(OperationAnalysisContext context, IInvocationOperation fork)
+    {
+        if (context.TryGetGraph() is not { } graph
+            || ControlFlowGraphs.Find(graph, fork.Syntax, context.CancellationToken) is not { } position
+            || position.Operation is not IInvocationOperation)
+        {
+            return null;
+        }
+
+        var origins = new ValueOrigins(position.Graph);
+        var cancellationToken = context.CancellationToken;
+        return ChildBranch.Analyze(position, Classify, operand => _values.IntegerValue(operand, origins.SingleAssignment, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
+    public ChildCallKind Classify(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        if (IsEnvironmentExit(method))
+        {
+            return ChildCallKind.UnsafeExit;
+        }
+
+        if (_surfaces.TryGetLibcCall(method, out var call))
+        {
+            var function = call.Function;
+            if (ExecFunctions.Contains(function))
+            {
+                return ChildCallKind.Exec;
+            }
+
+            if (SafeExitFunctions.Contains(function))
+            {
+                return ChildCallKind.SafeExit;
+            }
+
+            if (UnsafeExitFunctions.Contains(function))
+            {
+                return ChildCallKind.UnsafeExit;
+            }
+
+            return NoReturnFunctions.Contains(function) ? ChildCallKind.NoReturn : ChildCallKind.Other;
+        }
+
+        return HasDoesNotReturn(method) ? ChildCallKind.NoReturn : ChildCallKind.Other;
+    }
+
+    /// <summary><c>Environment.Exit</c> and <c>Environment.FailFast</c>: they end the process after running managed code.</summary>
+    public bool IsEnvironmentExit(IMethodSymbol method)
+        => method.Name is "Exit" or "FailFast" && _environment is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, _environment);
+
+    /// <summary>True for a call into a method of this compilation that returns nothing: it may well end the child itself (a helper that execs and calls _exit).</summary>
+    public bool MayNotReturn(IOperation? operation)
+    {
+        while (operation is IExpressionStatementOperation statement)
+        {
+            operation = statement.Operation;
+        }
+
+        return operation is IInvocationOperation { TargetMethod: { ReturnsVoid: true } method }
+            && !method.IsExtern
+            && !method.DeclaringSyntaxReferences.IsEmpty
+            && !_surfaces.TryGetLibcCall(method, out _);
+    }
+
+    private bool HasDoesNotReturn(IMethodSymbol method)
+    {
+        if (_doesNotReturn is null)
+        {
+            return false;
+        }
+
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _doesNotReturn))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX1001: fork, vfork, forkpty, clone and daemon called from a .NET process, which is multithreaded before Main.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
+{
+    public const string SurfaceProperty = "Surface";
+
+    private const string Title = "Do not fork the .NET runtime";
+    private const string Description =
+        "Every .NET process runs several threads before Main (finalizer, tiered compilation, signal handling, " +
+        "diagnostics). After fork only the calling thread exists in the child, so until exec the child may only make " +
+        "async-signal-safe calls. Managed code, allocation, string marshalling, exceptions or JIT in the child can " +
+        "deadlock on a lock another thread held, and since .NET 7 executable memory is mapped twice through a shared " +
+        "memfd (W^X), so code the child writes lands in the parent's code: the parent crashes. vfork also shares the " +
+        "parent's stack. Start programs with System.Diagnostics.Process or posix_spawn.";
+
+    public static readonly DiagnosticDescriptor ChildWorkRule = new(
+        RuleIds.ForkFromManagedCode,
+        Title,
+        "'{0}' is called from managed code and the child {1}: the runtime is multithreaded, so until exec the child may only make async-signal-safe calls; managed code there deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; start the program with Process.Start or posix_spawn",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkFromManagedCode));
+
+    public static readonly DiagnosticDescriptor ForkRule = new(
+        RuleIds.ForkFromManagedCode,
+        Title,
+        "'{0}' is called from managed code: the runtime is multithreaded, so until exec the child may only make async-signal-safe calls, and any managed code it runs (even a first call through a P/Invoke stub) deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; start the program with Process.Start or posix_spawn",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkFromManagedCode));
+
+    public static readonly DiagnosticDescriptor DaemonRule = new(
+        RuleIds.ForkFromManagedCode,
+        Title,
+        "'daemon' forks and keeps running this program in the child, where only the calling thread survives: the runtime's GC, finalizer and JIT threads are gone, so the program hangs or crashes; run in the foreground under a service manager (systemd Type=simple) or relaunch the program with posix_spawn",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkFromManagedCode));
+
+    public static readonly DiagnosticDescriptor CloneRule = new(
+        RuleIds.ForkFromManagedCode,
+        Title,
+        "'clone' starts a child that runs the function it is given without the runtime's threads: managed code there deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; use Process.Start or posix_spawn for a process, System.Threading.Thread for a thread",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkFromManagedCode));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(ChildWorkRule, ForkRule, DaemonRule, CloneRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var calls = new ProcessCalls(PosixSurfaces.Create(start.Compilation));
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, ProcessCalls calls)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!calls.Surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.ForkFunctions, out var call))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, call.Surface.ToString());
+        var location = invocation.Syntax.GetLocation();
+        switch (call.Function)
+        {
+            case "daemon":
+                context.ReportDiagnostic(Diagnostic.Create(DaemonRule, location, properties));
+                return;
+            case "clone":
+                context.ReportDiagnostic(Diagnostic.Create(CloneRule, location, properties));
+                return;
+        }
+
+        var child = calls.AnalyzeChild(context, invocation);
+        var work = child is null ? null : DescribeChild(child, calls);
+        context.ReportDiagnostic(work is null
+            ? Diagnostic.Create(ForkRule, location, properties, call.Function)
+            : Diagnostic.Create(ChildWorkRule, location, properties, call.Function, work));
+    }
+
+    /// <summary>"calls managed code ('Console.WriteLine'), allocates ('string[]') and throws": what crashes the parent.</summary>
+    private static string? DescribeChild(ChildBranch child, ProcessCalls calls)
+    {
+        var firsts = new Dictionary<ChildWorkKind, string>();
+        foreach (var operation in child.Operations)
+        {
+            foreach (var item in ChildWork.Find(operation.Operation, calls))
+            {
+                if (!firsts.ContainsKey(item.Kind))
+                {
+                    firsts[item.Kind] = item.Name;
+                }
+            }
+        }
+
+        var facts = new List<string>();
+        if (firsts.TryGetValue(ChildWorkKind.ManagedCall, out var method))
+        {
+            facts.Add("calls managed code ('" + method + "')");
+        }
+
+        if (firsts.TryGetValue(ChildWorkKind.Allocation, out var type))
+        {
+            facts.Add("allocates ('" + type + "')");
+        }
+
+        if (firsts.TryGetValue(ChildWorkKind.Marshalling, out var function))
+        {
+            facts.Add("marshals strings for '" + function + "'");
+        }
+
+        var exits = new HashSet<ChildExitKind>();
+        foreach (var exit in child.Exits)
+        {
+            if (!exits.Add(exit.Kind))
+            {
+                continue;
+            }
+
+            switch (exit.Kind)
+            {
+                case ChildExitKind.Throw:
+                    facts.Add("throws");
+                    break;
+                case ChildExitKind.Return when exit.InChildBranch:
+                    facts.Add("returns to the caller");
+                    break;
+                case ChildExitKind.FallOut when !calls.MayNotReturn(exit.LastOperation):
+                    facts.Add("goes on into the parent's code");
+                    break;
+            }
+        }
+
+        if (facts.Count == 0)
+        {
+            return null;
+        }
+
+        return facts.Count == 1
+            ? facts[0]
+            : string.Join(", ", facts.GetRange(0, facts.Count - 1)) + " and " + facts[facts.Count - 1];
+    }
+}
