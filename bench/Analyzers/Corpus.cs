@@ -52,6 +52,10 @@ public sealed class Corpus
                 ParseOptions,
                 Path.GetRelativePath(root, path)))
             .ToImmutableArray();
-        return new Corpus(name, root, trees, ImmutableArray<MetadataReference>.Empty);
+        var versionFile = Path.Combine(root, ".debian-version");
+        var description = File.Exists(versionFile)
+            ? $"Debian source package {name} {File.ReadAllText(versionFile).Trim()}, .pc/ and debian/ left out"
+            : root;
+        return new Corpus(name, description, trees, ImmutableArray<MetadataReference>.Empty);
     }
 }
