@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX1003: a fork child that leaves by exit, Environment.Exit, throw, return or by falling out of its branch.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
+{
+    public const string SurfaceProperty = "Surface";
+    public const string ExitKindProperty = "ExitKind";
+
+    /// <summary>Set when one <c>_exit(127)</c> inserted after the reported statement closes every path that falls out there.</summary>
+    public const string InsertAfterProperty = "InsertAfter";
+
+    private const string Title = "End a fork child with _exit";
+    private const string Description =
+        "After fork the child must end with _exit (or _Exit): exec returns only when it fails, and everything else " +
+        "runs the parent's code in a process that fork left with a single thread. exit and Environment.Exit run " +
+        "ProcessExit handlers, finalizers and atexit handlers and flush stdio buffers a second time; a throw runs the " +
+        "parent's catch and finally blocks; a return or a fall-out out of the child branch makes a second copy of the " +
+        "program that goes on with the parent's work.";
+
+    public static readonly DiagnosticDescriptor UnsafeExitRule = new(
+        RuleIds.ForkChildExit,
+        Title,
+        "The child of '{0}' ends with '{1}', which runs the parent's exit path (ProcessExit handlers, finalizers, atexit handlers, stdio buffers flushed a second time) in a process fork left with one thread; end the child with _exit",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkChildExit));
+
+    public static readonly DiagnosticDescriptor ReturnRule = new(
+        RuleIds.ForkChildExit,
+        Title,
+        "The child of '{0}' returns to the caller and goes on as a second copy of the program, running the parent's managed code in a process fork left with one thread; end the child with _exit(127)",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkChildExit));
+
+    public static readonly DiagnosticDescriptor ThrowRule = new(
+        RuleIds.ForkChildExit,
+        Title,
+        "The child of '{0}' throws: the parent's catch and finally blocks run in the child, or the runtime's crash path ends it; end the child with _exit(127)",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkChildExit));
+
+    public static readonly DiagnosticDescriptor FallOutRule = new(
+        RuleIds.ForkChildExit,
+        Title,
+        "The child of '{0}' reaches the end of its branch without _exit and goes on running the parent's code as a second copy of the program (exec returns only when it fails); end the child with _exit(127)",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ForkChildExit));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(UnsafeExitRule, ReturnRule, ThrowRule, FallOutRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var calls = new ProcessCalls(Surfaces.PosixSurfaces.Create(start.Compilation));
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, ProcessCalls calls)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!calls.Surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.BranchingForkFunctions, out var call)
+            || calls.AnalyzeChild(context, invocation) is not { } child)
+        {
+            return;
+        }
+
+        var forkLocation = new[] { invocation.Syntax.GetLocation() };
+        foreach (var exit in child.Exits)
+        {
+            if (!exit.InChildBranch)
+            {
+                continue;
+            }
+
+            // A call into the user's own void helper may end the child itself (exec + _exit inside): its return is then dead code.
+            if (exit.Kind is ChildExitKind.Return or ChildExitKind.Throw or ChildExitKind.FallOut && calls.MayNotReturn(exit.LastOperation))
+            {
+                continue;
+            }
+
+            var properties = ImmutableDictionary<string, string?>.Empty
+                .Add(SurfaceProperty, call.Surface.ToString())
+                .Add(ExitKindProperty, exit.Kind.ToString());
+            if (exit.Kind == ChildExitKind.FallOut && exit.SingleSource)
+            {
+                properties = properties.Add(InsertAfterProperty, "true");
+            }
+
+            var diagnostic = exit.Kind switch
+            {
+                ChildExitKind.UnsafeExit when exit.Operation is IInvocationOperation exitCall
+                    => Diagnostic.Create(UnsafeExitRule, exit.Location, forkLocation, properties, call.Function, ExitName(exitCall, calls)),
+                ChildExitKind.Return => Diagnostic.Create(ReturnRule, exit.Location, forkLocation, properties, call.Function),
+                ChildExitKind.Throw => Diagnostic.Create(ThrowRule, exit.Location, forkLocation, properties, call.Function),
+                ChildExitKind.FallOut => Diagnostic.Create(FallOutRule, exit.Location, forkLocation, properties, call.Function),
+                _ => null,
+            };
+            if (diagnostic is not null)
+            {
+                context.ReportDiagnostic(diagnostic);
+            }
+        }
+    }
+
+    private static string ExitName(IInvocationOperation exitCall, ProcessCalls calls)
+    {
+        var method = exitCall.TargetMethod;
+        if (calls.IsEnvironmentExit(method))
+        {
+            return "Environment." + method.Name;
+        }
+
+        return calls.Surfaces.BindingSurfaceOf(method.ContainingType) is not null ? method.ContainingType.Name + "." + method.Name : method.Name;
+    }
+}

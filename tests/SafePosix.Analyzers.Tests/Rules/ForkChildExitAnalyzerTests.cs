@@ -1,0 +1,383 @@
+using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.ForkChildExitAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class ForkChildExitAnalyzerTests
+{
+    private const string FallOut =
+        "The child of '{0}' reaches the end of its branch without _exit and goes on running the parent's code as a second copy of the program (exec returns only when it fails); end the child with _exit(127)";
+
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string?[] argv);
+
+            [DllImport("libc")]
+            public static extern void exit(int status);
+        }
+
+        """;
+
+    // ---- bad exits ------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task EnvironmentExit_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                if (Native.fork() == 0)
+                {
+                    Native.execv("/bin/ls", new[] { "ls", null });
+                    {|#0:Environment.Exit(127)|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The child of 'fork' ends with 'Environment.Exit', which runs the parent's exit path (ProcessExit handlers, finalizers, atexit handlers, stdio buffers flushed a second time) in a process fork left with one thread; end the child with _exit"));
+
+    [Fact]
+    public Task LibcExit_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native.execv("/bin/ls", new[] { "ls", null });
+                    {|#0:Native.exit(1)|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork", "exit"));
+
+    [Fact]
+    public Task MonoStdlibExitAndLegacyExit_AreReported() => VerifyCS.AnalyzerAsync("""
+        #pragma warning disable CS0618
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void Run()
+            {
+                if (Mono.Posix.Syscall.fork() == 0)
+                {
+                    Syscall.execv("/bin/true", new[] { "true" });
+                    {|#0:Stdlib.exit(1)|};
+                }
+
+                if (Mono.Posix.Syscall.fork() == 0)
+                {
+                    {|#1:Mono.Posix.Syscall.exit(1)|};
+                }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork", "Stdlib.exit"),
+        VerifyCS.Diagnostic("PSX1003").WithLocation(1).WithArguments("fork", "Syscall.exit"));
+
+    [Fact]
+    public Task ThrowAfterFailedExec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    execve(path, argv, null);
+                    {|#0:throw new Win32Exception(Marshal.GetLastPInvokeError());|}
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The child of 'fork' throws: the parent's catch and finally blocks run in the child, or the runtime's crash path ends it; end the child with _exit(127)"));
+
+    [Fact]
+    public Task ReturnZeroAfterFailedExec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int Run()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native.execv("/bin/ls", new[] { "ls", null });
+                    {|#0:return 0;|}
+                }
+
+                return pid;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The child of 'fork' returns to the caller and goes on as a second copy of the program, running the parent's managed code in a process fork left with one thread; end the child with _exit(127)"));
+
+    [Fact]
+    public Task VoidReturnInTheChild_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                switch (Native.fork())
+                {
+                    case 0:
+                        Native.execv("/bin/ls", new[] { "ls", null });
+                        [|return;|]
+                    case -1:
+                        throw new InvalidOperationException();
+                }
+
+                Console.WriteLine("parent");
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FallOutAfterLoneExec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int Run()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    {|#0:Native.execv("/bin/ls", new[] { "ls", null });|}
+                }
+
+                return pid;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithMessage(string.Format(FallOut, "fork")));
+
+    [Fact]
+    public Task ChildAfterNotZeroReturn_FallsOutAtTheEndOfTheMethod() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid != 0)
+                {
+                    return;
+                }
+
+                [|execve(path, argv, null);|]
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ForkptyChildInALoop_FallsOutIntoTheLoop() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libutil.so.1", SetLastError = true)]
+            public static extern int forkpty(out int master, IntPtr name, IntPtr termp, IntPtr winp);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execvp(string file, string?[] argv);
+        }
+
+        class C
+        {
+            void Run(string[] shells)
+            {
+                foreach (var shell in shells)
+                {
+                    var pid = Native.forkpty(out _, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero);
+                    if (pid == 0)
+                    {
+                        {|#0:Native.execvp(shell, new[] { shell, null });|}
+                    }
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithMessage(string.Format(FallOut, "forkpty")));
+
+    [Fact]
+    public Task VforkChildReturn_IsReportedToo() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int Run(byte* path, byte** argv)
+            {
+                if (vfork() == 0)
+                {
+                    execve(path, argv, null);
+                    [|return 1;|]
+                }
+
+                return 0;
+            }
+        }
+        """);
+
+    // ---- correct exits and look-alikes ----------------------------------------------------------------------
+
+    [Fact]
+    public Task ExitUnderscoreOnEverySurface_IsSilent() => VerifyCS.AnalyzerAsync("""
+        #pragma warning disable CS0618
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        unsafe class C
+        {
+            [DllImport("libc", EntryPoint = "_exit")]
+            static extern void Exit(int status);
+
+            void Run(byte* path, byte** argv)
+            {
+                if (Tmds.Linux.LibC.fork() == 0)
+                {
+                    Tmds.Linux.LibC.execve(path, argv, null);
+                    Tmds.Linux.LibC._exit(127);
+                }
+
+                if (Mono.Posix.Syscall.fork() == 0)
+                {
+                    Syscall.execv("/bin/true", new[] { "true" });
+                    Syscall._exit(127);
+                }
+
+                if (Mono.Posix.Syscall.fork() == 0)
+                {
+                    Stdlib._Exit(127);
+                }
+
+                if (Tmds.Linux.LibC.vfork() == 0)
+                {
+                    Exit(127);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ForkImmediatelyFollowedByExit_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run()
+            {
+                if (fork() == 0)
+                {
+                    _exit(0);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ParentExitsAndThrows_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            int Run()
+            {
+                var pid = fork();
+                if (pid < 0)
+                {
+                    throw new InvalidOperationException("fork failed");
+                }
+
+                if (pid > 0)
+                {
+                    Environment.Exit(0);
+                    return pid;
+                }
+
+                _exit(1);
+                return 0;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task UserHelperThatMayExit_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    ExecOrDie(path, argv);
+                    return 0;
+                }
+
+                return pid;
+            }
+
+            static void ExecOrDie(byte* path, byte** argv)
+            {
+                execve(path, argv, null);
+                _exit(127);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ResultNeverTested_IsNotThisRule() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            int Wrapper() => fork();
+
+            int Wrapper2()
+            {
+                var pid = fork();
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ForkChildExitAnalyzer())
+    {
+        Source = """
+            using System;
+            using static Tmds.Linux.LibC;
+
+            class C
+            {
+                void Run()
+                {
+                    if (fork() == 0)
+                    {
+                        [|Environment.Exit(1)|];
+                    }
+
+                    var x = ;
+                }
+            }
+            """,
+        AllowCompilerErrors = true,
+    }.RunAsync();
+}
