@@ -1,0 +1,381 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX1004: a child pid that nothing ever waits for, and a SIGKILLed child with no wait after the kill.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
+{
+    private const string Title = "Wait for the children you create";
+    private const string Description =
+        "A child that exits stays a zombie, holding its pid and its exit status, until its parent waits for it. " +
+        "System.Diagnostics.Process reaps only the children it started itself, so a pid from fork, vfork, forkpty or " +
+        "posix_spawn that no waitpid ever sees leaks one process-table entry per child for the life of the program. " +
+        "Setting SIGCHLD to SIG_IGN is not a fix: it makes Process.WaitForExit never return true.";
+
+    public static readonly DiagnosticDescriptor NeverWaitedRule = new(
+        RuleIds.ZombieChild,
+        Title,
+        "The child that '{0}' creates is never waited for: {1}, so when it exits it stays a zombie holding its pid until this process ends; wait for it with waitpid(pid, ...), or start it with Process.Start or SafePosix's ChildProcess, which reap their children",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ZombieChild));
+
+    public static readonly DiagnosticDescriptor KilledNotWaitedRule = new(
+        RuleIds.ZombieChild,
+        Title,
+        "'kill' sends SIGKILL to the child in '{0}' but nothing waits for it afterwards, so it stays a zombie holding its pid; call waitpid({0}, ...) after the kill, or use SafePosix's ChildProcess.Kill and WaitForExit",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.ZombieChild));
+
+    private const int SigKill = 9;
+
+    private static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions(
+        "fork", "vfork", "forkpty", "posix_spawn", "posix_spawnp", "kill");
+
+    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+
+    private static readonly ImmutableHashSet<string> WaitFunctions = PosixSurfaces.Functions("waitpid", "wait", "wait3", "wait4", "waitid");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(NeverWaitedRule, KilledNotWaitedRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            var values = new LibcValues(surfaces);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call))
+        {
+            return;
+        }
+
+        if (call.Function == "kill")
+        {
+            AnalyzeKill(context, invocation, surfaces, values);
+            return;
+        }
+
+        var body = RootOf(invocation);
+        string? why;
+        if (SpawnFunctions.Contains(call.Function))
+        {
+            why = SpawnedPidFate(invocation, body, surfaces, values);
+        }
+        else
+        {
+            why = ForkedPidFate(invocation, body, surfaces, values);
+        }
+
+        if (why is not null && !WaitsForAnyChild(body, surfaces, values))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(NeverWaitedRule, invocation.Syntax.GetLocation(), call.Function, why));
+        }
+    }
+
+    /// <summary>Why nobody can wait for the pid a fork-like call returns, or null when something may.</summary>
+    private static string? ForkedPidFate(IInvocationOperation fork, IOperation body, PosixSurfaces surfaces, LibcValues values)
+    {
+        var value = SkipConversionsUp(fork);
+        switch (value.Parent)
+        {
+            case IExpressionStatementOperation:
+            case ISimpleAssignmentOperation { Target: IDiscardOperation }:
+                return "its pid is discarded";
+            case ISimpleAssignmentOperation assignment when assignment.Value == value:
+                return assignment.Target is ILocalReferenceOperation local && !IsReadAsValue(assignment)
+                    ? LocalFate(local.Local, body, surfaces, values)
+                    : null;
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                return LocalFate(declarator.Symbol, body, surfaces, values);
+            default:
+                return IsOnlyTested(value, values) ? "its pid is only compared, never kept" : null;
+        }
+    }
+
+    /// <summary>Why nobody can wait for the pid posix_spawn writes, or null when something may.</summary>
+    private static string? SpawnedPidFate(IInvocationOperation spawn, IOperation body, PosixSurfaces surfaces, LibcValues values)
+    {
+        if (spawn.Arguments.IsEmpty)
+        {
+            return null;
+        }
+
+        IArgumentOperation? pidArgument = null;
+        foreach (var argument in spawn.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == 0)
+            {
+                pidArgument = argument;
+            }
+        }
+
+        var pid = pidArgument is null ? null : SkipConversionsDown(pidArgument.Value);
+        switch (pid)
+        {
+            case IDiscardOperation:
+                return "its pid is discarded";
+            case ILocalReferenceOperation local:
+                return LocalFate(local.Local, body, surfaces, values);
+            case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared }:
+                return LocalFate(declared.Local, body, surfaces, values);
+            case IAddressOfOperation { Reference: ILocalReferenceOperation addressed }:
+                return LocalFate(addressed.Local, body, surfaces, values);
+            case { } other when values.IntegerValue(other, null, default) == 0:
+                return "its pid is discarded";
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>"kept only in 'pid' ..." when every read of the local only compares it, formats it or kills it.</summary>
+    private static string? LocalFate(ILocalSymbol local, IOperation body, PosixSurfaces surfaces, LibcValues values)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+                && Sees(reference, surfaces, values))
+            {
+                return null;
+            }
+        }
+
+        return "its pid is kept only in '" + local.Name + "', which no wait, field, return or call ever sees";
+    }
+
+    /// <summary>True when this mention of the pid hands it to something that may wait for it.</summary>
+    private static bool Sees(ILocalReferenceOperation reference, PosixSurfaces surfaces, LibcValues values)
+    {
+        if (reference.IsDeclaration)
+        {
+            return false;
+        }
+
+        var value = SkipConversionsUp(reference);
+        switch (value.Parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == value:
+                return false;
+            case IArgumentOperation { Parameter.RefKind: RefKind.Out } argument when argument.Value == value:
+                // posix_spawn(out pid, ...) writes it.
+                return false;
+            case IAddressOfOperation { Parent: IArgumentOperation { Parent: IInvocationOperation spawn } }
+                when surfaces.TryGetLibcCall(spawn.TargetMethod, SpawnFunctions, out _):
+                return false;
+            case IArgumentOperation { Parent: IInvocationOperation kill } argument
+                when argument.Parameter?.Ordinal == 0 && surfaces.TryGetLibcCall(kill.TargetMethod, out var call) && call.Function == "kill":
+                return false;
+            case IInterpolationOperation:
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, Type.SpecialType: SpecialType.System_String }:
+            case IInvocationOperation { TargetMethod.Name: "ToString" } toString when toString.Instance == value:
+                // Formatting a pid for a log does not wait for it.
+                return false;
+            default:
+                return !IsOnlyTested(value, values);
+        }
+    }
+
+    /// <summary>The value is compared with a constant, matched against a pattern, or switched on.</summary>
+    private static bool IsOnlyTested(IOperation value, LibcValues values)
+    {
+        switch (value.Parent)
+        {
+            case IBinaryOperation binary when binary.OperatorKind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals
+                or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual:
+                var other = binary.LeftOperand == value ? binary.RightOperand : binary.LeftOperand;
+                return values.IntegerValue(other, null, default) is not null;
+            case IIsPatternOperation pattern when pattern.Value == value:
+                return true;
+            case ISwitchOperation switchStatement when switchStatement.Value == value:
+                return true;
+            case ISwitchExpressionOperation switchExpression when switchExpression.Value == value:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary><c>if ((pid = fork()) == 0)</c>: the assignment's own value is a use of the result.</summary>
+    private static bool IsReadAsValue(ISimpleAssignmentOperation assignment)
+        => assignment.Parent is not (IExpressionStatementOperation or IVariableInitializerOperation or null) && !IsOnlyTestedShape(assignment);
+
+    private static bool IsOnlyTestedShape(IOperation assignment)
+        => assignment.Parent is IBinaryOperation or IIsPatternOperation or ISwitchOperation;
+
+    /// <summary>wait(), waitpid(-1 or 0, ...), waitid(P_ALL, ...): any of them may reap this child too.</summary>
+    private static bool WaitsForAnyChild(IOperation body, PosixSurfaces surfaces, LibcValues values)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
+            {
+                continue;
+            }
+
+            if (call.Function != "waitpid" && call.Function != "wait4")
+            {
+                return true;
+            }
+
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter?.Ordinal == 0 && values.IntegerValue(argument.Value, null, default) is { } pid && pid <= 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    // ---- kill(pid, SIGKILL) with no wait after it ---------------------------------------------------------------
+
+    private static void AnalyzeKill(OperationAnalysisContext context, IInvocationOperation kill, PosixSurfaces surfaces, LibcValues values)
+    {
+        IOperation? pidValue = null;
+        IOperation? signalValue = null;
+        foreach (var argument in kill.Arguments)
+        {
+            switch (argument.Parameter?.Ordinal)
+            {
+                case 0:
+                    pidValue = SkipConversionsDown(argument.Value);
+                    break;
+                case 1:
+                    signalValue = argument.Value;
+                    break;
+            }
+        }
+
+        if (pidValue is not ILocalReferenceOperation { Local: var local } || signalValue is null || SignalNumber(signalValue, surfaces, values) != SigKill)
+        {
+            return;
+        }
+
+        var body = RootOf(kill);
+        // A pid nothing ever waits for is reported once, at the call that created it.
+        if (!HoldsChildPid(local, body, surfaces) || WaitsForAnyChild(body, surfaces, values) || LocalFate(local, body, surfaces, values) is not null)
+        {
+            return;
+        }
+
+        // Someone else's pid (read from a file, a parameter) may be waited for elsewhere; ours is this method's to reap.
+        if (context.TryGetGraph() is not { } graph || ControlFlowGraphs.Find(graph, kill.Syntax, context.CancellationToken) is not { } position)
+        {
+            return;
+        }
+
+        var after = CheckedBeforeUse.Analyze(position, local, reference =>
+            reference is ILocalReferenceOperation mention && Sees(mention, surfaces, values) ? ValueUse.Check : ValueUse.Neutral);
+        if (!after.AnyCheck)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(KilledNotWaitedRule, kill.Syntax.GetLocation(), local.Name));
+        }
+    }
+
+    private static long? SignalNumber(IOperation signal, PosixSurfaces surfaces, LibcValues values)
+    {
+        if (values.IntegerValue(signal, null, default) is { } known)
+        {
+            return known;
+        }
+
+        // Tmds.LibC spells constants as properties: LibC.SIGKILL.
+        var operation = SkipConversionsDown(signal);
+        return operation is IPropertyReferenceOperation { Instance: null, Property.Name: "SIGKILL" } property
+            && surfaces.BindingSurfaceOf(property.Property.ContainingType) is not null
+            ? SigKill
+            : null;
+    }
+
+    /// <summary>True when the local receives a pid from fork, vfork, forkpty or posix_spawn in this body.</summary>
+    private static bool HoldsChildPid(ILocalSymbol local, IOperation body, PosixSurfaces surfaces)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call) || call.Function == "kill")
+            {
+                continue;
+            }
+
+            if (SpawnFunctions.Contains(call.Function))
+            {
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (argument.Parameter?.Ordinal == 0 && SkipConversionsDown(argument.Value) switch
+                    {
+                        ILocalReferenceOperation reference => SymbolEqualityComparer.Default.Equals(reference.Local, local),
+                        IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } => SymbolEqualityComparer.Default.Equals(declared.Local, local),
+                        IAddressOfOperation { Reference: ILocalReferenceOperation addressed } => SymbolEqualityComparer.Default.Equals(addressed.Local, local),
+                        _ => false,
+                    })
+                    {
+                        return true;
+                    }
+                }
+            }
+            else if (SkipConversionsUp(invocation).Parent switch
+            {
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } => SymbolEqualityComparer.Default.Equals(target.Local, local),
+                IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => SymbolEqualityComparer.Default.Equals(declarator.Symbol, local),
+                _ => false,
+            })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation RootOf(IOperation operation)
+    {
+        while (operation.Parent is { } parent)
+        {
+            operation = parent;
+        }
+
+        return operation;
+    }
+
+    private static IOperation SkipConversionsUp(IOperation operation)
+    {
+        while (operation.Parent is IConversionOperation conversion)
+        {
+            operation = conversion;
+        }
+
+        return operation;
+    }
+
+    private static IOperation SkipConversionsDown(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+}

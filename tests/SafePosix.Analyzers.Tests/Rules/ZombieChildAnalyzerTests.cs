@@ -1,0 +1,339 @@
+using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.ZombieChildAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class ZombieChildAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int SIGKILL = 9, SIGTERM = 15;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int waitpid(int pid, out int status, int options);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int wait(out int status);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int kill(int pid, int signal);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int posix_spawn(out int pid, string path, IntPtr fileActions, IntPtr attributes, string?[] argv, string?[] envp);
+
+            [DllImport("libc")]
+            public static extern void _exit(int status);
+        }
+
+        """;
+
+    private static string NeverWaited(string function, string why)
+        => $"The child that '{function}' creates is never waited for: {why}, so when it exits it stays a zombie holding its pid until this process ends; wait for it with waitpid(pid, ...), or start it with Process.Start or SafePosix's ChildProcess, which reap their children";
+
+    // ---- never waited -----------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task PidKeptInALocalThatOnlyALogSees_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                var pid = {|#0:Native.fork()|};
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Console.WriteLine($"started {pid}");
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0)
+            .WithMessage(NeverWaited("fork", "its pid is kept only in 'pid', which no wait, field, return or call ever sees")));
+
+    [Fact]
+    public Task PidOnlyCompared_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run()
+            {
+                if ({|#0:vfork()|} == 0)
+                {
+                    _exit(0);
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0).WithMessage(NeverWaited("vfork", "its pid is only compared, never kept")));
+
+    [Fact]
+    public Task DiscardedPid_IsReported() => VerifyCS.AnalyzerAsync("""
+        #pragma warning disable CS0618
+        class C
+        {
+            void Run()
+            {
+                {|#0:Mono.Posix.Syscall.fork()|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0).WithMessage(NeverWaited("fork", "its pid is discarded")));
+
+    [Fact]
+    public Task PosixSpawnPidNeverWaited_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                var error = {|#0:Native.posix_spawn(out var pid, "/bin/true", IntPtr.Zero, IntPtr.Zero, new[] { "true", null }, new string?[] { null })|};
+                if (error != 0)
+                {
+                    throw new InvalidOperationException("spawn failed");
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0)
+            .WithMessage(NeverWaited("posix_spawn", "its pid is kept only in 'pid', which no wait, field, return or call ever sees")));
+
+    [Fact]
+    public Task ForkptyWithTmdsPidT_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+        using Tmds.Linux;
+
+        static class Pty
+        {
+            [DllImport("util", SetLastError = true)]
+            public static extern pid_t forkpty(out int master, IntPtr name, IntPtr termp, IntPtr winp);
+        }
+
+        class C
+        {
+            int Open()
+            {
+                pid_t pid = [|Pty.forkpty(out var master, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero)|];
+                if (pid == 0)
+                {
+                    LibC._exit(0);
+                }
+
+                return master;
+            }
+        }
+        """);
+
+    // ---- seen by something that may wait ----------------------------------------------------------------------
+
+    [Fact]
+    public Task WaitedStoredReturnedOrPassedOn_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            private int _child;
+            private readonly List<int> _children = new();
+
+            void Waited()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Native.waitpid(pid, out _, 0);
+            }
+
+            void Stored()
+            {
+                _child = Native.fork();
+                var pid = Native.fork();
+                _children.Add(pid);
+            }
+
+            int Returned() => Native.fork();
+
+            int ReturnedLocal()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                return pid;
+            }
+
+            void Spawned()
+            {
+                Native.posix_spawn(out var pid, "/bin/true", IntPtr.Zero, IntPtr.Zero, new[] { "true", null }, new string?[] { null });
+                Native.waitpid(pid, out _, 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitForAnyChildInTheMethod_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                if (Native.fork() == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Native.wait(out _);
+            }
+
+            void RunAll()
+            {
+                for (var i = 0; i < 4; i++)
+                {
+                    if (Native.fork() == 0)
+                    {
+                        Native._exit(0);
+                    }
+                }
+
+                while (Native.waitpid(-1, out _, 0) > 0)
+                {
+                }
+            }
+        }
+        """);
+
+    // ---- kill(pid, SIGKILL) -------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task KillWithoutWaitAfterIt_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int Run(bool timedOut)
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                if (timedOut)
+                {
+                    {|#0:Native.kill(pid, Native.SIGKILL)|};
+                    return -1;
+                }
+
+                Native.waitpid(pid, out var status, 0);
+                return status;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0)
+            .WithMessage("'kill' sends SIGKILL to the child in 'pid' but nothing waits for it afterwards, so it stays a zombie holding its pid; call waitpid(pid, ...) after the kill, or use SafePosix's ChildProcess.Kill and WaitForExit"));
+
+    [Fact]
+    public Task TmdsKillWithSigkillProperty_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int waitpid(int pid, out int status, int options);
+
+            void Run(bool stop)
+            {
+                pid_t pid = fork();
+                if (pid == 0)
+                {
+                    _exit(0);
+                }
+
+                if (stop)
+                {
+                    [|kill(pid, SIGKILL)|];
+                }
+                else
+                {
+                    waitpid(pid, out _, 0);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KillThenWait_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Native.kill(pid, Native.SIGKILL);
+                Native.waitpid(pid, out _, 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KillOfAPidThisMethodDidNotCreate_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Stop(int pid) => Native.kill(pid, Native.SIGKILL);
+
+            void StopFromFile(string path)
+            {
+                var pid = int.Parse(System.IO.File.ReadAllText(path));
+                Native.kill(pid, 9);
+            }
+
+            void Terminate()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Native.kill(pid, Native.SIGTERM);
+                Native.waitpid(pid, out _, 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ZombieChildAnalyzer())
+    {
+        Source = """
+            using static Tmds.Linux.LibC;
+
+            class C
+            {
+                void Run()
+                {
+                    var pid = [|fork()|];
+                    if (pid == 0)
+                    {
+                        _exit(0);
+                    }
+
+                    kill(pid, SIGKILL);
+                    var x = ;
+                }
+            }
+            """,
+        AllowCompilerErrors = true,
+    }.RunAsync();
+}
