@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -70,6 +71,98 @@ internal static class ProcessSyntax
         var endOfLine = newLine.IsKind(SyntaxKind.EndOfLineTrivia) ? newLine : EndOfLine("\n");
         return node.WithLeadingTrivia(endOfLine).WithTrailingTrivia(endOfLine);
     }
+
+    /// <summary>
+    /// <c>var startInfo = new ProcessStartInfo(path) { ArgumentList = { ... } };</c>, the environment when exec was
+    /// given one (cleared first: execve replaces it), then <c>using (var process = Process.Start(startInfo)) { process?.WaitForExit(); }</c>
+    /// when the parent waited, else <c>Process.Start(startInfo)?.Dispose();</c> (the runtime reaps the child).
+    /// </summary>
+    public static StatementSyntax[] ProcessStart(string startInfo, string process, ExpressionSyntax path, IReadOnlyList<ExpressionSyntax> arguments,
+        IReadOnlyList<KeyValuePair<string, string>>? environment, bool wait)
+    {
+        var text = new List<string>();
+        var initializer = arguments.Count == 0 ? string.Empty : " { ArgumentList = { " + string.Join(", ", arguments.Select(a => a.ToString())) + " } }";
+        text.Add($"var {startInfo} = new global::System.Diagnostics.ProcessStartInfo({path}){initializer};");
+        if (environment is not null)
+        {
+            text.Add($"{startInfo}.Environment.Clear();");
+            foreach (var pair in environment)
+            {
+                text.Add($"{startInfo}.Environment[{Quote(pair.Key)}] = {Quote(pair.Value)};");
+            }
+        }
+
+        text.Add(wait
+            ? $"using (var {process} = global::System.Diagnostics.Process.Start({startInfo}))\n{{\n{process}?.WaitForExit();\n}}"
+            : $"global::System.Diagnostics.Process.Start({startInfo})?.Dispose();");
+        return text.Select(t => AnnotateQualifiedNames(ParseStatement(t)).WithTrailingTrivia(ElasticCarriageReturnLineFeed)
+            .WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
+    }
+
+    /// <summary>Marks every <c>global::</c> name so that the simplifier adds the using and shortens it.</summary>
+    private static StatementSyntax AnnotateQualifiedNames(StatementSyntax statement)
+    {
+        var names = statement.DescendantNodes().OfType<AliasQualifiedNameSyntax>()
+            .Select(alias =>
+            {
+                SyntaxNode node = alias;
+                while (node.Parent is QualifiedNameSyntax qualified && qualified.Left == node
+                    || node.Parent is MemberAccessExpressionSyntax access && access.Expression == node && char.IsUpper(access.Name.Identifier.ValueText[0]) && !(access.Parent is InvocationExpressionSyntax))
+                {
+                    node = node.Parent;
+                }
+
+                return node;
+            })
+            .ToList();
+        return statement.ReplaceNodes(names, (_, current) => current.WithAdditionalAnnotations(Simplifier.Annotation));
+    }
+
+    /// <summary>System namespaces first, then ordinal: the order dotnet_sort_system_directives_first gives.</summary>
+    private static int CompareNamespaces(string left, string right)
+    {
+        static int Group(string name) => name == "System" || name.StartsWith("System.", System.StringComparison.Ordinal) ? 0 : 1;
+        var byGroup = Group(left).CompareTo(Group(right));
+        return byGroup != 0 ? byGroup : string.CompareOrdinal(left, right);
+    }
+
+    /// <summary>Adds <c>using {name};</c> in sorted position unless the file has it; the simplifier then shortens the names.</summary>
+    public static void EnsureUsing(SyntaxEditor editor, string name)
+    {
+        if (editor.OriginalRoot is not CompilationUnitSyntax original || original.Usings.Any(u => u.Alias is null && u.StaticKeyword.IsKind(SyntaxKind.None) && u.Name?.ToString() == name))
+        {
+            return;
+        }
+
+        editor.ReplaceNode(original, (current, _) =>
+        {
+            var unit = (CompilationUnitSyntax)current;
+            if (unit.Usings.Any(u => u.Alias is null && u.StaticKeyword.IsKind(SyntaxKind.None) && u.Name?.ToString() == name))
+            {
+                return unit;
+            }
+
+            var directive = UsingDirective(ParseName(name)).WithTrailingTrivia(EndOfLine("\n"));
+            var index = 0;
+            while (index < unit.Usings.Count && unit.Usings[index].Alias is null && unit.Usings[index].StaticKeyword.IsKind(SyntaxKind.None)
+                && CompareNamespaces(unit.Usings[index].Name?.ToString() ?? string.Empty, name) < 0)
+            {
+                index++;
+            }
+
+            var usings = unit.Usings;
+            if (index == 0 && usings.Count > 0)
+            {
+                // The first directive carries the file's leading trivia (header comments, #pragma): keep it first.
+                directive = directive.WithLeadingTrivia(usings[0].GetLeadingTrivia());
+                usings = usings.Replace(usings[0], usings[0].WithLeadingTrivia());
+            }
+
+            return unit.WithUsings(usings.Insert(index, directive));
+        });
+    }
+
+    private static string Quote(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 
     /// <summary>Puts <paramref name="statement"/> right after <paramref name="anchor"/>, wrapping an embedded statement in a block.</summary>
     public static void InsertAfter(SyntaxEditor editor, StatementSyntax anchor, StatementSyntax statement)

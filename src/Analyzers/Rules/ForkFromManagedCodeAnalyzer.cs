@@ -14,6 +14,9 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";
 
+    /// <summary>Set when the child is exactly one exec call then _exit: the shape the fix can turn into Process.Start.</summary>
+    public const string ExecThenExitProperty = "ExecThenExit";
+
     private const string Title = "Do not fork the .NET runtime";
     private const string Description =
         "Every .NET process runs several threads before Main (finalizer, tiered compilation, signal handling, " +
@@ -99,9 +102,39 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
 
         var child = calls.AnalyzeChild(context, invocation);
         var work = child is null ? null : DescribeChild(child, calls);
+        if (child is not null && IsExecThenExit(child, calls))
+        {
+            properties = properties.Add(ExecThenExitProperty, "true");
+        }
+
         context.ReportDiagnostic(work is null
             ? Diagnostic.Create(ForkRule, location, properties, call.Function)
             : Diagnostic.Create(ChildWorkRule, location, properties, call.Function, work));
+    }
+
+    private static bool IsExecThenExit(ChildBranch child, ProcessCalls calls)
+    {
+        if (child.Exits.Length != 1 || child.Exits[0] is not { Kind: ChildExitKind.SafeExit, InChildBranch: true })
+        {
+            return false;
+        }
+
+        var inBranch = new List<IOperation>();
+        foreach (var operation in child.Operations)
+        {
+            if (operation.InChildBranch)
+            {
+                inBranch.Add(operation.Operation);
+            }
+            else if (ChildWork.Find(operation.Operation, calls).Count > 0)
+            {
+                return false;
+            }
+        }
+
+        return inBranch.Count == 2
+            && inBranch[0] is IExpressionStatementOperation { Operation: IInvocationOperation exec } && calls.Classify(exec) == ChildCallKind.Exec
+            && inBranch[1] is IExpressionStatementOperation { Operation: IInvocationOperation exit } && calls.Classify(exit) == ChildCallKind.SafeExit;
     }
 
     /// <summary>"calls managed code ('Console.WriteLine'), allocates ('string[]') and throws": what crashes the parent.</summary>
