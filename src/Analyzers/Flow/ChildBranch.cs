@@ -105,10 +105,11 @@ public readonly struct ChildOperation
 /// parent (&gt; 0). Every branch that compares the result with a constant narrows that set on each of its two edges,
 /// so <c>if (pid == 0)</c>, <c>pid is 0</c>, <c>if (pid != 0) return;</c>, <c>case 0:</c>, <c>if (fork() == 0)</c>, the
 /// <c>else</c> of <c>pid &gt; 0</c> after a <c>pid &lt; 0</c> check, and a result tested long after it was stored are all
-/// one question: is the set exactly {child}?
+/// one question: has the parent been ruled out while the child is still possible?
 /// </summary>
 /// <remarks>
-/// <para>The child branch is the set of blocks reached only with the set {child}. Code after the fork and before
+/// <para>The child branch is the set of blocks reached only on paths where the parent is ruled out ({child}, or
+/// {child, failed} for the <c>else</c> of <c>pid &gt; 0</c> without a failure check). Code after the fork and before
 /// any test runs in both processes and is reported separately (<see cref="ChildOperation.InChildBranch"/> false).</para>
 /// <para>A path ends at <c>_exit</c>, at an exit-like call, at a call that never returns, at a throw, and when it
 /// reaches the fork again (a loop). exec* does not end a path: it returns only on failure, so what follows a lone
