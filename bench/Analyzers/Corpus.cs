@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace SafePosix.Bench.Analyzers;
 
@@ -19,7 +20,11 @@ public sealed class Corpus
         Trees = trees;
         ExtraReferences = extraReferences;
         Lines = trees.Sum(tree => tree.GetText().Lines.Count);
+        InvocationExpressions = trees.Sum(tree => tree.GetRoot().DescendantNodes().Count(node => node is InvocationExpressionSyntax));
     }
+
+    /// <summary>Invocation expressions in the syntax: compared with the invocation operations the floor sees, what binds.</summary>
+    public int InvocationExpressions { get; }
 
     public string Name { get; }
 

@@ -22,6 +22,9 @@ public sealed class FloorAnalyzer : DiagnosticAnalyzer
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 
+    /// <summary>Invocation operations seen so far (the bench runs analysis on one thread: a plain increment is enough).</summary>
+    public long Invocations { get; private set; }
+
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
@@ -29,8 +32,9 @@ public sealed class FloorAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context)
+    private void AnalyzeInvocation(OperationAnalysisContext context)
     {
+        Invocations++;
         var invocation = (IInvocationOperation)context.Operation;
         if (invocation.TargetMethod.Name == "fork")
         {

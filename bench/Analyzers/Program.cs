@@ -81,31 +81,68 @@ internal static class Program
 
     private static async Task<CorpusResult> MeasureAsync(Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options)
     {
+        var loadBefore = LoadAverage();
         var runs = sets.ToDictionary(s => s, _ => new List<RunResult>());
         var repetitions = new Dictionary<AnalyzerSet, int>();
+        var cold = new HashSet<AnalyzerSet>();
+        var floor = sets.SelectMany(s => s.Analyzers).OfType<FloorAnalyzer>().FirstOrDefault();
+        long floorInvocations = -1;
 
-        // Warm-up: every set once (JIT, the analyzers' static caches); its time sets how often the set is repeated.
+        // Warm-up: every set once (JIT, the analyzers' static caches); its time sets how often the set is repeated
+        // within the budget. A set whose single run is already over the budget is not run again: its warm-up run is
+        // its measurement (marked cold in the report; the driver is already jitted by then, only the set's own code is not).
         foreach (var set in sets)
         {
             var warm = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
             var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds, 0.001));
-            repetitions[set] = Math.Clamp(fits, 1, options.Repetitions);
+            repetitions[set] = Math.Min(fits, options.Repetitions);
+            if (fits == 0)
+            {
+                cold.Add(set);
+                runs[set].Add(warm);
+            }
+
             Log($"  warm-up {set.Name,-24} analyzers {warm.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {warm.Wall.TotalSeconds,6:F1} s, " +
-                $"{warm.Diagnostics} diagnostics -> {repetitions[set]} repetition(s)");
+                $"{warm.Diagnostics} diagnostics -> " + (fits == 0 ? "over the budget: this run is its measurement" : $"{repetitions[set]} measured run(s)"));
         }
 
-        // Measured rounds, interleaved so that drift (thermal, memory) spreads over every set alike.
+        // Measured rounds, interleaved so that drift (and other load on the machine) spreads over every set alike.
         for (var round = 0; round < options.Repetitions; round++)
         {
             foreach (var set in sets.Where(s => repetitions[s] > round))
             {
+                var before = floor?.Invocations ?? 0;
                 var run = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+                if (floor is not null && set.Analyzers.Contains(floor))
+                {
+                    floorInvocations = floor.Invocations - before;
+                }
+
                 runs[set].Add(run);
                 Log($"  round {round + 1} {set.Name,-24} analyzers {run.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {run.Wall.TotalSeconds,6:F1} s");
             }
         }
 
-        return new CorpusResult(corpus, errors, runs.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableArray()));
+        return new CorpusResult(corpus, errors, runs.ToImmutableDictionary(p => p.Key, p => p.Value.ToImmutableArray()))
+        {
+            Cold = cold.ToImmutableHashSet(),
+            FloorInvocations = floorInvocations,
+            LoadBefore = loadBefore,
+            LoadAfter = LoadAverage(),
+        };
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages: other work on the machine inflates wall-clock telemetry.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 
     private static List<AnalyzerSet> LoadSets(Options options)
@@ -143,7 +180,18 @@ internal static class Program
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.Now:HH:mm:ss}] {message}"));
 }
 
-internal sealed record CorpusResult(Corpus Corpus, int CompileErrors, ImmutableDictionary<AnalyzerSet, ImmutableArray<RunResult>> Runs);
+internal sealed record CorpusResult(Corpus Corpus, int CompileErrors, ImmutableDictionary<AnalyzerSet, ImmutableArray<RunResult>> Runs)
+{
+    /// <summary>Sets measured by their warm-up run alone (one run was over the budget).</summary>
+    public ImmutableHashSet<AnalyzerSet> Cold { get; init; } = ImmutableHashSet<AnalyzerSet>.Empty;
+
+    /// <summary>Invocation operations the floor analyzer saw in one run (-1: the floor did not run).</summary>
+    public long FloorInvocations { get; init; } = -1;
+
+    public string LoadBefore { get; init; } = "?";
+
+    public string LoadAfter { get; init; } = "?";
+}
 
 internal sealed class Options
 {

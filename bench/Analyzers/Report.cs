@@ -31,14 +31,17 @@ internal static class Report
         Line(F($"- Command: `{options.Command}`"));
         foreach (var result in results)
         {
-            Line(F($"- Corpus {result.Corpus.Name}: {result.Corpus.Files} files, {result.Corpus.Lines:N0} lines ({result.Corpus.Description}); {result.CompileErrors} compile errors"));
+            var bound = result.FloorInvocations < 0 ? "?" : result.FloorInvocations.ToString("N0", CultureInfo.InvariantCulture);
+            Line(F($"- Corpus {result.Corpus.Name}: {result.Corpus.Files} files, {result.Corpus.Lines:N0} lines ({result.Corpus.Description}); {result.CompileErrors:N0} compile errors; {result.Corpus.InvocationExpressions:N0} invocation expressions, of which {bound} bind to a method (invocation operations the floor analyzer saw); load average {result.LoadBefore} before, {result.LoadAfter} after"));
         }
 
         Line();
         Line("Analyzer time is the sum of Roslyn's own per-analyzer telemetry (`GetAnalyzerTelemetryInfoAsync(...).ExecutionTime`, " +
              "`concurrentAnalysis: false`, `logAnalyzerExecutionTime: true`) over the set's analyzers: time spent inside the " +
              "analyzers' callbacks, not the compiler's own binding. One warm-up run per set and corpus, then the median of the " +
-             "measured runs (count in the last columns). ms/1k = milliseconds per 1,000 physical lines.");
+             "measured runs (count in the runs columns; a set whose single run is over the time budget is measured by that run alone, " +
+             "marked cold). ms/1k = milliseconds per 1,000 physical lines. The telemetry is wall-clock time: other load on the " +
+             "machine (load averages above) inflates every set; the rounds are interleaved so that it spreads over the sets alike.");
         Line();
 
         Line("## Analyzer time per 1,000 lines");
@@ -68,7 +71,8 @@ internal static class Report
                 var perK = PerThousand(result, ms);
                 var floor = MedianOf(result, Floor);
                 var roslynator = MedianOf(result, Roslynator);
-                row.Append(F($" {ms:F1} | {perK:F3} | {Ratio(ms, floor)} | {Ratio(ms, roslynator)} | {runs.Length} |"));
+                var count = result.Cold.Contains(set) ? F($"{runs.Length} (cold)") : runs.Length.ToString(CultureInfo.InvariantCulture);
+                row.Append(F($" {ms:F1} | {perK:F3} | {Ratio(ms, floor)} | {Ratio(ms, roslynator)} | {count} |"));
             }
 
             Line(row.ToString());
@@ -162,7 +166,7 @@ internal static class Report
             Line();
             Line(F($"### {result.Corpus.Name}"));
             Line();
-            Line("| Set | runs | analyzer ms (min-max) | wall s/run (driver incl. binding) | diagnostics | analyzer exceptions | slowest analyzers (median ms) |");
+            Line("| Set | runs | analyzer ms min-median-max | wall s/run (driver incl. binding) | diagnostics | analyzer exceptions | slowest analyzers (median ms) |");
             Line("|---|---:|---|---:|---:|---:|---|");
             foreach (var set in sets.Where(s => result.Runs.ContainsKey(s)))
             {
@@ -181,7 +185,7 @@ internal static class Report
                 var exceptions = runs[0].AnalyzerExceptions == 0
                     ? "0"
                     : F($"{runs[0].AnalyzerExceptions} ({Escape(string.Join("; ", runs[0].ExceptionSamples))})");
-                Line(F($"| {set.Name} | {runs.Length} | {times.Min():F1}-{times.Max():F1} | {Measurement.Median(runs.Select(r => r.Wall.TotalSeconds)):F1} | {runs[0].Diagnostics} | {exceptions} | {string.Join(", ", slowest)} |"));
+                Line(F($"| {set.Name} | {runs.Length} | {times.Min():F1} / {Measurement.Median(times):F1} / {times.Max():F1} | {Measurement.Median(runs.Select(r => r.Wall.TotalSeconds)):F1} | {runs[0].Diagnostics} | {exceptions} | {string.Join(", ", slowest)} |"));
             }
         }
 
