@@ -507,17 +507,21 @@ internal static unsafe class PidFile
 
     private static bool SameFile(SafeFileDescriptor file, string path)
     {
-        var opened = stackalloc byte[Libc.StatSize];
-        var named = stackalloc byte[Libc.StatSize];
+        var opened = stackalloc byte[Libc.StatxSize];
+        var named = stackalloc byte[Libc.StatxSize];
         var bytes = NativeStrings.ToNullTerminatedUtf8(path, nameof(path));
         fixed (byte* p = bytes)
+        fixed (byte* empty = ""u8)
         {
-            if (Libc.fstat(file.DangerousGetDescriptor(), opened) != 0 || Libc.stat(p, named) != 0)
+            if (Libc.statx(file.DangerousGetDescriptor(), empty, Libc.AT_EMPTY_PATH, Libc.STATX_INO, opened) != 0
+                || Libc.statx(Libc.AT_FDCWD, p, 0, Libc.STATX_INO, named) != 0)
             {
                 return false;
             }
         }
 
-        return *(ulong*)opened == *(ulong*)named && *(ulong*)(opened + 8) == *(ulong*)(named + 8);
+        return *(ulong*)(opened + Libc.StatxInoOffset) == *(ulong*)(named + Libc.StatxInoOffset)
+            && *(uint*)(opened + Libc.StatxDevMajorOffset) == *(uint*)(named + Libc.StatxDevMajorOffset)
+            && *(uint*)(opened + Libc.StatxDevMinorOffset) == *(uint*)(named + Libc.StatxDevMinorOffset);
     }
 }

@@ -105,15 +105,20 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int unlink(byte* path);
 
-    // struct stat differs between architectures, but st_dev (offset 0) and st_ino (offset 8) are where both
-    // x86-64 and the generic layout (arm64) put them, and those are the only fields read.
-    internal const int StatSize = 256;
+    // statx(2), not stat/fstat: glibc exports "stat" and "fstat" as symbols only since 2.33 (before, they were
+    // inline wrappers around __xstat in libc_nonshared.a), so binding them fails with EntryPointNotFoundException
+    // on glibc 2.28-2.32 (RHEL 8, Debian 11, Ubuntu 20.04). statx is exported since glibc 2.28 and struct statx has
+    // one layout on every architecture: stx_ino at 32 (u64), stx_dev_major at 136, stx_dev_minor at 140 (u32).
+    internal const int StatxSize = 256;
+    internal const int StatxInoOffset = 32;
+    internal const int StatxDevMajorOffset = 136;
+    internal const int StatxDevMinorOffset = 140;
+    internal const int AT_FDCWD = -100;
+    internal const int AT_EMPTY_PATH = 0x1000;
+    internal const uint STATX_INO = 0x100;
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int stat(byte* path, byte* buffer);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int fstat(int fd, byte* buffer);
+    internal static partial int statx(int directoryFd, byte* path, int flags, uint mask, byte* buffer);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
