@@ -394,8 +394,10 @@ public sealed class DaemonContext : IDisposable
         var pidFile = Interlocked.Exchange(ref _pidFile, null);
         if (pidFile is not null)
         {
-            // Unlink before closing: once the lock is released another daemon may take the path over.
-            PidFile.Remove(PidFilePath!);
+            // Unlink before closing: once the lock is released another daemon may take the path over. And only
+            // if the path still names our file: an administrator may have removed it and another daemon created
+            // its own since.
+            PidFile.RemoveIfOwn(pidFile, PidFilePath!);
             pidFile.Dispose();
         }
     }
@@ -404,10 +406,15 @@ public sealed class DaemonContext : IDisposable
 /// <summary>Exclusive creation, locking and stale-file takeover for pid files.</summary>
 internal static unsafe class PidFile
 {
-    internal static SafeFileDescriptor CreateAndLock(string path)
+    private const int MaxAttempts = 8;
+
+    internal static SafeFileDescriptor CreateAndLock(string path) => CreateAndLock(path, afterCreate: null);
+
+    /// <param name="path">The pid file.</param>
+    /// <param name="afterCreate">Test hook, run between the exclusive create and the lock.</param>
+    internal static SafeFileDescriptor CreateAndLock(string path, Action? afterCreate)
     {
         var mode = Convert.ToInt32("600", 8);
-        // Two attempts: the second follows the removal of a stale file.
         for (var attempt = 0; ; attempt++)
         {
             SafeFileDescriptor file;
@@ -415,7 +422,7 @@ internal static unsafe class PidFile
             {
                 file = SafeFileDescriptor.Open(path, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY, mode);
             }
-            catch (PosixException e) when (e.ErrorNumber == Errno.EEXIST && attempt == 0)
+            catch (PosixException e) when (e.ErrorNumber == Errno.EEXIST && attempt < MaxAttempts)
             {
                 RemoveIfStale(path);
                 continue;
@@ -423,9 +430,24 @@ internal static unsafe class PidFile
 
             try
             {
-                // Another starter may have taken the fresh file between our create and our lock only by removing
-                // it as stale, which needs the lock; so failing here means a genuine race with a live daemon.
+                afterCreate?.Invoke();
+
+                // Between our create and our lock the fresh, empty, unlocked file looks stale to another starter,
+                // which may lock it, unlink it and create its own. Our lock then succeeds on an unlinked inode, and
+                // two daemons would both believe they own the path. So after locking, check that the path still
+                // names the file we hold; if not, start over (the other starter's lock will answer EAGAIN).
                 Lock(file, path);
+                if (!SameFile(file, path))
+                {
+                    if (attempt >= MaxAttempts)
+                    {
+                        throw new PosixException("open", Errno.EEXIST, path + " keeps being replaced by another starter");
+                    }
+
+                    file.Dispose();
+                    continue;
+                }
+
                 var text = Encoding.ASCII.GetBytes(Libc.getpid().ToString(CultureInfo.InvariantCulture) + "\n");
                 fixed (byte* p = text)
                 {
@@ -445,6 +467,16 @@ internal static unsafe class PidFile
         }
     }
 
+    /// <summary>Removes <paramref name="path"/> only while it still names <paramref name="lockedFile"/>, so a
+    /// daemon never deletes a pid file that another daemon has since created at the same path.</summary>
+    internal static void RemoveIfOwn(SafeFileDescriptor lockedFile, string path)
+    {
+        if (SameFile(lockedFile, path))
+        {
+            Remove(path);
+        }
+    }
+
     internal static void Remove(string path)
     {
         var bytes = NativeStrings.ToNullTerminatedUtf8(path, nameof(path));
@@ -454,7 +486,7 @@ internal static unsafe class PidFile
         }
     }
 
-    private static void RemoveIfStale(string path)
+    internal static void RemoveIfStale(string path)
     {
         SafeFileDescriptor existing;
         try
