@@ -94,7 +94,7 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Starts a child as <paramref name="options"/> describe.</summary>
     /// <param name="options">What to run and how.</param>
     /// <returns>The running child; dispose it when done.</returns>
-    /// <exception cref="ArgumentException">The options are inconsistent (see the message); checked before any system call.</exception>
+    /// <exception cref="ArgumentException">The options are inconsistent or a handle in them is closed (see the message); checked before any system call.</exception>
     /// <exception cref="PlatformNotSupportedException">A working directory was requested and the C library lacks posix_spawn_file_actions_addchdir_np.</exception>
     /// <exception cref="PosixException">
     /// The spawn failed. glibc 2.24+ reports a failed exec (ENOENT, EACCES, ENOEXEC ...) and a failed file action
@@ -513,6 +513,21 @@ public sealed class ChildProcess : IDisposable
                 }
             }
 
+            // Handles may have been closed since the mapping or ChildStdio.From was made; say so here, before any
+            // pipe is created, rather than with an ObjectDisposedException from the middle of the spawn.
+            foreach (var mapping in options.ExtraDescriptors)
+            {
+                ThrowIfUnusable(mapping.Handle, "A descriptor mapping's handle (child descriptor " + mapping.ChildDescriptor + ")");
+            }
+
+            foreach (var (stdio, name) in new[] { (options.StandardInput, "StandardInput"), (options.StandardOutput, "StandardOutput"), (options.StandardError, "StandardError") })
+            {
+                if (stdio.Handle is { } handle)
+                {
+                    ThrowIfUnusable(handle, name + "'s handle");
+                }
+            }
+
             if (options.NewSession && options.ProcessGroup is not null)
             {
                 throw new ArgumentException(
@@ -664,6 +679,14 @@ public sealed class ChildProcess : IDisposable
             foreach (var end in _parentEnds)
             {
                 end?.Dispose();
+            }
+        }
+
+        private static void ThrowIfUnusable(SafeHandle handle, string what)
+        {
+            if (handle.IsClosed || handle.IsInvalid || handle.DangerousGetHandle() < 0 || handle.DangerousGetHandle() > int.MaxValue)
+            {
+                throw new ArgumentException(what + " is closed or invalid.", "options");
             }
         }
 

@@ -22,7 +22,7 @@ public sealed class DaemonOptions
     /// <see cref="LogFileMode"/>. Null (the default) sends both to /dev/null. stdin is always /dev/null.</summary>
     public string? LogFilePath { get; set; }
 
-    /// <summary>Permission bits for a log file that has to be created; 0600 by default (owner read/write).</summary>
+    /// <summary>Permission bits for a log file that has to be created, 0 to 0777; 0600 by default (owner read/write).</summary>
     public int LogFileMode { get; set; } = Convert.ToInt32("600", 8);
 
     /// <summary>
@@ -131,7 +131,7 @@ public static class Daemon
     /// <summary>Relaunches the current program as a daemon and waits until it is ready, dies, or times out.</summary>
     /// <param name="options">Log file, pid file, umask, arguments, readiness timeout.</param>
     /// <returns>What happened, with the daemon's <see cref="ChildProcess"/>.</returns>
-    /// <exception cref="ArgumentException">The options are invalid (e.g. a negative timeout, a relative path).</exception>
+    /// <exception cref="ArgumentException">The options are invalid (e.g. a negative timeout, a relative path, a mode or umask outside 0 to 0777).</exception>
     /// <exception cref="InvalidOperationException">The current program's path is unknown, or this already is the daemon.</exception>
     /// <exception cref="PosixException">The log file could not be opened or the spawn failed.</exception>
     public static DaemonLaunch Start(DaemonOptions options)
@@ -143,6 +143,12 @@ public static class Daemon
         if (options.Umask is < 0 or > 511)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Umask, "Umask must be between 0 and 0777.");
+        }
+
+        if (options.LogFileMode is < 0 or > 511)
+        {
+            // open(2) would honour set-user-ID, set-group-ID and sticky bits (and a negative int means all of them).
+            throw new ArgumentOutOfRangeException(nameof(options), options.LogFileMode, "LogFileMode must be between 0 and 0777.");
         }
 
         if (IsDaemon)

@@ -12,10 +12,16 @@ public sealed class DescriptorMapping
     /// <param name="handle">The parent's descriptor; the caller keeps ownership.</param>
     /// <param name="childDescriptor">The number in the child: 3 or more (0 to 2 are set through the stdio options).</param>
     /// <exception cref="ArgumentNullException"><paramref name="handle"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="handle"/> is invalid or closed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="childDescriptor"/> is below 3 or above <see cref="MaxChildDescriptor"/>.</exception>
     public DescriptorMapping(SafeHandle handle, int childDescriptor)
     {
         ArgumentNullException.ThrowIfNull(handle);
+        if (handle.IsInvalid || handle.IsClosed)
+        {
+            throw new ArgumentException("The handle is invalid or closed.", nameof(handle));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(childDescriptor, 3);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(childDescriptor, MaxChildDescriptor);
         Handle = handle;

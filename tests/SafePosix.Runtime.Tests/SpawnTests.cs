@@ -150,12 +150,34 @@ public class ArgumentValidationTests
     }
 
     [Fact]
+    public void HandlesClosedAfterTheyWereGivenAreRejectedAsArguments()
+    {
+        var file = new FileStream("/dev/null", FileMode.Open, FileAccess.Read);
+        var options = new SpawnOptions("/bin/true") { StandardOutput = ChildStdio.Pipe };
+        options.ExtraDescriptors.Add(new DescriptorMapping(file.SafeFileHandle, 3));
+        file.Dispose();
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(options));
+
+        var stdin = new FileStream("/dev/null", FileMode.Open, FileAccess.Read);
+        var fromClosed = new SpawnOptions("/bin/true") { StandardInput = ChildStdio.From(stdin.SafeFileHandle) };
+        stdin.Dispose();
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(fromClosed));
+
+        Assert.Throws<ArgumentException>(() => new DescriptorMapping(new SafeFileHandle(-1, ownsHandle: false), 3));
+    }
+
+    [Fact]
     public void BadDaemonOptions()
     {
         Assert.Throws<ArgumentNullException>(() => Daemon.Start(null!));
         Assert.Throws<ArgumentException>(() => Daemon.Start(new DaemonOptions { PidFilePath = "relative.pid" }));
         Assert.Throws<ArgumentOutOfRangeException>(() => Daemon.Start(new DaemonOptions { ReadinessTimeout = TimeSpan.FromSeconds(-5) }));
         Assert.Throws<ArgumentOutOfRangeException>(() => Daemon.Start(new DaemonOptions { Umask = 512 }));
+
+        // Checked before anything is opened or spawned (the log path's directory does not even exist).
+        var log = "/nonexistent/safeposix/daemon.log";
+        Assert.Throws<ArgumentOutOfRangeException>(() => Daemon.Start(new DaemonOptions { LogFilePath = log, LogFileMode = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Daemon.Start(new DaemonOptions { LogFilePath = log, LogFileMode = Convert.ToInt32("4600", 8) }));
         Assert.Throws<InvalidOperationException>(() => Daemon.Enter());
     }
 }
