@@ -22,7 +22,8 @@ namespace SafePosix;
 /// </remarks>
 internal sealed unsafe class PidfdPoller
 {
-    private static readonly Lazy<PidfdPoller> Shared = new(() => new PidfdPoller(), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object CreationGate = new();
+    private static PidfdPoller? s_shared;
 
     private readonly object _gate = new();
     private readonly List<Registration> _registrations = new();
@@ -37,11 +38,39 @@ internal sealed unsafe class PidfdPoller
         }
 
         _wakeEvent = new SafeFileDescriptor(fd, ownsHandle: true);
-        var thread = new Thread(Run) { IsBackground = true, Name = "SafePosix pidfd poller" };
-        thread.Start();
+        try
+        {
+            var thread = new Thread(Run) { IsBackground = true, Name = "SafePosix pidfd poller" };
+            thread.Start();
+        }
+        catch
+        {
+            _wakeEvent.Dispose();
+            throw;
+        }
     }
 
-    internal static PidfdPoller Instance => Shared.Value;
+    /// <summary>
+    /// The process-wide poller, created on first use. Not a <see cref="Lazy{T}"/>: Lazy with
+    /// ExecutionAndPublication caches a factory exception forever, so one transient EMFILE from eventfd would make
+    /// every later async wait in the process fail; here a failed creation is simply tried again next time.
+    /// </summary>
+    internal static PidfdPoller Instance
+    {
+        get
+        {
+            var poller = Volatile.Read(ref s_shared);
+            if (poller is not null)
+            {
+                return poller;
+            }
+
+            lock (CreationGate)
+            {
+                return s_shared ??= new PidfdPoller();
+            }
+        }
+    }
 
     /// <summary>Completes when <paramref name="pidfd"/> is readable; cancels with <paramref name="cancellationToken"/>.</summary>
     internal Task WhenReadable(SafeFileDescriptor pidfd, CancellationToken cancellationToken)

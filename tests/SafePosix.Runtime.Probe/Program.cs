@@ -24,13 +24,14 @@ internal static class Program
             "pid1" => Pid1(),
             "daemon-start" => StartDaemon(args),
             "sigchld-ignored" => SigchldIgnored(),
+            "poller-emfile" => PollerAfterEmfile(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: probe pid1 | sigchld-ignored | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
+        Console.Error.WriteLine("usage: probe pid1 | sigchld-ignored | poller-emfile | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
         return 2;
     }
 
@@ -106,8 +107,97 @@ internal static class Program
         return 0;
     }
 
+    /// <summary>
+    /// The first async wait of the process meets a full descriptor table, so creating the shared poller (its eventfd)
+    /// fails with EMFILE. Once descriptors are free again, async waits must work: a failed creation must not be
+    /// remembered for the life of the process.
+    /// </summary>
+    private static int PollerAfterEmfile()
+    {
+        // Load what the code below needs while descriptors are still free: the library's referenced assemblies
+        // (type forwarders are loaded from files at first JIT), ICU (culture data), the exception machinery.
+        foreach (var reference in typeof(ChildProcess).Assembly.GetReferencedAssemblies())
+        {
+            System.Reflection.Assembly.Load(reference);
+        }
+
+        Console.WriteLine("start=" + System.Globalization.CultureInfo.CurrentCulture.CompareInfo.IndexOf("abc", "B", System.Globalization.CompareOptions.IgnoreCase) + "abc".ToUpper() + 1.5.ToString("N"));
+        try
+        {
+            File.OpenHandle("/nonexistent/safeposix").Dispose();
+        }
+        catch (IOException e)
+        {
+            Console.WriteLine("warm=" + e.GetType().Name + new PosixException("eventfd", 24).Message.Length);
+        }
+
+        using var child = ChildProcess.Start(new SpawnOptions("/bin/sleep", "30") { StandardOutput = ChildStdio.Null });
+        var fillers = new System.Collections.Generic.List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        var limit = new RLimit();
+        getrlimit(RLIMIT_NOFILE, ref limit);
+        var lowered = new RLimit { Current = 256, Maximum = limit.Maximum };
+        setrlimit(RLIMIT_NOFILE, ref lowered);
+        try
+        {
+            while (true)
+            {
+                fillers.Add(File.OpenHandle("/dev/null"));
+            }
+        }
+        catch (IOException)
+        {
+            // The table is full.
+        }
+
+        try
+        {
+            child.WaitForExitAsync().GetAwaiter().GetResult();
+            Console.WriteLine("first=no error");
+        }
+        catch (PosixException e)
+        {
+            Console.WriteLine("first=" + e.FunctionName + " " + e.ErrorName);
+        }
+
+        foreach (var filler in fillers)
+        {
+            filler.Dispose();
+        }
+
+        setrlimit(RLIMIT_NOFILE, ref limit);
+        try
+        {
+            var wait = child.WaitForExitAsync();
+            child.Kill();
+            Console.WriteLine("second=" + Describe(wait.GetAwaiter().GetResult()));
+        }
+        catch (PosixException e)
+        {
+            Console.WriteLine("second=" + e.FunctionName + " " + e.ErrorName);
+        }
+
+        return 0;
+    }
+
+    private const int RLIMIT_NOFILE = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [DllImport("libc")]
+    private static extern int getrlimit(int resource, ref RLimit limit);
+
+    [DllImport("libc")]
+    private static extern int setrlimit(int resource, ref RLimit limit);
+
     private static string Describe(ExitStatus status) =>
-        status.Kind == ExitStatusKind.Exited ? "exited:" + status.ExitCode : status.Kind.ToString();
+        status.Kind == ExitStatusKind.Exited ? "exited:" + status.ExitCode
+        : status.Kind == ExitStatusKind.Signaled ? "killed:" + status.Signal
+        : status.Kind.ToString();
 
     private static int StartDaemon(string[] args)
     {

@@ -66,6 +66,17 @@ public class ProcessTreeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ASharedPollerThatCouldNotBeCreatedIsCreatedOnTheNextWait()
+    {
+        var (status, stdout, stderr) = Proc.Run(new SpawnOptions(Proc.DotnetHost, Proc.ProbePath, "poller-emfile"), TimeSpan.FromSeconds(60));
+        output.WriteLine(stdout + stderr);
+        Assert.True(status.Succeeded, status + "\n" + stderr);
+        var results = Parse(stdout);
+        Assert.Equal("eventfd EMFILE", results["first"]);
+        Assert.Equal("killed:SIGKILL", results["second"]);
+    }
+
+    [Fact]
     public void DaemonStartsReportsReadyHoldsItsPidFileAndStops()
     {
         var directory = Proc.NewTempDirectory();
