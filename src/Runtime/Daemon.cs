@@ -455,13 +455,7 @@ internal static unsafe class PidFile
                 }
 
                 var text = Encoding.ASCII.GetBytes(Libc.getpid().ToString(CultureInfo.InvariantCulture) + "\n");
-                fixed (byte* p = text)
-                {
-                    if (Libc.write(file.DangerousGetDescriptor(), p, text.Length) != text.Length)
-                    {
-                        throw PosixException.FromLastError("write", path);
-                    }
-                }
+                WriteAll(file, text, path);
 
                 return file;
             }
@@ -469,6 +463,30 @@ internal static unsafe class PidFile
             {
                 file.Dispose();
                 throw;
+            }
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="bytes"/>, finishing partial writes and retrying EINTR.</summary>
+    internal static void WriteAll(SafeFileDescriptor file, ReadOnlySpan<byte> bytes, string path)
+    {
+        fixed (byte* start = bytes)
+        {
+            var done = 0;
+            while (done < bytes.Length)
+            {
+                var written = Libc.write(file.DangerousGetDescriptor(), start + done, bytes.Length - done);
+                if (written < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw PosixException.FromLastError("write", path);
+                }
+
+                done += (int)written;
             }
         }
     }
