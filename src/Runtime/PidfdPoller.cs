@@ -80,7 +80,16 @@ internal sealed unsafe class PidfdPoller
 
         // The reference keeps the descriptor number from being closed and reused while the poller may use it.
         var added = false;
-        pidfd.DangerousAddRef(ref added);
+        try
+        {
+            pidfd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The child object closes its pidfd only after the final status is known: let the caller re-check.
+            return Task.CompletedTask;
+        }
+
         lock (_gate)
         {
             _registrations.Add(registration);
@@ -89,7 +98,7 @@ internal sealed unsafe class PidfdPoller
         Wake();
         if (cancellationToken.CanBeCanceled)
         {
-            registration.Cancellation = cancellationToken.UnsafeRegister(
+            var cancellation = cancellationToken.UnsafeRegister(
                 static (state, token) =>
                 {
                     var (poller, entry) = ((PidfdPoller, Registration))state!;
@@ -100,6 +109,20 @@ internal sealed unsafe class PidfdPoller
                     }
                 },
                 (this, registration));
+
+            // The poller may have completed and removed the entry before the registration existed; then Remove
+            // could not unregister it, and a long-lived token would keep one callback per such wait forever.
+            bool removed;
+            lock (_gate)
+            {
+                registration.Cancellation = cancellation;
+                removed = registration.Removed;
+            }
+
+            if (removed)
+            {
+                cancellation.Unregister();
+            }
         }
 
         return registration.Completion.Task;
@@ -107,15 +130,19 @@ internal sealed unsafe class PidfdPoller
 
     private bool Remove(Registration registration)
     {
+        CancellationTokenRegistration cancellation;
         lock (_gate)
         {
             if (!_registrations.Remove(registration))
             {
                 return false;
             }
+
+            registration.Removed = true;
+            cancellation = registration.Cancellation;
         }
 
-        registration.Cancellation.Unregister();
+        cancellation.Unregister();
         registration.Pidfd.DangerousRelease();
         return true;
     }
@@ -209,6 +236,10 @@ internal sealed unsafe class PidfdPoller
 
         internal TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Read and written under the poller's lock.</summary>
         internal CancellationTokenRegistration Cancellation { get; set; }
+
+        /// <summary>Set under the poller's lock when the entry leaves the list.</summary>
+        internal bool Removed { get; set; }
     }
 }
