@@ -78,7 +78,8 @@ public sealed class DaemonLaunch
     /// </summary>
     public ChildProcess Process { get; }
 
-    /// <summary>How the daemon ended when <see cref="Outcome"/> is <see cref="DaemonStartOutcome.ExitedBeforeReady"/> and it has exited.</summary>
+    /// <summary>How the daemon ended when <see cref="Outcome"/> is <see cref="DaemonStartOutcome.ExitedBeforeReady"/> and it
+    /// exited within the rest of <see cref="DaemonOptions.ReadinessTimeout"/> (at least 5 s) after closing the pipe.</summary>
     public ExitStatus? ExitStatus { get; }
 
     /// <summary>True when the daemon reported ready.</summary>
@@ -203,7 +204,12 @@ public static class Daemon
             // Our copy of the write end is closed now, so EOF means every daemon-side copy is gone too.
             var outcome = WaitForReadiness(readyRead, deadline);
             ExitStatus? exitStatus = null;
-            if (outcome == DaemonStartOutcome.ExitedBeforeReady && child.TryWaitForExit(TimeSpan.FromSeconds(5), out var status))
+            // EOF usually means the daemon is dying, but a .NET process that dies of an unhandled exception still
+            // prints it and aborts after closing the pipe, which takes seconds on a loaded machine: wait for the
+            // rest of the readiness time (at least 5 s, at most 30 s when it is infinite) rather than a fixed 5 s.
+            var remaining = deadline.RemainingMilliseconds();
+            var exitWait = TimeSpan.FromMilliseconds(remaining < 0 ? 30_000 : Math.Max(remaining, 5_000));
+            if (outcome == DaemonStartOutcome.ExitedBeforeReady && child.TryWaitForExit(exitWait, out var status))
             {
                 exitStatus = status;
             }

@@ -31,7 +31,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: probe pid1 | sigchld-ignored | poller-emfile | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready]");
+        Console.Error.WriteLine("usage: probe pid1 | sigchld-ignored | poller-emfile | daemon-start <pidfile|-> <logfile|-> <stopfile> [fail-before-ready|slow-death]");
         return 2;
     }
 
@@ -220,6 +220,15 @@ internal static class Program
         var stopFile = args[3];
         var failBeforeReady = args.Length > 4 && args[4] == "fail-before-ready";
         using var daemon = Daemon.Enter();
+        if (args.Length > 4 && args[4] == "slow-death")
+        {
+            // Closes the readiness pipe, then takes longer than 5 s to die, like a loaded machine printing an
+            // unhandled exception.
+            daemon.Dispose();
+            Thread.Sleep(6000);
+            return 4;
+        }
+
         if (failBeforeReady)
         {
             Console.Error.WriteLine("daemon failing on purpose before ready");

@@ -139,6 +139,23 @@ public class ProcessTreeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DaemonThatDiesSlowlyAfterClosingThePipeStillGetsItsStatus()
+    {
+        var directory = Proc.NewTempDirectory();
+        try
+        {
+            // The launcher's readiness timeout is 20 s; the daemon dies 6 s after closing the pipe.
+            var result = LaunchDaemon("-", "-", Path.Combine(directory, "stop"), "slow-death");
+            Assert.Equal("ExitedBeforeReady", result["outcome"]);
+            Assert.Equal("exited:4", result["exitStatus"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void StalePidFileNobodyLocksIsReplaced()
     {
         var directory = Proc.NewTempDirectory();
