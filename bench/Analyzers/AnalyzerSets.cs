@@ -54,8 +54,12 @@ public static class AnalyzerSets
     public static Version HostRoslyn { get; } = typeof(Compilation).Assembly.GetName().Version ?? new Version(0, 0);
 
     public static AnalyzerSet Floor() =>
-        new("floor", "FloorAnalyzer (this bench): Invocation action + TargetMethod.Name == \"fork\"",
+        new("floor", "FloorAnalyzer (this bench): Invocation action, TargetMethod.Name == a name no corpus calls",
             ImmutableArray.Create<DiagnosticAnalyzer>(new FloorAnalyzer()), ImmutableArray<string>.Empty);
+
+    public static AnalyzerSet FloorReporting() =>
+        new("floor + report fork", "FloorAnalyzer (this bench): TargetMethod.Name == \"fork\", one diagnostic per fork call",
+            ImmutableArray.Create<DiagnosticAnalyzer>(new FloorAnalyzer("BENCH0002", "fork")), ImmutableArray<string>.Empty);
 
     /// <summary>Every concrete C# DiagnosticAnalyzer in SafePosix.Analyzers.dll, found by reflection (rules are being added).</summary>
     public static AnalyzerSet SafePosix()
