@@ -16,7 +16,7 @@ namespace SafePosix.Bench.Analyzers;
 /// <summary>
 /// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
 /// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
-///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--budget SECONDS] [--dense-lines 40000] [--out FILE]
+///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--dense-reps 9] [--warmup 5] [--budget 60] [--dense-lines 40000] [--out FILE]
 ///                             [--sets floor,SafePosix,...] [--command TEXT]
 /// </summary>
 internal static class Program
@@ -26,7 +26,7 @@ internal static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT]").ConfigureAwait(false);
             return 2;
         }
 
@@ -88,26 +88,39 @@ internal static class Program
         var floor = sets.FirstOrDefault(s => s.Name == "floor")?.Analyzers.OfType<FloorAnalyzer>().FirstOrDefault();
         long floorInvocations = -1;
 
-        // Warm-up: every set once (JIT, the analyzers' static caches); its time sets how often the set is repeated
-        // within the budget. A set whose single run is already over the budget is not run again: its warm-up run is
-        // its measurement (marked cold in the report; the driver is already jitted by then, only the set's own code is not).
+        // Warm-up: every set until it has run for WarmupSeconds (at least once, at most 10 times): JIT tiering, the
+        // analyzers' static caches. A short corpus needs several runs before the analyzers' code is fully optimized.
+        // The last warm-up run's time sets how often the set is repeated within the budget. A set whose single run is
+        // already over the budget is not run again: its warm-up run is its measurement (marked cold in the report; the
+        // driver is jitted by then, only the set's own code is not).
+        var reps = corpus.Name == "keepass2" ? options.Repetitions : options.DenseRepetitions;
         foreach (var set in sets)
         {
-            var warm = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+            RunResult warm;
+            var warmedFor = TimeSpan.Zero;
+            var warmups = 0;
+            do
+            {
+                warm = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+                warmedFor += warm.Wall;
+                warmups++;
+            }
+            while (warmedFor.TotalSeconds < options.WarmupSeconds && warmups < 10);
+
             var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds, 0.001));
-            repetitions[set] = Math.Min(fits, options.Repetitions);
-            if (fits == 0)
+            repetitions[set] = warmups == 1 && fits == 0 ? 0 : Math.Clamp(fits, 1, reps);
+            if (repetitions[set] == 0)
             {
                 cold.Add(set);
                 runs[set].Add(warm);
             }
 
-            Log($"  warm-up {set.Name,-24} analyzers {warm.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {warm.Wall.TotalSeconds,6:F1} s, " +
-                $"{warm.Diagnostics} diagnostics -> " + (fits == 0 ? "over the budget: this run is its measurement" : $"{repetitions[set]} measured run(s)"));
+            Log($"  warm-up x{warmups} {set.Name,-24} analyzers {warm.AnalyzerTime.TotalMilliseconds,9:F1} ms, wall {warm.Wall.TotalSeconds,6:F1} s, " +
+                $"{warm.Diagnostics} diagnostics -> " + (repetitions[set] == 0 ? "over the budget: this run is its measurement" : $"{repetitions[set]} measured run(s)"));
         }
 
         // Measured rounds, interleaved so that drift (and other load on the machine) spreads over every set alike.
-        for (var round = 0; round < options.Repetitions; round++)
+        for (var round = 0; round < reps; round++)
         {
             foreach (var set in sets.Where(s => repetitions[s] > round))
             {
@@ -199,7 +212,13 @@ internal sealed class Options
 {
     public string? KeepassDir { get; private set; }
 
+    /// <summary>Measured runs per set on keepass2.</summary>
     public int Repetitions { get; private set; } = 5;
+
+    /// <summary>Measured runs per set on the POSIX-dense corpus: a run is short there, and noisier.</summary>
+    public int DenseRepetitions { get; private set; } = 9;
+
+    public double WarmupSeconds { get; private set; } = 5;
 
     /// <summary>Seconds of measured runs one set may take on one corpus; a slower set gets fewer repetitions.</summary>
     public double BudgetSeconds { get; private set; } = 60;
@@ -222,6 +241,8 @@ internal sealed class Options
             {
                 case "--keepass": options.KeepassDir = Next(); break;
                 case "--reps": options.Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dense-reps": options.DenseRepetitions = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--warmup": options.WarmupSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--budget": options.BudgetSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--dense-lines": options.DenseLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--out": options.Out = Next(); break;

@@ -39,7 +39,7 @@ internal static class Report
         Line();
         Line("Analyzer time is the sum of Roslyn's own per-analyzer telemetry (`GetAnalyzerTelemetryInfoAsync(...).ExecutionTime`, " +
              "`concurrentAnalysis: false`, `logAnalyzerExecutionTime: true`) over the set's analyzers: time spent inside the " +
-             "analyzers' callbacks, not the compiler's own binding. One warm-up run per set and corpus, then the median of the " +
+             "analyzers' callbacks, not the compiler's own binding. Warm-up runs per set and corpus until it has run for " + F($"{options.WarmupSeconds:F0} s") + " (JIT tiering), then the median of the " +
              "measured runs (count in the runs columns; a set whose single run is over the time budget is measured by that run alone, " +
              "marked cold). ms/1k = milliseconds per 1,000 physical lines. The telemetry is wall-clock time: other load on the " +
              "machine (load averages above) inflates every set; the rounds are interleaved so that it spreads over the sets alike.");
