@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
 
@@ -54,10 +57,21 @@ public sealed class ProcessCalls
             return null;
         }
 
+        // PSX1001-PSX1004 all ask this of the same fork on the same graph, which the driver caches for every
+        // analyzer: walk it once. The walk depends only on the graph (and so the compilation) and the fork.
+        var forks = AnalyzedForks.GetValue(position.Graph, _ => new ConcurrentDictionary<SyntaxNode, ChildBranch>());
+        if (forks.TryGetValue(fork.Syntax, out var known))
+        {
+            return known;
+        }
+
         var origins = new ValueOrigins(position.Graph);
         var cancellationToken = context.CancellationToken;
-        return ChildBranch.Analyze(position, Classify, operand => _values.IntegerValue(operand, origins.SingleAssignment, cancellationToken), cancellationToken);
+        var branch = ChildBranch.Analyze(position, Classify, operand => _values.IntegerValue(operand, origins.SingleAssignment, cancellationToken), cancellationToken);
+        return forks.GetOrAdd(fork.Syntax, branch);
     }
+
+    private static readonly ConditionalWeakTable<ControlFlowGraph, ConcurrentDictionary<SyntaxNode, ChildBranch>> AnalyzedForks = new();
 
     /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
     public ChildCallKind Classify(IInvocationOperation invocation)
