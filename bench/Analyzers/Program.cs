@@ -173,6 +173,9 @@ internal static class Program
             AnalyzerSets.Package("Sonar", "SonarAnalyzer.CSharp", AnalyzerSets.PackageRoot("SonarAnalyzer.CSharp")),
         };
 
+        // --package NAME=FOLDER: any other analyzer package folder (another version of a peer, an unpacked .nupkg).
+        all.AddRange(options.ExtraPackages.Select(p => AnalyzerSets.Package(p.Name, p.Name, p.Folder)));
+
         return options.Sets is null
             ? all
             : all.Where(s => options.Sets.Any(f => s.Name.StartsWith(f, StringComparison.OrdinalIgnoreCase))).ToList();
@@ -231,6 +234,8 @@ internal sealed class Options
 
     public string Command { get; private set; } = "dotnet SafePosix.Bench.Analyzers.dll";
 
+    public List<(string Name, string Folder)> ExtraPackages { get; } = new();
+
     public static Options? Parse(string[] args)
     {
         var options = new Options();
@@ -248,6 +253,10 @@ internal sealed class Options
                 case "--out": options.Out = Next(); break;
                 case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--command": options.Command = Next(); break;
+                case "--package":
+                    var spec = Next().Split('=', 2);
+                    options.ExtraPackages.Add((spec[0], spec.Length > 1 ? Path.GetFullPath(spec[1]) : ""));
+                    break;
                 default: return null;
             }
         }
