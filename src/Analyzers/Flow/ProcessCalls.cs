@@ -35,7 +35,7 @@ public sealed class ProcessCalls
     public ProcessCalls(PosixSurfaces surfaces)
     {
         _surfaces = surfaces;
-        _values = new LibcValues(surfaces);
+        _values = surfaces.Values;
         _environment = surfaces.Compilation.GetTypeByMetadataName("System.Environment");
         _doesNotReturn = surfaces.Compilation.GetTypeByMetadataName("System.Diagnostics.CodeAnalysis.DoesNotReturnAttribute");
     }

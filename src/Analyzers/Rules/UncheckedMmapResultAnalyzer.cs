@@ -65,7 +65,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
-            var values = new LibcValues(surfaces);
+            var values = surfaces.Values;
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
         });
     }

@@ -57,7 +57,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
-            var values = new LibcValues(surfaces);
+            var values = surfaces.Values;
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
         });
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace SafePosix.Analyzers.Surfaces;
@@ -43,6 +44,7 @@ public sealed class PosixSurfaces
         }
 
         MemoryApiTypes = memoryApis.ToImmutable();
+        Values = new LibcValues(this);
     }
 
     // Types whose members or constructors read or write through a pointer argument.
@@ -71,7 +73,16 @@ public sealed class PosixSurfaces
 
     public INamedTypeSymbol? MonoSyscall => _monoSyscall;
 
-    public static PosixSurfaces Create(Compilation compilation) => new(compilation);
+    /// <summary>The sentinel evaluator for this compilation, with its cache of readonly-field values.</summary>
+    public LibcValues Values { get; }
+
+    /// <summary>
+    /// The compilation's one instance: every rule's compilation-start action asks for it, so the symbols are
+    /// resolved, and the entry points and sentinel fields cached, once per compilation rather than once per rule.
+    /// </summary>
+    public static PosixSurfaces Create(Compilation compilation) => Shared.GetValue(compilation, c => new PosixSurfaces(c));
+
+    private static readonly ConditionalWeakTable<Compilation, PosixSurfaces> Shared = new();
 
     /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
