@@ -39,10 +39,9 @@ public sealed class ChildBranchTests
     private static string Describe(string body, string usings = "using static Native;\n")
     {
         var source = usings + Header + "class C\n{\n    static void Log(object? value) { }\n" + body + "\n}\n";
-        var tree = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions);
-        var compilation = CSharpCompilation.Create("Flow", new[] { tree }, TestReferences.Default,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        var compilation = TestReferences.Compile(source);
+        var tree = compilation.SyntaxTrees.Single();
+        var errors = TestReferences.CompilerErrors(compilation);
         Assert.True(errors.Count == 0, string.Join("\n", errors));
 
         var model = compilation.GetSemanticModel(tree);

@@ -55,11 +55,10 @@ public sealed class DocsPageTests
     [MemberData(nameof(Examples))]
     public async Task Example_CompilesAndFiresOnlyWhenNonCompliant(string id, string section, int index, string code)
     {
-        var tree = CSharpSyntaxTree.ParseText(code, TestReferences.ParseOptions, path: $"{id}-{section}-{index}.cs");
-        var compilation = CSharpCompilation.Create("DocsExample", new[] { tree }, TestReferences.Default,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true)
-                .WithSpecificDiagnosticOptions(RuleCatalog.Rules.Select(r => new KeyValuePair<string, ReportDiagnostic>(r.Id, ReportDiagnostic.Warn))));
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").ToList();
+        var compilation = TestReferences.Compile(code, $"{id}-{section}-{index}.cs");
+        compilation = compilation.WithOptions(compilation.Options
+            .WithSpecificDiagnosticOptions(RuleCatalog.Rules.Select(r => new KeyValuePair<string, ReportDiagnostic>(r.Id, ReportDiagnostic.Warn))));
+        var errors = TestReferences.CompilerErrors(compilation);
         Assert.True(errors.Count == 0, $"{id} {section} #{index} does not compile:\n" + string.Join("\n", errors));
 
         var diagnostics = await compilation.WithAnalyzers(RuleCatalog.Analyzers).GetAnalyzerDiagnosticsAsync();

@@ -108,9 +108,7 @@ public sealed class RuleSetTests
     [InlineData("unsafe class C { delegate*<int> f; void M() { var x = f(); int* p = null; p[0] = x; } }")]
     public async Task EveryAnalyzer_SurvivesEmptyAndBrokenSource(string source)
     {
-        var tree = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions);
-        var compilation = CSharpCompilation.Create("Broken", new[] { tree }, TestReferences.Default,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+        var compilation = TestReferences.Compile(source);
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
             (exception, analyzer, _) => failures.Enqueue(analyzer.GetType().Name + ": " + exception), concurrentAnalysis: true,

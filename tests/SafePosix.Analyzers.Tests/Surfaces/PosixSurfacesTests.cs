@@ -189,12 +189,10 @@ public sealed class PosixSurfacesTests
 
     private static (CSharpCompilation Compilation, SyntaxTree Tree) Compile(string source)
     {
-        var tree = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions);
-        var compilation = CSharpCompilation.Create("Probe", new[] { tree }, TestReferences.Default,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").ToList();
+        var compilation = TestReferences.Compile(source);
+        var errors = TestReferences.CompilerErrors(compilation);
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        return (compilation, tree);
+        return (compilation, compilation.SyntaxTrees.Single());
     }
 
     private static (string? Function, PosixSurface? Surface) Resolve(string source, string calledName)

@@ -176,20 +176,9 @@ public sealed class AnalyzerTest
         return diagnostics;
     }
 
-    /// <summary>LibraryImport partial methods get their bodies from a source generator that tests do not run.</summary>
-    private static bool IsMissingGeneratedImplementation(Diagnostic diagnostic) => diagnostic.Id == "CS8795"
-        && diagnostic.Location.SourceTree?.GetRoot().FindNode(diagnostic.Location.SourceSpan) is { } node
-        && node.FirstAncestorOrSelf<MethodDeclarationSyntax>() is { } method
-        && method.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString().Contains("LibraryImport", StringComparison.Ordinal));
-
-    private static IReadOnlyList<Diagnostic> CompilerErrors(Compilation compilation)
-        => compilation.GetDiagnostics()
-            .Where(d => d.Severity == DiagnosticSeverity.Error && !IsMissingGeneratedImplementation(d))
-            .ToList();
-
     private static void ThrowOnCompilerErrors(Compilation compilation, string source, string what)
     {
-        var errors = CompilerErrors(compilation);
+        var errors = TestReferences.CompilerErrors(compilation);
         if (errors.Count > 0)
         {
             throw new VerificationException(what + ":\n" + string.Join("\n", errors) + "\n\n" + source);

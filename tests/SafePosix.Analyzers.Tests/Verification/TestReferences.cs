@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace SafePosix.Analyzers.Tests.Verification;
 
@@ -25,6 +27,25 @@ public static class TestReferences
         => Framework.Value.Add(MonoPosixReference.Value).Add(TmdsReference.Value);
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
+
+    /// <summary>A library compilation of one source file with the default references, unsafe code and nullable on.</summary>
+    public static CSharpCompilation Compile(string source, string path = "")
+        => CSharpCompilation.Create(
+            "TestProject",
+            new[] { CSharpSyntaxTree.ParseText(source, ParseOptions, path) },
+            Default,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>Compiler errors, less the bodies of LibraryImport partials that the source generator (not run in tests) supplies.</summary>
+    public static IReadOnlyList<Diagnostic> CompilerErrors(Compilation compilation)
+        => compilation.GetDiagnostics()
+            .Where(d => d.Severity == DiagnosticSeverity.Error && !IsMissingGeneratedImplementation(d))
+            .ToList();
+
+    private static bool IsMissingGeneratedImplementation(Diagnostic diagnostic) => diagnostic.Id == "CS8795"
+        && diagnostic.Location.SourceTree?.GetRoot().FindNode(diagnostic.Location.SourceSpan) is { } node
+        && node.FirstAncestorOrSelf<MethodDeclarationSyntax>() is { } method
+        && method.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString().Contains("LibraryImport", StringComparison.Ordinal));
 
     public static string ReadStub(string fileName)
     {
