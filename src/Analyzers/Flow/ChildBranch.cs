@@ -259,6 +259,11 @@ public sealed class ChildBranch
 
             foreach (var finallyRegion in successor.FinallyRegions)
             {
+                if (!IsOwnRegion(finallyRegion))
+                {
+                    continue;
+                }
+
                 Enter(_graph.Blocks[finallyRegion.FirstBlockOrdinal], next, pending);
             }
 
@@ -271,7 +276,10 @@ public sealed class ChildBranch
 
     private void EnterHandlers(BasicBlock block, uint states, Stack<int> pending)
     {
-        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        // A local function's or lambda's graph keeps the regions of the body that declares it above its own root
+        // (a lock, foreach or using around the declaration): their handlers are blocks of that other graph, and an
+        // exception in the nested function does not enter them here. Stop at this graph's root.
+        for (var region = block.EnclosingRegion; region is not null && region != _graph.Root; region = region.EnclosingRegion)
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryAnd)
             {
@@ -286,6 +294,20 @@ public sealed class ChildBranch
                 }
             }
         }
+    }
+
+    /// <summary>True for a region of this graph (not one of the body that declares this local function or lambda).</summary>
+    private bool IsOwnRegion(ControlFlowRegion region)
+    {
+        for (var current = region; current is not null; current = current.EnclosingRegion)
+        {
+            if (current == _graph.Root)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Enter(BasicBlock block, uint states, Stack<int> pending)

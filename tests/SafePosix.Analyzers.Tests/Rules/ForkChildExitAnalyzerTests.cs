@@ -358,6 +358,156 @@ public sealed class ForkChildExitAnalyzerTests
         }
         """);
 
+    // ---- nested functions inside regions of the enclosing body (lock, foreach, using, try) -----------------
+
+    [Fact]
+    public Task ChildInLocalFunctionInsideLock_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            readonly object gate = new();
+
+            void Run()
+            {
+                lock (gate)
+                {
+                    int Start()
+                    {
+                        int pid = fork();
+                        if (pid == 0)
+                        {
+                            {|#0:Environment.Exit(1)|};
+                        }
+
+                        return pid;
+                    }
+
+                    Start();
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork", "Environment.Exit"));
+
+    [Fact]
+    public Task ChildInLocalFunctionInsideLock_ExitingWithUnderscoreExit_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            readonly object gate = new();
+
+            void Run()
+            {
+                lock (gate)
+                {
+                    int Start()
+                    {
+                        int pid = fork();
+                        if (pid == 0)
+                        {
+                            _exit(1);
+                        }
+
+                        return pid;
+                    }
+
+                    Start();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ChildInLambdaInsideForeach_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run(string[] names)
+            {
+                foreach (var name in names)
+                {
+                    Func<int> start = () =>
+                    {
+                        int pid = fork();
+                        if (pid == 0)
+                        {
+                            {|#0:throw new InvalidOperationException(name);|}
+                        }
+
+                        return pid;
+                    };
+                    start();
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork"));
+
+    [Fact]
+    public Task ChildInLambdaInsideForeach_ExitingWithUnderscoreExit_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run(string[] names)
+            {
+                foreach (var name in names)
+                {
+                    Func<int> start = () =>
+                    {
+                        int pid = fork();
+                        if (pid == 0)
+                        {
+                            _exit(1);
+                        }
+
+                        return pid;
+                    };
+                    start();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ChildInLocalFunctionInsideTryFinally_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run()
+            {
+                try
+                {
+                    using (var stream = new System.IO.MemoryStream())
+                    {
+                        int Start()
+                        {
+                            int pid = fork();
+                            if (pid == 0)
+                            {
+                                {|#0:return 0;|}
+                            }
+
+                            return pid;
+                        }
+
+                        Start();
+                    }
+                }
+                finally
+                {
+                    Console.WriteLine();
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork"));
+
     [Fact]
     public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ForkChildExitAnalyzer())
     {
