@@ -43,14 +43,14 @@ public sealed class ForkChildExitFixer : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (Plan(root, model, diagnostic, context.CancellationToken) is null)
+            if (Plan(root, model, diagnostic, context.CancellationToken) is not { } plan)
             {
                 continue;
             }
 
             context.RegisterCodeFix(
                 CodeAction.Create(
-                    "End the child with _exit(127)",
+                    TitleOf(plan),
                     cancellationToken => FixAsync(context.Document, ImmutableArray.Create(diagnostic), cancellationToken),
                     UseExitKey),
                 diagnostic);
@@ -96,6 +96,18 @@ public sealed class ForkChildExitFixer : CodeFixProvider
         }
 
         return editor.GetChangedDocument();
+    }
+
+    /// <summary>Says exactly what the action does, with the status it keeps or chooses.</summary>
+    private static string TitleOf(FixPlan plan)
+    {
+        var call = "_exit(" + plan.Status.ToString() + ")";
+        return plan.Edit switch
+        {
+            Edit.Replace => "Replace with " + call,
+            Edit.InsertBefore => "Call " + call + " before the " + (plan.Anchor is ThrowStatementSyntax ? "throw" : "return"),
+            _ => "Call " + call + " at the end of the child",
+        };
     }
 
     private enum Edit
@@ -166,9 +178,9 @@ public sealed class ForkChildExitFixer : CodeFixProvider
                 return Build(Edit.Replace, statement, status);
             case ChildExitKind.Return when node is ReturnStatementSyntax returnStatement:
                 // `return value;` stays after _exit, unreachable at run time, so every path still returns for the compiler.
-                return Build(returnStatement.Expression is null && !EndsSwitchSection(returnStatement) ? Edit.Replace : Edit.InsertBefore, returnStatement, ProcessSyntax.ExecFailedLiteral());
+                return Build(returnStatement.Expression is null && !InSwitchSection(returnStatement) ? Edit.Replace : Edit.InsertBefore, returnStatement, ProcessSyntax.ExecFailedLiteral());
             case ChildExitKind.Throw when node is ThrowStatementSyntax throwStatement:
-                return Build(ReturnsVoid(throwStatement, model, cancellationToken) && !EndsSwitchSection(throwStatement) ? Edit.Replace : Edit.InsertBefore, throwStatement, ProcessSyntax.ExecFailedLiteral());
+                return Build(ReturnsVoid(throwStatement, model, cancellationToken) && !InSwitchSection(throwStatement) ? Edit.Replace : Edit.InsertBefore, throwStatement, ProcessSyntax.ExecFailedLiteral());
             case ChildExitKind.FallOut when node is StatementSyntax last && diagnostic.Properties.ContainsKey(ForkChildExitAnalyzer.InsertAfterProperty):
                 return Build(Edit.InsertAfter, last, ProcessSyntax.ExecFailedLiteral());
             default:
@@ -244,9 +256,26 @@ public sealed class ForkChildExitFixer : CodeFixProvider
         => TokenList(modifiers.Where(m => m.IsKind(SyntaxKind.PublicKeyword) || m.IsKind(SyntaxKind.InternalKeyword) || m.IsKind(SyntaxKind.PrivateKeyword) || m.IsKind(SyntaxKind.ProtectedKeyword))
             .Select(m => Token(m.Kind())));
 
-    /// <summary>The last statement of a switch section: replacing it with a call would let control fall through (CS0163).</summary>
-    private static bool EndsSwitchSection(StatementSyntax statement)
-        => statement.Parent is SwitchSectionSyntax section && section.Statements.Last() == statement;
+    /// <summary>
+    /// True when the statement sits in a switch section of its own function, directly, in a nested block or behind a
+    /// label: replacing it with a call could let control fall out of the section (CS0163, CS8070), so the fix keeps
+    /// it after the new <c>_exit</c>, unreachable at run time.
+    /// </summary>
+    private static bool InSwitchSection(StatementSyntax statement)
+    {
+        foreach (var ancestor in statement.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case SwitchSectionSyntax:
+                    return true;
+                case MemberDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax:
+                    return false;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A throw in a function that returns nothing can become a call: no path then lacks a return value.</summary>
     private static bool ReturnsVoid(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)

@@ -320,4 +320,151 @@ public sealed class ForkChildExitFixerTests
             }
         }
         """);
+
+    [Fact]
+    public Task VoidReturnInANestedBlockEndingASwitchCase_KeepsTheReturn() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        {
+                            execve(path, argv, null);
+                            [|return;|]
+                        }
+                }
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        {
+                            execve(path, argv, null);
+                            _exit(127);
+                            return;
+                        }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LabeledVoidReturnEndingASwitchCase_KeepsTheReturn() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        execve(path, argv, null);
+                    done:
+                        [|return;|]
+                }
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        execve(path, argv, null);
+                    done:
+                        {
+                            _exit(127);
+                            return;
+                        }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ThrowInANestedBlockEndingASwitchCase_KeepsTheThrow() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        {
+                            execve(path, argv, null);
+                            [|throw new InvalidOperationException("exec failed");|]
+                        }
+                }
+            }
+        }
+        """, """
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                switch ((int)fork())
+                {
+                    case 0:
+                        {
+                            execve(path, argv, null);
+                            _exit(127);
+                            throw new InvalidOperationException("exec failed");
+                        }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task VoidReturnOutsideAnySwitch_IsReplaced() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                if (fork() == 0)
+                {
+                    execve(path, argv, null);
+                    [|return;|]
+                }
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                if (fork() == 0)
+                {
+                    execve(path, argv, null);
+                    _exit(127);
+                }
+            }
+        }
+        """);
 }
