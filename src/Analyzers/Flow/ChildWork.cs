@@ -32,7 +32,7 @@ public readonly struct ChildWorkItem
     {
         Kind = kind;
         Operation = operation;
-        Name = name;
+        Name = ChildWork.ShortName(name);
         Outermost = outermost;
     }
 
@@ -40,7 +40,7 @@ public readonly struct ChildWorkItem
 
     public IOperation Operation { get; }
 
-    /// <summary>What to call it in a message: <c>Console.WriteLine</c>, <c>string[]</c>, <c>execv</c>, <c>path</c>.</summary>
+    /// <summary>What to call it in a message: <c>Console.WriteLine</c>, <c>string[]</c>, <c>execv</c>, <c>path</c> (at most <see cref="ChildWork.MaxNameLength"/> characters).</summary>
     public string Name { get; }
 
     public bool Outermost { get; }
@@ -49,6 +49,22 @@ public readonly struct ChildWorkItem
 /// <summary>Lists the work a child operation does, for messages (PSX1001) and for per-operation reports (PSX1002).</summary>
 public static class ChildWork
 {
+    /// <summary>Names go into one-line messages: longer ones keep their last member name, then get cut.</summary>
+    public const int MaxNameLength = 32;
+
+    /// <summary>Keeps a written name within <see cref="MaxNameLength"/>: the last member name, then a cut.</summary>
+    public static string ShortName(string name)
+    {
+        if (name.Length <= MaxNameLength)
+        {
+            return name;
+        }
+
+        var lastDot = name.LastIndexOf('.');
+        var member = lastDot >= 0 && lastDot < name.Length - 1 ? name.Substring(lastDot + 1) : name;
+        return member.Length <= MaxNameLength ? member : member.Substring(0, MaxNameLength - 3) + "...";
+    }
+
     public static List<ChildWorkItem> Find(IOperation operation, ProcessCalls calls)
     {
         var items = new List<ChildWorkItem>();

@@ -27,7 +27,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor UnsafeExitRule = new(
         RuleIds.ForkChildExit,
         Title,
-        "The child of '{0}' ends with '{1}', which runs the parent's exit path (ProcessExit handlers, finalizers, atexit handlers, stdio buffers flushed a second time) in a process fork left with one thread; end the child with _exit",
+        "The '{0}' child ends with '{1}', which runs the parent's exit handlers; end the child with _exit",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -37,7 +37,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ReturnRule = new(
         RuleIds.ForkChildExit,
         Title,
-        "The child of '{0}' returns to the caller and goes on as a second copy of the program, running the parent's managed code in a process fork left with one thread; end the child with _exit(127)",
+        "The '{0}' child returns and runs on as a copy of the parent; end the child with _exit(127)",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -47,7 +47,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ThrowRule = new(
         RuleIds.ForkChildExit,
         Title,
-        "The child of '{0}' throws: the parent's catch and finally blocks run in the child, or the runtime's crash path ends it; end the child with _exit(127)",
+        "The '{0}' child throws into the parent's handlers; end the child with _exit(127)",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -57,7 +57,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor FallOutRule = new(
         RuleIds.ForkChildExit,
         Title,
-        "The child of '{0}' reaches the end of its branch without _exit and goes on running the parent's code as a second copy of the program (exec returns only when it fails); end the child with _exit(127)",
+        "The '{0}' child runs on into the parent's code (exec returns only on failure); end the child with _exit(127)",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -24,12 +24,14 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
         "async-signal-safe calls. Managed code, allocation, string marshalling, exceptions or JIT in the child can " +
         "deadlock on a lock another thread held, and since .NET 7 executable memory is mapped twice through a shared " +
         "memfd (W^X), so code the child writes lands in the parent's code: the parent crashes. vfork also shares the " +
-        "parent's stack. Start programs with System.Diagnostics.Process or posix_spawn.";
+        "parent's stack. daemon() forks and keeps running the program in the child without the runtime's threads " +
+        "(GC, finalizer, JIT): run in the foreground under a service manager (systemd Type=simple) instead. clone() " +
+        "runs its function without them too. Start programs with System.Diagnostics.Process or posix_spawn.";
 
     public static readonly DiagnosticDescriptor ChildWorkRule = new(
         RuleIds.ForkFromManagedCode,
         Title,
-        "'{0}' is called from managed code and the child {1}: the runtime is multithreaded, so until exec the child may only make async-signal-safe calls; managed code there deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; start the program with Process.Start or posix_spawn",
+        "'{0}' from managed code: the child {1}; use Process.Start or posix_spawn",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -39,7 +41,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ForkRule = new(
         RuleIds.ForkFromManagedCode,
         Title,
-        "'{0}' is called from managed code: the runtime is multithreaded, so until exec the child may only make async-signal-safe calls, and any managed code it runs (even a first call through a P/Invoke stub) deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; start the program with Process.Start or posix_spawn",
+        "'{0}' is unsafe in a multithreaded .NET process; start the program with Process.Start or posix_spawn",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -49,7 +51,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor DaemonRule = new(
         RuleIds.ForkFromManagedCode,
         Title,
-        "'daemon' forks and keeps running this program in the child, where only the calling thread survives: the runtime's GC, finalizer and JIT threads are gone, so the program hangs or crashes; run in the foreground under a service manager (systemd Type=simple) or relaunch the program with posix_spawn",
+        "'daemon' runs on in a child without the runtime's threads; run in the foreground under a service manager",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -59,7 +61,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor CloneRule = new(
         RuleIds.ForkFromManagedCode,
         Title,
-        "'clone' starts a child that runs the function it is given without the runtime's threads: managed code there deadlocks or, through the code memory it shares with the parent (W^X double mapping), crashes the parent; use Process.Start or posix_spawn for a process, System.Threading.Thread for a thread",
+        "'clone' runs code without the runtime's threads; use Process.Start for a process, Thread for a thread",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -137,7 +139,10 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
             && inBranch[1] is IExpressionStatementOperation { Operation: IInvocationOperation exit } && calls.Classify(exit) == ChildCallKind.SafeExit;
     }
 
-    /// <summary>"calls managed code ('Console.WriteLine'), allocates ('string[]') and throws": what crashes the parent.</summary>
+    /// <summary>
+    /// The worst thing the child does, short enough for a one-line message: "calls 'Console.WriteLine'",
+    /// "allocates 'string[]'", "marshals strings for 'execv'", "throws", "returns to the caller".
+    /// </summary>
     private static string? DescribeChild(ChildBranch child, ProcessCalls calls)
     {
         var firsts = new Dictionary<ChildWorkKind, string>();
@@ -155,12 +160,12 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
         var facts = new List<string>();
         if (firsts.TryGetValue(ChildWorkKind.ManagedCall, out var method))
         {
-            facts.Add("calls managed code ('" + method + "')");
+            facts.Add("calls '" + method + "'");
         }
 
         if (firsts.TryGetValue(ChildWorkKind.Allocation, out var type))
         {
-            facts.Add("allocates ('" + type + "')");
+            facts.Add("allocates '" + type + "'");
         }
 
         if (firsts.TryGetValue(ChildWorkKind.Marshalling, out var function))
@@ -185,18 +190,11 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
                     facts.Add("returns to the caller");
                     break;
                 case ChildExitKind.FallOut when !calls.MayNotReturn(exit.LastOperation):
-                    facts.Add("goes on into the parent's code");
+                    facts.Add("runs on into the parent's code");
                     break;
             }
         }
 
-        if (facts.Count == 0)
-        {
-            return null;
-        }
-
-        return facts.Count == 1
-            ? facts[0]
-            : string.Join(", ", facts.GetRange(0, facts.Count - 1)) + " and " + facts[facts.Count - 1];
+        return facts.Count == 0 ? null : facts[0];
     }
 }

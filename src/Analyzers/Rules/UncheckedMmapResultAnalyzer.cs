@@ -21,12 +21,14 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
     private const string Description =
         "mmap, mremap and shmat return MAP_FAILED ((void*)-1) on failure, never NULL. A result that is used before it is " +
         "compared with MAP_FAILED turns a failed mapping (ENOMEM, EACCES, EINVAL, a full address space) into a wild " +
-        "pointer: the process crashes far from the cause or writes through address 0xffffffffffffffff.";
+        "pointer: the process crashes far from the cause or writes through address 0xffffffffffffffff. Comparing with " +
+        "NULL, IntPtr.Zero or 0 lets every failure through. A discarded result also leaks a successful mapping, which " +
+        "can then never be unmapped.";
 
     public static readonly DiagnosticDescriptor UncheckedRule = new(
         RuleIds.UncheckedMmapResult,
         Title,
-        "'{0}' returns MAP_FAILED ((void*)-1) when it fails, and this result is used before any comparison with MAP_FAILED; compare it with MAP_FAILED and throw with errno before using it",
+        "The result of '{0}' is used before it is compared with MAP_FAILED; check it and throw with errno first",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -36,7 +38,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor DiscardedRule = new(
         RuleIds.UncheckedMmapResult,
         Title,
-        "The result of '{0}' is discarded: a failure goes unnoticed and a successful mapping can never be unmapped; keep the result and compare it with MAP_FAILED",
+        "The result of '{0}' is discarded; keep it, compare it with MAP_FAILED and unmap it when done",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -46,7 +48,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor WrongSentinelRule = new(
         RuleIds.UncheckedMmapResult,
         Title,
-        "'{0}' never returns NULL: it fails with MAP_FAILED ((void*)-1), so comparing with '{1}' lets every failure through; compare with MAP_FAILED instead",
+        "'{0}' fails with MAP_FAILED ((void*)-1), never '{1}'; compare the result with MAP_FAILED instead",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -158,7 +160,14 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(WrongSentinelRule, comparison.Syntax.GetLocation(),
             additionalLocations: new[] { sentinel.Syntax.GetLocation() },
-            properties: properties.Add(ShapeProperty, WrongSentinelShape), call.Function, sentinel.Syntax.ToString()));
+            properties: properties.Add(ShapeProperty, WrongSentinelShape), call.Function, SentinelText(sentinel)));
+    }
+
+    /// <summary>The null-like value as written (<c>IntPtr.Zero</c>, <c>null</c>, <c>0</c>), or "NULL" when that is too long for one line.</summary>
+    private static string SentinelText(IOperation sentinel)
+    {
+        var written = sentinel.Syntax.ToString();
+        return written.Length <= 24 && written.IndexOf('\n') < 0 ? written : "NULL";
     }
 
     private static bool IsDiscarded(IInvocationOperation invocation)

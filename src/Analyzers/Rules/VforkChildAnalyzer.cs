@@ -21,12 +21,12 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
         "unwinds the parent's frames, so the parent resumes in a corrupted frame (observed: it continues with " +
         "pid == 0 and aborts). Use posix_spawn, Process.Start or SafePosix's ChildProcess instead.";
 
-    private const string Instead = "call only exec* and then _exit in a vfork child, or use posix_spawn";
+    private const string Instead = "call only exec* and _exit there";
 
     public static readonly DiagnosticDescriptor CallRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child calls '{0}' on the stack and memory it shares with the suspended parent, which resumes with whatever the call changed; " + Instead,
+        "The vfork child calls '{0}' on the parent's stack; " + Instead,
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -36,7 +36,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor AllocationRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child allocates ('{0}') on the heap it shares with the suspended parent, running the allocator and perhaps the GC; " + Instead,
+        "The vfork child allocates '{0}' on the parent's heap; " + Instead,
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -46,7 +46,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor AssignmentRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child writes '{0}' in memory it shares with the suspended parent, which resumes with the child's value; " + Instead,
+        "The vfork child writes '{0}' into the parent's memory; " + Instead,
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -56,7 +56,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ReturnRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child returns on the stack it shares with the suspended parent, which then resumes in a destroyed frame; end the child with _exit, or use posix_spawn",
+        "The vfork child returns into the suspended parent's frame; end the child with _exit, or use posix_spawn",
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -66,7 +66,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ThrowRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child throws, and exception dispatch unwinds the frames of the suspended parent; end the child with _exit, or use posix_spawn",
+        "The vfork child throws through the suspended parent's frames; end the child with _exit, or use posix_spawn",
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -76,7 +76,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor FallOutRule = new(
         RuleIds.VforkChildWork,
         Title,
-        "The vfork child leaves its branch without _exit and runs the parent's code on the parent's stack; end the child with _exit(127) after exec, or use posix_spawn",
+        "The vfork child runs on into the parent's code; end it with _exit(127) after exec, or use posix_spawn",
         RuleCategories.Reliability,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,

@@ -16,12 +16,14 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         "A child that exits stays a zombie, holding its pid and its exit status, until its parent waits for it. " +
         "System.Diagnostics.Process reaps only the children it started itself, so a pid from fork, vfork, forkpty or " +
         "posix_spawn that no waitpid ever sees leaks one process-table entry per child for the life of the program. " +
-        "Setting SIGCHLD to SIG_IGN is not a fix: it makes Process.WaitForExit never return true.";
+        "Setting SIGCHLD to SIG_IGN is not a fix: it makes Process.WaitForExit never return true. A child killed with " +
+        "SIGKILL is a zombie too until it is waited for. Wait for each pid with waitpid(pid, ...), or start children " +
+        "with Process.Start or SafePosix's ChildProcess, which reap them.";
 
     public static readonly DiagnosticDescriptor NeverWaitedRule = new(
         RuleIds.ZombieChild,
         Title,
-        "The child that '{0}' creates is never waited for: {1}, so when it exits it stays a zombie holding its pid until this process ends; wait for it with waitpid(pid, ...), or start it with Process.Start or SafePosix's ChildProcess, which reap their children",
+        "Nothing waits for the '{0}' child ({1}), so it stays a zombie; call waitpid",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -31,7 +33,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor KilledNotWaitedRule = new(
         RuleIds.ZombieChild,
         Title,
-        "'kill' sends SIGKILL to the child in '{0}' but nothing waits for it afterwards, so it stays a zombie holding its pid; call waitpid({0}, ...) after the kill, or use SafePosix's ChildProcess.Kill and WaitForExit",
+        "'{0}' gets SIGKILL but is never waited for, so it stays a zombie; call waitpid after kill",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -101,7 +103,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         {
             case IExpressionStatementOperation:
             case ISimpleAssignmentOperation { Target: IDiscardOperation }:
-                return "its pid is discarded";
+                return "pid discarded";
             case ISimpleAssignmentOperation assignment when assignment.Value == value:
                 return assignment.Target is ILocalReferenceOperation local && !IsReadAsValue(assignment)
                     ? LocalFate(local.Local, body, surfaces, values)
@@ -109,7 +111,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
                 return LocalFate(declarator.Symbol, body, surfaces, values);
             default:
-                return IsOnlyTested(value, values) ? "its pid is only compared, never kept" : null;
+                return IsOnlyTested(value, values) ? "pid only compared" : null;
         }
     }
 
@@ -134,7 +136,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         switch (pid)
         {
             case IDiscardOperation:
-                return "its pid is discarded";
+                return "pid discarded";
             case ILocalReferenceOperation local:
                 return LocalFate(local.Local, body, surfaces, values);
             case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared }:
@@ -142,13 +144,13 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             case IAddressOfOperation { Reference: ILocalReferenceOperation addressed }:
                 return LocalFate(addressed.Local, body, surfaces, values);
             case { } other when values.IntegerValue(other, null, default) == 0:
-                return "its pid is discarded";
+                return "pid discarded";
             default:
                 return null;
         }
     }
 
-    /// <summary>"kept only in 'pid' ..." when every read of the local only compares it, formats it or kills it.</summary>
+    /// <summary>"pid only in 'pid'" when every read of the local only compares it, formats it or kills it.</summary>
     private static string? LocalFate(ILocalSymbol local, IOperation body, PosixSurfaces surfaces, LibcValues values)
     {
         foreach (var operation in body.DescendantsAndSelf())
@@ -160,7 +162,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return "its pid is kept only in '" + local.Name + "', which no wait, field, return or call ever sees";
+        return "pid only in '" + local.Name + "'";
     }
 
     /// <summary>True when this mention of the pid hands it to something that may wait for it.</summary>

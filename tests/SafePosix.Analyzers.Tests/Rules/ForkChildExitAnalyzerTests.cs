@@ -9,7 +9,7 @@ namespace SafePosix.Analyzers.Tests.Rules;
 public sealed class ForkChildExitAnalyzerTests
 {
     private const string FallOut =
-        "The child of '{0}' reaches the end of its branch without _exit and goes on running the parent's code as a second copy of the program (exec returns only when it fails); end the child with _exit(127)";
+        "The '{0}' child runs on into the parent's code (exec returns only on failure); end the child with _exit(127)";
 
     private const string OwnInterop = """
         using System;
@@ -45,7 +45,7 @@ public sealed class ForkChildExitAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
-            .WithMessage("The child of 'fork' ends with 'Environment.Exit', which runs the parent's exit path (ProcessExit handlers, finalizers, atexit handlers, stdio buffers flushed a second time) in a process fork left with one thread; end the child with _exit"));
+            .WithMessage("The 'fork' child ends with 'Environment.Exit', which runs the parent's exit handlers; end the child with _exit"));
 
     [Fact]
     public Task LibcExit_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -107,7 +107,7 @@ public sealed class ForkChildExitAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
-            .WithMessage("The child of 'fork' throws: the parent's catch and finally blocks run in the child, or the runtime's crash path ends it; end the child with _exit(127)"));
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
 
     [Fact]
     public Task ReturnZeroAfterFailedExec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -126,7 +126,7 @@ public sealed class ForkChildExitAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
-            .WithMessage("The child of 'fork' returns to the caller and goes on as a second copy of the program, running the parent's managed code in a process fork left with one thread; end the child with _exit(127)"));
+            .WithMessage("The 'fork' child returns and runs on as a copy of the parent; end the child with _exit(127)"));
 
     [Fact]
     public Task VoidReturnInTheChild_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """

@@ -135,7 +135,7 @@ public sealed class UncheckedMmapResultAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX3001").WithLocation(0)
-            .WithMessage("The result of 'mmap' is discarded: a failure goes unnoticed and a successful mapping can never be unmapped; keep the result and compare it with MAP_FAILED"));
+            .WithMessage("The result of 'mmap' is discarded; keep it, compare it with MAP_FAILED and unmap it when done"));
 
     [Fact]
     public Task ComparedWithIntPtrZero_IsReportedAsWrongSentinel() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -153,7 +153,7 @@ public sealed class UncheckedMmapResultAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX3001").WithLocation(0)
-            .WithMessage("'mmap' never returns NULL: it fails with MAP_FAILED ((void*)-1), so comparing with 'IntPtr.Zero' lets every failure through; compare with MAP_FAILED instead"));
+            .WithMessage("'mmap' fails with MAP_FAILED ((void*)-1), never 'IntPtr.Zero'; compare the result with MAP_FAILED instead"));
 
     [Fact]
     public Task TmdsPointerComparedWithNull_IsReportedAsWrongSentinel() => VerifyCS.AnalyzerAsync("""

@@ -35,9 +35,9 @@ public sealed class VforkChildAnalyzerTests
         }
         """,
         VerifyCS.Diagnostic("PSX1002").WithLocation(0)
-            .WithMessage("The vfork child calls 'Console.WriteLine' on the stack and memory it shares with the suspended parent, which resumes with whatever the call changed; call only exec* and then _exit in a vfork child, or use posix_spawn"),
+            .WithMessage("The vfork child calls 'Console.WriteLine' on the parent's stack; call only exec* and _exit there"),
         VerifyCS.Diagnostic("PSX1002").WithLocation(1)
-            .WithMessage("The vfork child writes '_state' in memory it shares with the suspended parent, which resumes with the child's value; call only exec* and then _exit in a vfork child, or use posix_spawn"));
+            .WithMessage("The vfork child writes '_state' into the parent's memory; call only exec* and _exit there"));
 
     [Fact]
     public Task ExecThenExit_IsSilent() => VerifyCS.AnalyzerAsync("""
@@ -113,7 +113,7 @@ public sealed class VforkChildAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX1002").WithLocation(0)
-            .WithMessage("The vfork child returns on the stack it shares with the suspended parent, which then resumes in a destroyed frame; end the child with _exit, or use posix_spawn"));
+            .WithMessage("The vfork child returns into the suspended parent's frame; end the child with _exit, or use posix_spawn"));
 
     [Fact]
     public Task ThrowAndAllocation_AreReportedAtTheirOwnLocations() => VerifyCS.AnalyzerAsync("""
@@ -133,9 +133,9 @@ public sealed class VforkChildAnalyzerTests
         }
         """,
         VerifyCS.Diagnostic("PSX1002").WithLocation(0)
-            .WithMessage("The vfork child throws, and exception dispatch unwinds the frames of the suspended parent; end the child with _exit, or use posix_spawn"),
+            .WithMessage("The vfork child throws through the suspended parent's frames; end the child with _exit, or use posix_spawn"),
         VerifyCS.Diagnostic("PSX1002").WithLocation(1)
-            .WithMessage("The vfork child allocates ('InvalidOperationException') on the heap it shares with the suspended parent, running the allocator and perhaps the GC; call only exec* and then _exit in a vfork child, or use posix_spawn"));
+            .WithMessage("The vfork child allocates 'InvalidOperationException' on the parent's heap; call only exec* and _exit there"));
 
     [Fact]
     public Task FallOutAfterExec_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -153,7 +153,7 @@ public sealed class VforkChildAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX1002").WithLocation(0)
-            .WithMessage("The vfork child leaves its branch without _exit and runs the parent's code on the parent's stack; end the child with _exit(127) after exec, or use posix_spawn"));
+            .WithMessage("The vfork child runs on into the parent's code; end it with _exit(127) after exec, or use posix_spawn"));
 
     [Fact]
     public Task CodeBetweenVforkAndTheTest_RunsInTheChildToo() => VerifyCS.AnalyzerAsync("""
