@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>What one mention of a tracked value does to it.</summary>
-public enum ValueUse
+internal enum ValueUse
 {
     /// <summary>Nothing a rule cares about; the path goes on.</summary>
     Neutral,
@@ -30,7 +30,7 @@ public enum ValueUse
 }
 
 /// <summary>The outcome of following a value along every path from where it was stored.</summary>
-public sealed class CheckedBeforeUseResult
+internal sealed class CheckedBeforeUseResult
 {
     public CheckedBeforeUseResult(ImmutableArray<IOperation> uncheckedUses, ImmutableArray<IOperation> wrongChecks, bool anyCheck)
     {
@@ -53,7 +53,7 @@ public sealed class CheckedBeforeUseResult
 /// "Is this value compared with X before every use?" on the control-flow graph: a check on one branch does not
 /// cover a use on another, and a value overwritten or handed on is no longer this method's to check.
 /// </summary>
-public static class CheckedBeforeUse
+internal static class CheckedBeforeUse
 {
     /// <param name="start">Where the value was stored; the walk starts right after it.</param>
     /// <param name="holder">The local, parameter or field holding the value.</param>

@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>What an operation in a fork child does that is not async-signal-safe.</summary>
-public enum ChildWorkKind
+internal enum ChildWorkKind
 {
     /// <summary>A call into managed code (a method, a property accessor, <c>Environment.Exit</c>).</summary>
     ManagedCall,
@@ -26,7 +26,7 @@ public enum ChildWorkKind
 }
 
 /// <summary>One piece of work found in a child operation; <see cref="Outermost"/> is false inside another one.</summary>
-public readonly struct ChildWorkItem
+internal readonly struct ChildWorkItem
 {
     public ChildWorkItem(ChildWorkKind kind, IOperation operation, string name, bool outermost)
     {
@@ -47,7 +47,7 @@ public readonly struct ChildWorkItem
 }
 
 /// <summary>Lists the work a child operation does, for messages (PSX1001) and for per-operation reports (PSX1002).</summary>
-public static class ChildWork
+internal static class ChildWork
 {
     /// <summary>Names go into one-line messages: longer ones keep their last member name, then get cut.</summary>
     public const int MaxNameLength = 32;

@@ -10,7 +10,7 @@ namespace SafePosix.Analyzers.Flow;
 
 /// <summary>A position inside a control-flow graph: the block, and the index of the top-level operation in it
 /// (<see cref="BranchValueIndex"/> for the block's branch value).</summary>
-public readonly struct FlowPosition
+internal readonly struct FlowPosition
 {
     public const int BranchValueIndex = int.MaxValue;
 
@@ -32,7 +32,7 @@ public readonly struct FlowPosition
     public IOperation Operation { get; }
 }
 
-public static class ControlFlowGraphs
+internal static class ControlFlowGraphs
 {
     /// <summary>
     /// The analyzer's cached graph for the body around an operation. Null when no graph exists for that kind of

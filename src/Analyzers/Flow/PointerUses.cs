@@ -6,7 +6,7 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>What code does with a pointer-sized result that libc may have set to a sentinel.</summary>
-public sealed class PointerUses
+internal sealed class PointerUses
 {
     private readonly PosixSurfaces _surfaces;
     private readonly Func<IOperation, long?> _valueOf;

@@ -10,7 +10,7 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>The calls that create, replace, end and wait for processes, on every surface.</summary>
-public sealed class ProcessCalls
+internal sealed class ProcessCalls
 {
     /// <summary>Calls that create a process from the calling one (PSX1001).</summary>
     public static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty", "clone", "daemon");
@@ -18,6 +18,7 @@ public sealed class ProcessCalls
     /// <summary>Calls that return in both processes, 0 in the child: the child branch is where the result is 0.</summary>
     public static readonly ImmutableHashSet<string> BranchingForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
 
+    /// <summary>Every exec* call: it returns only when it fails (the fixer for PSX1001 rewrites a subset of them).</summary>
     public static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
         "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
 
@@ -65,9 +66,7 @@ public sealed class ProcessCalls
             return known;
         }
 
-        var origins = new ValueOrigins(position.Graph);
-        var cancellationToken = context.CancellationToken;
-        var branch = ChildBranch.Analyze(position, Classify, operand => _values.IntegerValue(operand, origins.SingleAssignment, cancellationToken), cancellationToken);
+        var branch = ChildBranch.Analyze(position, this, new ValueOrigins(position.Graph), context.CancellationToken);
         return forks.GetOrAdd(fork.Syntax, branch);
     }
 

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>Where values come from inside one graph: which locals are assigned exactly once.</summary>
-public sealed class ValueOrigins
+internal sealed class ValueOrigins
 {
     private readonly Dictionary<ILocalSymbol, IOperation?> _singleAssignments = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _writtenOtherwise = new(SymbolEqualityComparer.Default);

@@ -172,12 +172,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
 
     private static bool IsDiscarded(IInvocationOperation invocation)
     {
-        var parent = invocation.Parent;
-        while (parent is IConversionOperation)
-        {
-            parent = parent.Parent;
-        }
-
+        var parent = OperationFacts.OutermostConversion(invocation).Parent;
         return parent is IExpressionStatementOperation
             || parent is ISimpleAssignmentOperation { Target: IDiscardOperation, Parent: IExpressionStatementOperation };
     }

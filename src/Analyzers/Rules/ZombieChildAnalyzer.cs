@@ -98,7 +98,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     /// <summary>Why nobody can wait for the pid a fork-like call returns, or null when something may.</summary>
     private static string? ForkedPidFate(IInvocationOperation fork, IOperation body, PosixSurfaces surfaces, LibcValues values)
     {
-        var value = SkipConversionsUp(fork);
+        var value = OperationFacts.OutermostConversion(fork);
         switch (value.Parent)
         {
             case IExpressionStatementOperation:
@@ -132,7 +132,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var pid = pidArgument is null ? null : SkipConversionsDown(pidArgument.Value);
+        var pid = pidArgument is null ? null : OperationFacts.StripConversions(pidArgument.Value);
         switch (pid)
         {
             case IDiscardOperation:
@@ -173,7 +173,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        var value = SkipConversionsUp(reference);
+        var value = OperationFacts.OutermostConversion(reference);
         switch (value.Parent)
         {
             case ISimpleAssignmentOperation assignment when assignment.Target == value:
@@ -262,7 +262,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             switch (argument.Parameter?.Ordinal)
             {
                 case 0:
-                    pidValue = SkipConversionsDown(argument.Value);
+                    pidValue = OperationFacts.StripConversions(argument.Value);
                     break;
                 case 1:
                     signalValue = argument.Value;
@@ -304,7 +304,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         }
 
         // Tmds.LibC spells constants as properties: LibC.SIGKILL.
-        var operation = SkipConversionsDown(signal);
+        var operation = OperationFacts.StripConversions(signal);
         return operation is IPropertyReferenceOperation { Instance: null, Property.Name: "SIGKILL" } property
             && surfaces.BindingSurfaceOf(property.Property.ContainingType) is not null
             ? SigKill
@@ -325,7 +325,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             {
                 foreach (var argument in invocation.Arguments)
                 {
-                    if (argument.Parameter?.Ordinal == 0 && SkipConversionsDown(argument.Value) switch
+                    if (argument.Parameter?.Ordinal == 0 && OperationFacts.StripConversions(argument.Value) switch
                     {
                         ILocalReferenceOperation reference => SymbolEqualityComparer.Default.Equals(reference.Local, local),
                         IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } => SymbolEqualityComparer.Default.Equals(declared.Local, local),
@@ -337,7 +337,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
                     }
                 }
             }
-            else if (SkipConversionsUp(invocation).Parent switch
+            else if (OperationFacts.OutermostConversion(invocation).Parent switch
             {
                 ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } => SymbolEqualityComparer.Default.Equals(target.Local, local),
                 IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => SymbolEqualityComparer.Default.Equals(declarator.Symbol, local),
@@ -356,26 +356,6 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         while (operation.Parent is { } parent)
         {
             operation = parent;
-        }
-
-        return operation;
-    }
-
-    private static IOperation SkipConversionsUp(IOperation operation)
-    {
-        while (operation.Parent is IConversionOperation conversion)
-        {
-            operation = conversion;
-        }
-
-        return operation;
-    }
-
-    private static IOperation SkipConversionsDown(IOperation operation)
-    {
-        while (operation is IConversionOperation conversion)
-        {
-            operation = conversion.Operand;
         }
 
         return operation;

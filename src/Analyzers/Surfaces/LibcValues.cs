@@ -4,6 +4,7 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 
 namespace SafePosix.Analyzers.Surfaces;
 
@@ -13,7 +14,7 @@ namespace SafePosix.Analyzers.Surfaces;
 /// static readonly fields; own code: consts, readonly fields, <c>new IntPtr(-1)</c>, <c>(void*)-1</c>), so the value
 /// is worked out from what the expression is, never from its name alone.
 /// </summary>
-public sealed class LibcValues
+internal sealed class LibcValues
 {
     private const int MaxDepth = 4;
     private readonly PosixSurfaces _surfaces;
@@ -33,7 +34,7 @@ public sealed class LibcValues
             return null;
         }
 
-        operation = SkipConversions(operation);
+        operation = OperationFacts.StripConversions(operation);
         if (operation.ConstantValue.HasValue)
         {
             return ToInt64(operation.ConstantValue.Value);
@@ -54,16 +55,6 @@ public sealed class LibcValues
             default:
                 return null;
         }
-    }
-
-    private static IOperation SkipConversions(IOperation operation)
-    {
-        while (operation is IConversionOperation conversion && conversion.OperatorMethod is null)
-        {
-            operation = conversion.Operand;
-        }
-
-        return operation;
     }
 
     private long? FieldValue(IFieldSymbol field, int depth, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 namespace SafePosix.Analyzers.Surfaces;
 
 /// <summary>How the C# code reaches libc; fixes write code in the same surface's vocabulary.</summary>
-public enum PosixSurface
+internal enum PosixSurface
 {
     /// <summary>The project's own [DllImport]/[LibraryImport] declaration, or an extern local function.</summary>
     OwnInterop,
@@ -17,7 +17,7 @@ public enum PosixSurface
 }
 
 /// <summary>An invocation resolved to the libc function it ends up calling.</summary>
-public readonly struct LibcCall
+internal readonly struct LibcCall
 {
     public LibcCall(string function, PosixSurface surface)
     {

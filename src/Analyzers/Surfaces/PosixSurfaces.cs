@@ -11,7 +11,7 @@ namespace SafePosix.Analyzers.Surfaces;
 /// every lookup begins with checks that cost a property read, so the many methods that are not P/Invokes or
 /// binding members leave at once.
 /// </summary>
-public sealed class PosixSurfaces
+internal sealed class PosixSurfaces
 {
     private const string LibraryImportAttributeName = "System.Runtime.InteropServices.LibraryImportAttribute";
 

@@ -31,7 +31,8 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
 {
     public const string UseProcessStartKey = RuleIds.ForkFromManagedCode + ".UseProcessStart";
 
-    private static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions("execv", "execvp", "execve");
+    /// <summary>The exec calls whose arguments map onto ProcessStartInfo (a path or file, argv, perhaps an environment); ProcessCalls.ExecFunctions has them all.</summary>
+    private static readonly ImmutableHashSet<string> RewritableExecFunctions = PosixSurfaces.Functions("execv", "execvp", "execve");
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.ForkFromManagedCode);
 
@@ -178,7 +179,7 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
             || child[0] is not ExpressionStatementSyntax { Expression: InvocationExpressionSyntax exec }
             || child[1] is not ExpressionStatementSyntax { Expression: InvocationExpressionSyntax exit }
             || model.GetSymbolInfo(exec, cancellationToken).Symbol is not IMethodSymbol execMethod
-            || !surfaces.TryGetLibcCall(execMethod, ExecFunctions, out var execCall)
+            || !surfaces.TryGetLibcCall(execMethod, RewritableExecFunctions, out var execCall)
             || model.GetSymbolInfo(exit, cancellationToken).Symbol is not IMethodSymbol exitMethod
             || !surfaces.TryGetLibcCall(exitMethod, ProcessCalls.SafeExitFunctions, out _))
         {
