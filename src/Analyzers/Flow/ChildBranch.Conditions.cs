@@ -143,6 +143,26 @@ internal sealed partial class ChildBranch
 
     // ---- what stands for the result ---------------------------------------------------------------------------
 
+    /// <summary>
+    /// The first branch condition (in block order) that is true exactly in the child: <c>pid == 0</c>, <c>pid is 0</c>,
+    /// <c>fork() == 0</c>, never true for the parent or a failed fork. Null when no condition tests the result that way.
+    /// Fixers use it to find the child's <c>if</c> without recognizing the test again.
+    /// </summary>
+    public IOperation? ChildTest()
+    {
+        foreach (var block in _graph.Blocks)
+        {
+            if (block.BranchValue is { } condition && block.ConditionKind != ControlFlowConditionKind.None
+                && Evaluate(condition, holderValid: true) is { } truth
+                && truth[0] == Truth.Never && truth[1] == Truth.Always && truth[2] == Truth.Never)
+            {
+                return condition;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The integer a compared operand stands for, when known: a constant, a binding's sentinel, a local assigned it once.</summary>
     private long? ValueOf(IOperation operand) => _calls.Values.IntegerValue(operand, _origins.SingleAssignment, _cancellationToken);
 

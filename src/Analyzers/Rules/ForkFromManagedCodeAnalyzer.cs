@@ -17,6 +17,10 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
     /// <summary>Set when the child is exactly one exec call then _exit: the shape the fix can turn into Process.Start.</summary>
     public const string ExecThenExitProperty = "ExecThenExit";
 
+    // With ExecThenExitProperty, the diagnostic's first additional location is the condition that is true exactly in
+    // the child (pid == 0), as ChildBranch found it: the fixer rewrites that if statement.
+
+
     private const string Title = "Do not fork the .NET runtime";
     private const string Description =
         "Every .NET process runs several threads before Main (finalizer, tiered compilation, signal handling, " +
@@ -104,14 +108,16 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
 
         var child = calls.AnalyzeChild(context, invocation);
         var work = child is null ? null : DescribeChild(child, calls);
-        if (child is not null && IsExecThenExit(child, calls))
+        var additional = new List<Location>();
+        if (child is not null && IsExecThenExit(child, calls) && child.ChildTest() is { } childTest)
         {
             properties = properties.Add(ExecThenExitProperty, "true");
+            additional.Add(childTest.Syntax.GetLocation());
         }
 
         context.ReportDiagnostic(work is null
-            ? Diagnostic.Create(ForkRule, location, properties, call.Function)
-            : Diagnostic.Create(ChildWorkRule, location, properties, call.Function, work));
+            ? Diagnostic.Create(ForkRule, location, additional, properties, call.Function)
+            : Diagnostic.Create(ChildWorkRule, location, additional, properties, call.Function, work));
     }
 
     private static bool IsExecThenExit(ChildBranch child, ProcessCalls calls)

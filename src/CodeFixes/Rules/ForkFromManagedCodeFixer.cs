@@ -121,6 +121,8 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
     private static FixPlan? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         if (!diagnostic.Properties.ContainsKey(ForkFromManagedCodeAnalyzer.ExecThenExitProperty)
+            || diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not ExpressionSyntax childTest
             || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax fork
             || model.Compilation.GetTypeByMetadataName("System.Diagnostics.ProcessStartInfo") is not { } startInfoType
             || startInfoType.GetMembers("ArgumentList").IsEmpty)
@@ -131,8 +133,8 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
         var surfaces = PosixSurfaces.Create(model.Compilation);
         var value = Outer(fork);
 
-        // if (fork() == 0) { ... }
-        if (value.Parent is ExpressionSyntax test && IsZeroTest(test, value) && test.Parent is IfStatementSyntax direct && direct.Condition == test)
+        // if (fork() == 0) { ... }: the analyzer found the test that is true exactly in the child.
+        if (value.Parent is ExpressionSyntax test && test == childTest && test.Parent is IfStatementSyntax direct && direct.Condition == test)
         {
             return PlanFor(direct, direct, new List<StatementSyntax> { direct }, null, null, model, surfaces, cancellationToken);
         }
@@ -142,7 +144,8 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
             || declarator.Parent is not VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax declaration }
             || model.GetDeclaredSymbol(declarator, cancellationToken) is not ILocalSymbol pid
             || Next(declaration) is not IfStatementSyntax branch
-            || !IsZeroTest(branch.Condition, pid, model, cancellationToken))
+            || branch.Condition != childTest
+            || !MentionsOnly(childTest, pid, model, cancellationToken))
         {
             return null;
         }
@@ -278,29 +281,17 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
         return expression;
     }
 
-    /// <summary><c>x == 0</c>, <c>0 == x</c>, <c>x is 0</c>, with <paramref name="value"/> as x.</summary>
-    private static bool IsZeroTest(ExpressionSyntax test, ExpressionSyntax value) => test switch
-    {
-        BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression } binary
-            => (binary.Left == value && IsZero(binary.Right)) || (binary.Right == value && IsZero(binary.Left)),
-        IsPatternExpressionSyntax { Pattern: ConstantPatternSyntax { Expression: var constant } } pattern => pattern.Expression == value && IsZero(constant),
-        _ => false,
-    };
-
-    private static bool IsZeroTest(ExpressionSyntax test, ILocalSymbol pid, SemanticModel model, CancellationToken cancellationToken)
+    /// <summary>The child test reads the pid directly (<c>pid == 0</c>), not through another local the rewrite would lose.</summary>
+    private static bool MentionsOnly(ExpressionSyntax test, ILocalSymbol pid, SemanticModel model, CancellationToken cancellationToken)
     {
         var operand = test switch
         {
-            BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression } binary when IsZero(binary.Right) => binary.Left,
-            BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression } binary when IsZero(binary.Left) => binary.Right,
-            IsPatternExpressionSyntax { Pattern: ConstantPatternSyntax { Expression: var constant } } pattern when IsZero(constant) => pattern.Expression,
+            BinaryExpressionSyntax binary => binary.Left is LiteralExpressionSyntax ? binary.Right : binary.Left,
+            IsPatternExpressionSyntax pattern => pattern.Expression,
             _ => null,
         };
         return operand is IdentifierNameSyntax identifier && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(identifier, cancellationToken).Symbol, pid);
     }
-
-    private static bool IsZero(ExpressionSyntax expression)
-        => expression is LiteralExpressionSyntax { Token.Value: 0 };
 
     /// <summary><c>waitpid(pid, out _, 0);</c> with a status nobody reads and no options.</summary>
     private static bool IsWaitFor(ExpressionStatementSyntax statement, ILocalSymbol pid, SemanticModel model, PosixSurfaces surfaces, CancellationToken cancellationToken)
