@@ -225,10 +225,45 @@ public sealed class ForkChildExitAnalyzerTests
                 if (vfork() == 0)
                 {
                     execve(path, argv, null);
-                    [|return 1;|]
+                    {|#0:return 1;|}
                 }
 
                 return 0;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'vfork' child returns and runs on as a copy of the parent; end the child with _exit(127)"));
+
+    [Fact]
+    public Task EqualityOperatorOfAStructOutsideTheBinding_IsNotTakenForTheChildTest() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        namespace Mine
+        {
+            // Not a binding typedef: its == may mean anything, so 'pid == 0' says nothing about the fork's result.
+            public struct Pid
+            {
+                private readonly int _value;
+                public static bool operator ==(Pid left, int right) => left._value != right;
+                public static bool operator !=(Pid left, int right) => left._value == right;
+                public override bool Equals(object? obj) => false;
+                public override int GetHashCode() => _value;
+            }
+
+            static class C
+            {
+                [DllImport("libc", SetLastError = true)]
+                static extern Pid fork();
+
+                static void Run()
+                {
+                    var pid = fork();
+                    if (pid == 0)
+                    {
+                        Environment.Exit(1);
+                    }
+                }
             }
         }
         """);
