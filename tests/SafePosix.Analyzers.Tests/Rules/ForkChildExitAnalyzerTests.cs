@@ -359,7 +359,7 @@ public sealed class ForkChildExitAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ForkChildExitAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<ForkChildExitAnalyzer>()
     {
         Source = """
             using System;

@@ -549,7 +549,7 @@ public sealed class UncheckedMmapResultAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new UncheckedMmapResultAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<UncheckedMmapResultAnalyzer>()
     {
         AllowCompilerErrors = true,
         Source = OwnInterop + """
