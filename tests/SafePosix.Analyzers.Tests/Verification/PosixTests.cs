@@ -49,12 +49,17 @@ public sealed class PosixAnalyzerTest<TAnalyzer> : CSharpAnalyzerTest<TAnalyzer,
     /// <summary>Set on the re-runs themselves.</summary>
     internal bool IsExclusionRerun { get; set; }
 
+    protected override DiagnosticDescriptor? GetDefaultDiagnostic(DiagnosticAnalyzer[] analyzers) => PosixTestSetup.SoleDiagnostic(analyzers);
+
     protected override async Task RunImplAsync(CancellationToken cancellationToken)
     {
+        var analyzers = GetDiagnosticAnalyzers().ToArray();
+        var original = PosixTestSetup.Snapshot(TestState);
+        PosixTestSetup.ResolveMarkup(TestState, null, MarkupOptions, GetDefaultDiagnostic(analyzers), analyzers, ImmutableArray<string>.Empty, DefaultFilePath);
         await base.RunImplAsync(cancellationToken).ConfigureAwait(false);
         if (!IsExclusionRerun)
         {
-            await PosixTestSetup.VerifyExclusionsAsync<TAnalyzer>(TestState, CompilerDiagnostics, NotForcedOn, AdditionalAnalyzers, cancellationToken).ConfigureAwait(false);
+            await PosixTestSetup.VerifyExclusionsAsync<TAnalyzer>(original, CompilerDiagnostics, NotForcedOn, AdditionalAnalyzers, cancellationToken).ConfigureAwait(false);
         }
     }
 }
@@ -64,7 +69,14 @@ public sealed class PosixCodeFixTest<TAnalyzer, TCodeFix> : CSharpCodeFixTest<TA
     where TAnalyzer : DiagnosticAnalyzer, new()
     where TCodeFix : CodeFixProvider, new()
 {
-    public PosixCodeFixTest() => PosixTestSetup.Apply(this);
+    public PosixCodeFixTest()
+    {
+        PosixTestSetup.Apply(this);
+
+        // The rules report from compilation-end and per-body walks, not from the node they report on, so their
+        // diagnostics are "non-local": a fix for them shows in the IDE only once full analysis has computed them.
+        CodeFixTestBehaviors |= CodeFixTestBehaviors.SkipLocalDiagnosticCheck;
+    }
 
     public string Source { set => TestCode = value; }
 
@@ -83,10 +95,17 @@ public sealed class PosixCodeFixTest<TAnalyzer, TCodeFix> : CSharpCodeFixTest<TA
     protected override bool IsCompilerDiagnosticIncluded(Diagnostic diagnostic, CompilerDiagnostics compilerDiagnostics)
         => !TestReferences.IsMissingGeneratedImplementation(diagnostic) && base.IsCompilerDiagnosticIncluded(diagnostic, compilerDiagnostics);
 
+    protected override DiagnosticDescriptor? GetDefaultDiagnostic(DiagnosticAnalyzer[] analyzers) => PosixTestSetup.SoleDiagnostic(analyzers);
+
     protected override async Task RunImplAsync(CancellationToken cancellationToken)
     {
+        var analyzers = GetDiagnosticAnalyzers().ToArray();
+        var fixable = GetCodeFixProviders().SelectMany(f => f.FixableDiagnosticIds).Distinct().ToImmutableArray();
+        var original = PosixTestSetup.Snapshot(TestState);
+        PosixTestSetup.ResolveMarkup(FixedState, original, MarkupOptions, GetDefaultDiagnostic(analyzers), analyzers, fixable, DefaultFilePath);
+        PosixTestSetup.ResolveMarkup(TestState, null, MarkupOptions, GetDefaultDiagnostic(analyzers), analyzers, fixable, DefaultFilePath);
         await base.RunImplAsync(cancellationToken).ConfigureAwait(false);
-        await PosixTestSetup.VerifyExclusionsAsync<TAnalyzer>(TestState, CompilerDiagnostics, NotForcedOn, AdditionalAnalyzers, cancellationToken).ConfigureAwait(false);
+        await PosixTestSetup.VerifyExclusionsAsync<TAnalyzer>(original, CompilerDiagnostics, NotForcedOn, AdditionalAnalyzers, cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -103,6 +122,44 @@ internal static class PosixTestSetup
 
         // Replaced by VerifyExclusionsAsync, which checks the same two forms without trusting the analyzer's configuration.
         test.TestBehaviors |= TestBehaviors.SkipGeneratedCodeCheck | TestBehaviors.SkipSuppressionCheck;
+    }
+
+    /// <summary>[|...|] names the rule when every descriptor under test shares one ID (variants of one rule).</summary>
+    public static DiagnosticDescriptor? SoleDiagnostic(DiagnosticAnalyzer[] analyzers)
+    {
+        var descriptors = analyzers.SelectMany(a => a.SupportedDiagnostics).ToList();
+        return descriptors.Select(d => d.Id).Distinct().Count() == 1 ? descriptors[0] : null;
+    }
+
+    /// <summary>A copy of the sources and expectations as the test wrote them, before <see cref="ResolveMarkup"/>.</summary>
+    public static SolutionState Snapshot(SolutionState state)
+    {
+        var copy = new SolutionState("TestProject", LanguageNames.CSharp, "/0/Test", "cs") { MarkupHandling = state.MarkupHandling };
+        copy.Sources.AddRange(state.Sources);
+        copy.ExpectedDiagnostics.AddRange(state.ExpectedDiagnostics);
+        return copy;
+    }
+
+    /// <summary>
+    /// Turns markup into explicit expectations that ignore additional locations: a test names where a diagnostic is,
+    /// not every related location the analyzer attaches for its fixer (the standard test would demand them all).
+    /// </summary>
+    public static void ResolveMarkup(
+        SolutionState state, SolutionState? baseState, MarkupOptions markupOptions, DiagnosticDescriptor? defaultDiagnostic,
+        DiagnosticAnalyzer[] analyzers, ImmutableArray<string> fixable, string defaultPath)
+    {
+        if (state.Sources.Count == 0)
+        {
+            return;
+        }
+
+        var processed = state.WithInheritedValuesApplied(baseState, fixable)
+            .WithProcessedMarkup(markupOptions, defaultDiagnostic, analyzers.SelectMany(a => a.SupportedDiagnostics).ToImmutableArray(), fixable, defaultPath);
+        state.Sources.Clear();
+        state.Sources.AddRange(processed.Sources);
+        state.ExpectedDiagnostics.Clear();
+        state.ExpectedDiagnostics.AddRange(processed.ExpectedDiagnostics.Select(d => d.WithOptions(d.Options | DiagnosticOptions.IgnoreAdditionalLocations)));
+        state.MarkupHandling = MarkupMode.None;
     }
 
     /// <summary>
