@@ -100,7 +100,7 @@ public sealed class FuzzTests
         var frames = (exception.StackTrace ?? string.Empty).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("at ", StringComparison.Ordinal)).ToList();
         var ours = frames.FirstOrDefault(f => f.Contains("SafePosix.", StringComparison.Ordinal)) ?? frames.FirstOrDefault() ?? "?";
         var inFile = ours.IndexOf(" in ", StringComparison.Ordinal);
-        return inFile > 0 ? ours.Substring(0, inFile) : ours;
+        return (inFile > 0 ? ours.Substring(0, inFile) : ours).Substring(ours.StartsWith("at ", StringComparison.Ordinal) ? 3 : 0);
     }
 
     private static string Report(string summary, IEnumerable<Crash> crashes)

@@ -1,5 +1,6 @@
 using System.Linq;
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
@@ -13,7 +14,9 @@ public static class Verify<TAnalyzer>
 {
     /// <summary>An expected diagnostic of <paramref name="id"/> at its descriptor's default severity (descriptors sharing an ID agree on it).</summary>
     public static DiagnosticResult Diagnostic(string id)
-        => new(new TAnalyzer().SupportedDiagnostics.First(d => d.Id == id));
+        => new TAnalyzer().SupportedDiagnostics.FirstOrDefault(d => d.Id == id) is { } descriptor
+            ? new DiagnosticResult(descriptor)
+            : new DiagnosticResult(id, DiagnosticSeverity.Warning);
 
     public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected)
     {
