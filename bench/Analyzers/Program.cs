@@ -47,7 +47,9 @@ internal static class Program
             corpora.Add(Corpus.FromDirectory("keepass2", options.KeepassDir));
         }
 
-        var tmds = PosixCorpus.CompileTmdsStub(framework);
+        var tmdsRoot = AnalyzerSets.PackageRoot("Tmds.LibC")
+            ?? throw new InvalidOperationException("Tmds.LibC's folder was not recorded at build time.");
+        var tmds = MetadataReference.CreateFromFile(Path.Combine(tmdsRoot, "ref", "netstandard2.0", "Tmds.LibC.dll"));
         var monoRoot = AnalyzerSets.PackageRoot("Mono.Posix.NETStandard")
             ?? throw new InvalidOperationException("Mono.Posix.NETStandard's folder was not recorded at build time.");
         var mono = MetadataReference.CreateFromFile(Path.Combine(monoRoot, "ref", "netstandard2.0", "Mono.Posix.NETStandard.dll"));

@@ -127,7 +127,7 @@ internal static class PosixSyntax
             .ThenBy(u => u.Alias is null ? 0 : 1)
             .ThenBy(u => u.Name?.ToString().StartsWith("System", StringComparison.Ordinal) == true ? 0 : 1)
             .ThenBy(u => u.Name?.ToString(), StringComparer.Ordinal)
-            .Select(u => u.WithoutTrivia().WithTrailingTrivia(ElasticCarriageReturnLineFeed))
+            .Select(u => u.WithoutTrivia().WithTrailingTrivia(EndOfLineOf(root)))
             .ToArray();
         if (root.Usings.Count > 0)
         {
@@ -137,5 +137,22 @@ internal static class PosixSyntax
 
         var updated = root.WithUsings(List(sorted)).WithAdditionalAnnotations(Formatter.Annotation);
         return document.WithSyntaxRoot(updated);
+    }
+
+    /// <summary>
+    /// The line ending the document already uses, so inserted lines match it (a CRLF line in an LF file shows up
+    /// as a whole-file change in diffs and breaks `dotnet format --verify-no-changes`).
+    /// </summary>
+    public static SyntaxTrivia EndOfLineOf(SyntaxNode root)
+    {
+        foreach (var trivia in root.DescendantTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return trivia;
+            }
+        }
+
+        return ElasticLineFeed;
     }
 }

@@ -479,7 +479,7 @@ public sealed class ForkChildExitAnalyzerTests
                 }
             }
         }
-        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork"));
+        """, VerifyCS.Diagnostic(ForkChildExitAnalyzer.ThrowRule).WithLocation(0).WithArguments("fork"));
 
     [Fact]
     public Task ChildInLambdaInsideForeach_ExitingWithUnderscoreExit_IsSilent() => VerifyCS.AnalyzerAsync("""
@@ -541,10 +541,10 @@ public sealed class ForkChildExitAnalyzerTests
                 }
             }
         }
-        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0).WithArguments("fork"));
+        """, VerifyCS.Diagnostic(ForkChildExitAnalyzer.ReturnRule).WithLocation(0).WithArguments("fork"));
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ForkChildExitAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<ForkChildExitAnalyzer>()
     {
         Source = """
             using System;

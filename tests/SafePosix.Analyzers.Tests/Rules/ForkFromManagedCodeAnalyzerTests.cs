@@ -385,7 +385,7 @@ public sealed class ForkFromManagedCodeAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ForkFromManagedCodeAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<ForkFromManagedCodeAnalyzer>()
     {
         Source = """
             using static Tmds.Linux.LibC;

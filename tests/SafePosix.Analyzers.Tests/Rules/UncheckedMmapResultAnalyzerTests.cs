@@ -353,13 +353,18 @@ public sealed class UncheckedMmapResultAnalyzerTests
 
     [Fact]
     public Task MremapAndShmat_AreCheckedLikeMmap() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
         using static Tmds.Linux.LibC;
 
         unsafe class C
         {
+            // Tmds.LibC 0.5.0 has no shmat: its users declare it beside the Tmds calls.
+            [DllImport("libc", SetLastError = true)]
+            static extern void* shmat(int shmid, void* shmaddr, int shmflg);
+
             void M(void* old, int shmid)
             {
-                var grown = (byte*)[|mremap(old, 4096, 8192, 1)|];
+                var grown = (byte*)[|mremap(old, 4096, 8192, 1, null)|];
                 grown[0] = 1;
                 var shared = (byte*)[|shmat(shmid, null, 0)|];
                 shared[0] = 1;
@@ -549,7 +554,7 @@ public sealed class UncheckedMmapResultAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new UncheckedMmapResultAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<UncheckedMmapResultAnalyzer>()
     {
         AllowCompilerErrors = true,
         Source = OwnInterop + """

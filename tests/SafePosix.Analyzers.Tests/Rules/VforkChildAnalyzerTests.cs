@@ -241,7 +241,7 @@ public sealed class VforkChildAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new VforkChildAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<VforkChildAnalyzer>()
     {
         Source = """
             using static Tmds.Linux.LibC;

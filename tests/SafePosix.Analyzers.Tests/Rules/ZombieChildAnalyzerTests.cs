@@ -314,7 +314,7 @@ public sealed class ZombieChildAnalyzerTests
         """);
 
     [Fact]
-    public Task IncompleteCode_DoesNotThrow() => new AnalyzerTest(new ZombieChildAnalyzer())
+    public Task IncompleteCode_DoesNotThrow() => new PosixAnalyzerTest<ZombieChildAnalyzer>()
     {
         Source = """
             using static Tmds.Linux.LibC;

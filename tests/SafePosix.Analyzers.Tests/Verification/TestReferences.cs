@@ -6,25 +6,26 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Testing;
 
 namespace SafePosix.Analyzers.Tests.Verification;
 
 /// <summary>
-/// References for test compilations: the running runtime's framework assemblies (works offline), the real
-/// Mono.Posix.NETStandard 1.0.0, and a stub with Tmds.LibC's API shape compiled once into a metadata reference, so
-/// its members are seen as the real package's are: from metadata.
+/// What test compilations reference: the net8.0 reference assemblies users compile against, and the real Tmds.LibC
+/// and Mono.Posix.NETStandard reference assemblies restored with this project (copied to bindings/). All local files:
+/// nothing is resolved or downloaded while tests run.
 /// </summary>
 public static class TestReferences
 {
-    private static readonly Lazy<ImmutableArray<MetadataReference>> Framework = new(LoadFramework);
-    private static readonly Lazy<MetadataReference> MonoPosixReference = new(
-        () => MetadataReference.CreateFromFile(typeof(Mono.Unix.Native.Syscall).Assembly.Location));
-    private static readonly Lazy<MetadataReference> TmdsReference = new(CompileTmdsStub);
+    private static readonly Lazy<ImmutableArray<MetadataReference>> Bindings = new(() => ImmutableArray.Create<MetadataReference>(
+        Binding("Tmds.LibC.dll"),
+        Binding("Mono.Posix.NETStandard.dll")));
 
-    public static ImmutableArray<MetadataReference> FrameworkOnly => Framework.Value;
+    /// <summary>A target framework with no packages to resolve: the framework assemblies come from <see cref="Default"/>.</summary>
+    public static ReferenceAssemblies ReferenceAssemblies { get; } = new("net8.0");
 
-    public static ImmutableArray<MetadataReference> Default
-        => Framework.Value.Add(MonoPosixReference.Value).Add(TmdsReference.Value);
+    public static ImmutableArray<MetadataReference> Default { get; } =
+        Basic.Reference.Assemblies.Net80.References.All.Cast<MetadataReference>().Concat(Bindings.Value).ToImmutableArray();
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
@@ -42,45 +43,18 @@ public static class TestReferences
             .Where(d => d.Severity == DiagnosticSeverity.Error && !IsMissingGeneratedImplementation(d))
             .ToList();
 
-    private static bool IsMissingGeneratedImplementation(Diagnostic diagnostic) => diagnostic.Id == "CS8795"
+    /// <summary>CS8795 on a <c>[LibraryImport]</c> partial method only: any other missing partial body stays an error.</summary>
+    public static bool IsMissingGeneratedImplementation(Diagnostic diagnostic) => diagnostic.Id == "CS8795"
         && diagnostic.Location.SourceTree?.GetRoot().FindNode(diagnostic.Location.SourceSpan) is { } node
         && node.FirstAncestorOrSelf<MethodDeclarationSyntax>() is { } method
-        && method.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString().Contains("LibraryImport", StringComparison.Ordinal));
+        && method.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString() is "LibraryImport" or "LibraryImportAttribute"
+            || a.Name.ToString().EndsWith(".LibraryImport", StringComparison.Ordinal) || a.Name.ToString().EndsWith(".LibraryImportAttribute", StringComparison.Ordinal));
 
-    public static string ReadStub(string fileName)
+    private static MetadataReference Binding(string fileName)
     {
-        using var stream = typeof(TestReferences).Assembly.GetManifestResourceStream("Stubs." + fileName)
-            ?? throw new InvalidOperationException("Missing embedded stub " + fileName);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
-    private static ImmutableArray<MetadataReference> LoadFramework()
-    {
-        var frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
-        var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        return trusted
-            .Where(path => string.Equals(Path.GetDirectoryName(path), frameworkDirectory, StringComparison.Ordinal))
-            .OrderBy(path => path, StringComparer.Ordinal)
-            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .ToImmutableArray();
-    }
-
-    private static MetadataReference CompileTmdsStub()
-    {
-        var tree = CSharpSyntaxTree.ParseText(ReadStub("TmdsLibC.cs"), ParseOptions);
-        var compilation = CSharpCompilation.Create(
-            "Tmds.LibC",
-            new[] { tree },
-            Framework.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
-        using var image = new MemoryStream();
-        var emitted = compilation.Emit(image);
-        if (!emitted.Success)
-        {
-            throw new InvalidOperationException("The Tmds.LibC stub does not compile:\n" + string.Join("\n", emitted.Diagnostics));
-        }
-
-        return MetadataReference.CreateFromImage(image.ToArray());
+        var path = Path.Combine(AppContext.BaseDirectory, "bindings", fileName);
+        return File.Exists(path)
+            ? MetadataReference.CreateFromFile(path)
+            : throw new FileNotFoundException("The binding's reference assembly is copied here by the test project: rebuild it.", path);
     }
 }
