@@ -25,6 +25,9 @@ internal static class Program
             "daemon-start" => StartDaemon(args),
             "sigchld-ignored" => SigchldIgnored(),
             "poller-emfile" => PollerAfterEmfile(),
+            "pid-reuse" => PidReuse(),
+            "poller-limit" => PollerBeyondDescriptorLimit(),
+            "env-bytes" => InheritedEnvironmentBytes(),
             _ => Usage(),
         };
     }
@@ -258,6 +261,119 @@ internal static class Program
         }
 
         Console.WriteLine("daemon stopping");
+        return 0;
+    }
+
+    /// <summary>
+    /// Run as pid 1 of a new pid namespace (so ns_last_pid is ours to set). A child tracked by pid only exits
+    /// while SIGCHLD is ignored, the kernel reaps it, and a new process is given the same pid. Kill on the old child
+    /// must not reach the new process.
+    /// </summary>
+    private static int PidReuse()
+    {
+        const int SIGCHLD = 17;
+        signal(SIGCHLD, 1); // SIG_IGN: the kernel reaps exited children at once
+        var tracked = ChildProcess.Start(new SpawnOptions("/bin/true") { DisablePidfd = true });
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (File.Exists("/proc/" + tracked.Id + "/stat") && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        ChildProcess? victim = null;
+        for (var attempt = 0; attempt < 50 && victim is null; attempt++)
+        {
+            // Runtime threads take pids too, so the next clone may not be ours: try again until the victim gets it.
+            File.WriteAllText("/proc/sys/kernel/ns_last_pid", (tracked.Id - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var candidate = ChildProcess.Start("/bin/sleep", "30");
+            if (candidate.Id == tracked.Id)
+            {
+                victim = candidate;
+            }
+            else
+            {
+                candidate.Kill();
+                candidate.Dispose();
+            }
+        }
+
+        Console.WriteLine("reused=" + (victim is not null));
+        if (victim is null)
+        {
+            return 0;
+        }
+
+        string outcome;
+        try
+        {
+            tracked.Kill();
+            outcome = "sent";
+        }
+        catch (Exception e)
+        {
+            outcome = e.GetType().Name;
+            Console.WriteLine("message=" + e.Message);
+        }
+
+        Console.WriteLine("kill=" + outcome);
+        Console.WriteLine("victimAlive=" + !victim.TryWaitForExit(TimeSpan.FromMilliseconds(300), out _));
+        victim.Kill();
+        victim.Dispose();
+        tracked.Dispose();
+        return 0;
+    }
+
+    /// <summary>
+    /// 150 children with two async waits each under a descriptor limit of 256: more registrations than poll(2)
+    /// accepts descriptors. Every wait must complete.
+    /// </summary>
+    private static int PollerBeyondDescriptorLimit()
+    {
+        var limit = new RLimit();
+        getrlimit(RLIMIT_NOFILE, ref limit);
+        var lowered = new RLimit { Current = 256, Maximum = limit.Maximum };
+        setrlimit(RLIMIT_NOFILE, ref lowered);
+        var children = new System.Collections.Generic.List<ChildProcess>();
+        var waits = new System.Collections.Generic.List<System.Threading.Tasks.Task<ExitStatus>>();
+        for (var i = 0; i < 150; i++)
+        {
+            var child = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "sleep 1; exit 3") { StandardInput = ChildStdio.Null });
+            children.Add(child);
+            waits.Add(child.WaitForExitAsync());
+            waits.Add(child.WaitForExitAsync());
+        }
+
+        var all = System.Threading.Tasks.Task.WhenAll(waits);
+        System.Threading.Tasks.Task.WhenAny(all, System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(20))).GetAwaiter().GetResult();
+        var completed = 0;
+        foreach (var wait in waits)
+        {
+            if (wait.IsCompletedSuccessfully && wait.Result == ExitStatus.Exited(3))
+            {
+                completed++;
+            }
+        }
+
+        Console.WriteLine("completed=" + completed);
+        foreach (var child in children)
+        {
+            child.Dispose();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Started with a non-UTF-8 variable in its environment; a child inheriting it must get the same bytes.</summary>
+    private static int InheritedEnvironmentBytes()
+    {
+        var options = new SpawnOptions("/bin/sh", "-c", "printf %s \"$SAFEPOSIX_BYTES\" | od -An -tx1")
+        {
+            StandardOutput = ChildStdio.Pipe,
+        };
+        using var child = ChildProcess.Start(options);
+        var text = new StreamReader(child.StandardOutput!).ReadToEnd();
+        child.WaitForExit();
+        Console.WriteLine("inherited=" + text.Trim());
         return 0;
     }
 
