@@ -41,7 +41,7 @@ public enum ChildStateChanges
 /// <para><see cref="Dispose"/> neither kills nor blocks: a child still running is reaped in the background when
 /// it exits, so it never lingers as a zombie.</para>
 /// </remarks>
-public sealed class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     private static int s_pidfdUnsupported;
 
@@ -126,10 +126,15 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess Start(SpawnOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.KillOnParentExit)
+        {
+            return StartGuarded(options);
+        }
+
         using var spawn = new SpawnRequest(options);
         var pid = spawn.Run();
         var child = Track(pid, options.DisablePidfd);
-        if (options.NewSession || options.ProcessGroup == 0)
+        if (options.NewSession || options.Terminal is not null || options.ProcessGroup == 0)
         {
             child.ProcessGroupId = pid;
         }
@@ -309,7 +314,7 @@ public sealed class ChildProcess : IDisposable
                     // Terminated: no stop or continue can follow. Looked at, not reaped, unless it is already gone.
                     if (terminal.Kind == ExitStatusKind.Unknown)
                     {
-                        _finalStatus = terminal;
+                        SetFinal(terminal);
                     }
 
                     status = terminal;
@@ -322,7 +327,7 @@ public sealed class ChildProcess : IDisposable
                 {
                     if (status.IsTerminal)
                     {
-                        _finalStatus = status;
+                        SetFinal(status);
                     }
 
                     return true;
@@ -430,14 +435,13 @@ public sealed class ChildProcess : IDisposable
                 return;
             }
 
-            TryUpgradeToPidfd();
-            if (_pidfd is null && !ConfirmUnreapedByPid())
+            // With a guardian, the guardian leads the group and stays unreaped until this child has ended.
+            if (_guardian is null && !LeaderStillHoldsItsPid())
             {
                 return;
             }
 
-            // An exited but unreaped leader (a zombie) still holds its pid, so the group id is ours either way.
-            if (_finalStatus is null && Libc.kill(-group, (int)signal) != 0 && Marshal.GetLastPInvokeError() != Errno.ESRCH)
+            if (Libc.kill(-group, (int)signal) != 0 && Marshal.GetLastPInvokeError() != Errno.ESRCH)
             {
                 throw PosixException.FromLastError("kill", "process group " + group);
             }
@@ -539,6 +543,36 @@ public sealed class ChildProcess : IDisposable
         return *(nint*)action == Libc.SIG_IGN || (*(int*)(action + Libc.SigActionFlagsOffset) & Libc.SA_NOCLDWAIT) != 0;
     }
 
+    /// <summary>
+    /// True when this child (a group leader) is unreaped, alive or a zombie, so its pid and so the group id cannot
+    /// name anyone else. Call with <see cref="_reapGate"/> held.
+    /// </summary>
+    private bool LeaderStillHoldsItsPid()
+    {
+        TryUpgradeToPidfd();
+        if (!ChildrenMayBeReapedWithoutUs())
+        {
+            // Only our own wait reaps it, and we hold the lock; ECHILD would mean a waitpid(-1) elsewhere.
+            if (WaitOnce(Libc.WEXITED | Libc.WNOHANG | Libc.WNOWAIT, out var peeked) && peeked.Kind == ExitStatusKind.Unknown)
+            {
+                SetFinal(peeked);
+                return false;
+            }
+
+            return true;
+        }
+
+        if (_pidfd is null)
+        {
+            throw new InvalidOperationException(
+                "Refusing to signal process group " + Id + ": the leader has no pidfd (pidfd_open: " + Errno.NameOf(_pidfdError)
+                + ") and SIGCHLD is ignored or this is pid 1, so the group id may already belong to another process.");
+        }
+
+        // Auto-reaped children never linger as zombies: a leader that still accepts signal 0 is alive.
+        return Libc.syscall((nint)Libc.SYS_pidfd_send_signal, _pidfd.DangerousGetDescriptor(), 0, 0, 0) == 0;
+    }
+
     private static void ThrowIfNotASignal(PosixSignal signal)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan((int)signal, 1, nameof(signal));
@@ -575,7 +609,7 @@ public sealed class ChildProcess : IDisposable
         {
             if (peeked.Kind == ExitStatusKind.Unknown)
             {
-                _finalStatus = peeked;
+                SetFinal(peeked);
             }
 
             // An exited zombie has nothing left to signal (and its pid is still held until we reap it).
@@ -645,7 +679,7 @@ public sealed class ChildProcess : IDisposable
 
             if (WaitOnce(Libc.WEXITED | Libc.WNOHANG, out status))
             {
-                _finalStatus = status;
+                SetFinal(status);
                 return true;
             }
 
@@ -834,7 +868,7 @@ public sealed class ChildProcess : IDisposable
                 }
             }
 
-            if (options.NewSession && options.ProcessGroup is not null)
+            if ((options.NewSession || options.Terminal is not null) && options.ProcessGroup is not null)
             {
                 throw new ArgumentException(
                     "NewSession already makes the child the leader of a new process group; a session leader cannot change groups.",
@@ -875,9 +909,24 @@ public sealed class ChildProcess : IDisposable
                 Check(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
                 attributesReady = true;
 
-                AddStdio(fileActions, 0, _options.StandardInput, highestTarget);
-                AddStdio(fileActions, 1, _options.StandardOutput, highestTarget);
-                AddStdio(fileActions, 2, _options.StandardError, highestTarget);
+                if (_options.Terminal is { } terminal)
+                {
+                    // Opened by path after setsid (glibc runs setsid before the file actions): a session leader
+                    // without a controlling terminal that opens a tty without O_NOCTTY acquires it.
+                    fixed (byte* slave = terminal.SlavePathBytes())
+                    {
+                        Check(Libc.posix_spawn_file_actions_addopen(fileActions, 0, slave, Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                    }
+
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, 0, 1), "posix_spawn_file_actions_adddup2");
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, 0, 2), "posix_spawn_file_actions_adddup2");
+                }
+                else
+                {
+                    AddStdio(fileActions, 0, _options.StandardInput, highestTarget);
+                    AddStdio(fileActions, 1, _options.StandardOutput, highestTarget);
+                    AddStdio(fileActions, 2, _options.StandardError, highestTarget);
+                }
                 foreach (var mapping in _options.ExtraDescriptors)
                 {
                     var source = SourceAbove(mapping.Handle, highestTarget);
@@ -908,7 +957,7 @@ public sealed class ChildProcess : IDisposable
                 var flags = (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK);
                 Check(Libc.posix_spawnattr_setsigdefault(attributes, allSignals), "posix_spawnattr_setsigdefault");
                 Check(Libc.posix_spawnattr_setsigmask(attributes, noSignals), "posix_spawnattr_setsigmask");
-                if (_options.NewSession)
+                if (_options.NewSession || _options.Terminal is not null)
                 {
                     flags |= Libc.POSIX_SPAWN_SETSID;
                 }

@@ -146,6 +146,24 @@ public sealed class SpawnOptions
     /// </summary>
     public bool CloseOtherDescriptors { get; set; } = true;
 
+    /// <summary>
+    /// Kill the child (and whatever it starts in its process group) when this process dies, however it dies,
+    /// SIGKILL included. posix_spawn cannot run prctl(PR_SET_PDEATHSIG) in the child, so a guardian does it: a
+    /// /bin/sh that leads a new process group, which the child joins, and that holds the read end of a pipe only
+    /// this process can write to. Our death closes the pipe and the guardian sends SIGKILL to the group. Costs one
+    /// small shell process per child while the child runs. Cannot be combined with <see cref="NewSession"/> or
+    /// <see cref="ProcessGroup"/>; <see cref="ChildProcess.ProcessGroupId"/> is then the guardian's group.
+    /// Processes that leave the group (setsid, setpgid) escape, and a guardian killed on its own protects nothing.
+    /// </summary>
+    public bool KillOnParentExit { get; set; }
+
+    /// <summary>
+    /// Run the child on this pseudo-terminal: a new session (setsid) whose controlling terminal is the pty, which
+    /// is opened by path in the child as stdin and duplicated to stdout and stderr. Overrides the stdio settings
+    /// and <see cref="ProcessGroup"/>; implies <see cref="NewSession"/>.
+    /// </summary>
+    public PseudoTerminal? Terminal { get; set; }
+
     /// <summary>Test hook: wait with waitpid(pid) instead of a pidfd, as on kernels older than 5.3.</summary>
     internal bool DisablePidfd { get; set; }
 
@@ -192,6 +210,39 @@ public sealed class SpawnOptions
         }
 
         return entries;
+    }
+
+    /// <summary>A shallow copy (the lists and dictionaries are copied, the handles are shared).</summary>
+    internal SpawnOptions Clone()
+    {
+        var copy = new SpawnOptions(Program)
+        {
+            ArgumentBytes = ArgumentBytes is null ? null : new List<byte[]>(ArgumentBytes),
+            EnvironmentBytes = EnvironmentBytes is null ? null : new List<byte[]>(EnvironmentBytes),
+            ArgumentZero = ArgumentZero,
+            Environment = Environment is null ? null : new Dictionary<string, string>(Environment, StringComparer.Ordinal),
+            WorkingDirectory = WorkingDirectory,
+            StandardInput = StandardInput,
+            StandardOutput = StandardOutput,
+            StandardError = StandardError,
+            NewSession = NewSession,
+            ProcessGroup = ProcessGroup,
+            CloseOtherDescriptors = CloseOtherDescriptors,
+            KillOnParentExit = KillOnParentExit,
+            Terminal = Terminal,
+            DisablePidfd = DisablePidfd,
+        };
+        foreach (var argument in Arguments)
+        {
+            copy.Arguments.Add(argument);
+        }
+
+        foreach (var mapping in ExtraDescriptors)
+        {
+            copy.ExtraDescriptors.Add(mapping);
+        }
+
+        return copy;
     }
 
     /// <summary>A copy of the current process's environment, as .NET sees it, ready to edit.</summary>
