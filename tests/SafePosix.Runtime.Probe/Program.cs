@@ -28,6 +28,8 @@ internal static class Program
             "pid-reuse" => PidReuse(),
             "poller-limit" => PollerBeyondDescriptorLimit(),
             "env-bytes" => InheritedEnvironmentBytes(),
+            "parent-exit" => KillOnParentExit(),
+            "notify" => NotifyReady(),
             _ => Usage(),
         };
     }
@@ -374,6 +376,34 @@ internal static class Program
         var text = new StreamReader(child.StandardOutput!).ReadToEnd();
         child.WaitForExit();
         Console.WriteLine("inherited=" + text.Trim());
+        return 0;
+    }
+
+    /// <summary>
+    /// Starts a guarded child (which starts a grandchild in its group) and an unguarded one, prints their pids and
+    /// waits to be SIGKILLed by the test: the guarded pair must die with us, the unguarded child must not.
+    /// </summary>
+    private static int NotifyReady()
+    {
+        Console.WriteLine("sent=" + (ServiceNotify.Ready() && ServiceNotify.Status("probe ready")));
+        return 0;
+    }
+
+    private static int KillOnParentExit()
+    {
+        var guarded = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "sleep 60 & echo grandchild=$!; wait")
+        {
+            KillOnParentExit = true,
+            StandardOutput = ChildStdio.Pipe,
+        });
+        var unguarded = ChildProcess.Start(new SpawnOptions("/bin/sleep", "60"));
+        var grandchildLine = new StreamReader(guarded.StandardOutput!).ReadLine();
+        Console.WriteLine("child=" + guarded.Id);
+        Console.WriteLine(grandchildLine);
+        Console.WriteLine("unguarded=" + unguarded.Id);
+        Console.WriteLine("ready=1");
+        Console.Out.Flush();
+        Thread.Sleep(TimeSpan.FromSeconds(60));
         return 0;
     }
 
