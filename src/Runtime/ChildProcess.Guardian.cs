@@ -15,6 +15,12 @@ public sealed partial class ChildProcess
     /// </summary>
     private const string GuardianScript = "trap '' HUP INT QUIT TERM TSTP TTIN TTOU; read -r line; [ \"$line\" = done ] || kill -KILL 0";
 
+    /// <summary>
+    /// Guarded children stay reachable until they end: otherwise a ChildProcess dropped without Dispose would be
+    /// finalized, its pipe end closed, and the guardian would kill a child whose parent is alive.
+    /// </summary>
+    private static readonly System.Collections.Generic.HashSet<ChildProcess> Guarded = new();
+
     private ChildProcess? _guardian;
     private SafeFileDescriptor? _guardianRelease;
 
@@ -65,6 +71,11 @@ public sealed partial class ChildProcess
             throw;
         }
 
+        lock (Guarded)
+        {
+            Guarded.Add(child);
+        }
+
         lock (child._reapGate)
         {
             child._guardian = guardian;
@@ -104,5 +115,9 @@ public sealed partial class ChildProcess
 
         release.Dispose();
         _guardian?.Dispose();
+        lock (Guarded)
+        {
+            Guarded.Remove(this);
+        }
     }
 }

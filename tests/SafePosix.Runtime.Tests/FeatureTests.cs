@@ -251,7 +251,7 @@ public class TerminalTests
         using var terminal = PseudoTerminal.Open(rows: 33, columns: 101);
         Assert.StartsWith("/dev/pts/", terminal.SlavePath, StringComparison.Ordinal);
         Assert.Equal((33, 101), terminal.Size);
-        using var child = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "tty; stty size; read x; echo got:$x")
+        using var child = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "tty; stty size; echo ctty=$(cut -d' ' -f7 /proc/$$/stat); read x; echo got:$x")
         {
             Terminal = terminal,
         });
@@ -281,6 +281,11 @@ public class TerminalTests
         var text = seen.ToString();
         Assert.Contains(terminal.SlavePath, text, StringComparison.Ordinal);
         Assert.Contains("got:hello", text, StringComparison.Ordinal);
+
+        // The pty is the controlling terminal: tty_nr in /proc/<pid>/stat is /dev/pts/N's device number (136, N).
+        var ptsNumber = int.Parse(terminal.SlavePath["/dev/pts/".Length..]);
+        var expected = (136 << 8) | (ptsNumber & 0xff) | ((ptsNumber & ~0xff) << 12);
+        Assert.Contains("ctty=" + expected, text, StringComparison.Ordinal);
 
         // A session leader whose controlling terminal is the pty: its session id is its own pid.
         Assert.Equal(child.Id, child.ProcessGroupId);
