@@ -30,6 +30,7 @@ internal static class Program
             "env-bytes" => InheritedEnvironmentBytes(),
             "parent-exit" => KillOnParentExit(),
             "notify" => NotifyReady(),
+            "pidfd-retry" => PidfdRetry(),
             _ => Usage(),
         };
     }
@@ -383,6 +384,57 @@ internal static class Program
     /// Starts a guarded child (which starts a grandchild in its group) and an unguarded one, prints their pids and
     /// waits to be SIGKILLed by the test: the guarded pair must die with us, the unguarded child must not.
     /// </summary>
+    /// <summary>
+    /// A child started while the descriptor table is full gets no pidfd (EMFILE); once descriptors are free the next
+    /// signal or wait must open one, and the signal must reach the child.
+    /// </summary>
+    private static int PidfdRetry()
+    {
+        using (var warm = ChildProcess.Start("/bin/true"))
+        {
+            warm.WaitForExit();
+        }
+
+        var fillers = new System.Collections.Generic.List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        var limit = new RLimit();
+        getrlimit(RLIMIT_NOFILE, ref limit);
+        var lowered = new RLimit { Current = 256, Maximum = limit.Maximum };
+        setrlimit(RLIMIT_NOFILE, ref lowered);
+        ChildProcess child;
+        try
+        {
+            try
+            {
+                while (true)
+                {
+                    fillers.Add(File.OpenHandle("/dev/null"));
+                }
+            }
+            catch (IOException)
+            {
+                // The table is full.
+            }
+
+            child = ChildProcess.Start("/bin/sleep", "30");
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                filler.Dispose();
+            }
+
+            setrlimit(RLIMIT_NOFILE, ref limit);
+        }
+
+        Console.WriteLine("pidfdAtStart=" + child.UsesPidfd);
+        child.Signal(Signal.SIGTERM);
+        Console.WriteLine("pidfdAfterRetry=" + child.UsesPidfd);
+        Console.WriteLine("status=" + Describe(child.WaitForExit()));
+        child.Dispose();
+        return 0;
+    }
+
     private static int NotifyReady()
     {
         Console.WriteLine("sent=" + (ServiceNotify.Ready() && ServiceNotify.Status("probe ready")));

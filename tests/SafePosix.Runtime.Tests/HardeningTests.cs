@@ -29,6 +29,15 @@ public class HardeningTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void APidfdRefusedWithEmfileIsOpenedOnceDescriptorsAreFree()
+    {
+        var results = ProbeRunner.Run(output, TimeSpan.FromSeconds(60), asPidOne: false, "pidfd-retry")!;
+        Assert.Equal("False", results["pidfdAtStart"]);
+        Assert.Equal("True", results["pidfdAfterRetry"]);
+        Assert.Equal("killed:SIGTERM", results["status"]);
+    }
+
+    [Fact]
     public void AsyncWaitsBeyondTheDescriptorLimitAllComplete()
     {
         var results = ProbeRunner.Run(output, TimeSpan.FromSeconds(60), asPidOne: false, "poller-limit")!;
