@@ -990,7 +990,11 @@ public sealed partial class ChildProcess : IDisposable
                         throw new PosixException("chdir", error, "working directory " + directory + " for " + _options.Program);
                     }
 
-                    throw new PosixException(searchPath ? "posix_spawnp" : "posix_spawn", error, _options.Program);
+                    // After our own PATH search the call was posix_spawn of the file found; say which file that was.
+                    throw new PosixException(
+                        "posix_spawn",
+                        error,
+                        searchPath ? _options.Program + " (found in PATH as " + System.Text.Encoding.UTF8.GetString(executable, 0, executable.Length - 1) + ")" : _options.Program);
                 }
 
                 return pid;
