@@ -15,7 +15,7 @@ if (args.Length >= 1 && args[0] == "buffered")
 {
     return await BufferedBench.Run(
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50,
-        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7);
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15);
 }
 
 if (args.Length < 1)

@@ -189,7 +189,14 @@ public sealed partial class ChildProcess : IDisposable
                 continue;
             }
 
-            PollPidfd(pidfd, remaining);
+            if (remaining < 0)
+            {
+                BlockUntilTerminated(pidfd);
+            }
+            else
+            {
+                PollPidfd(pidfd, remaining);
+            }
         }
     }
 
@@ -728,6 +735,40 @@ public sealed partial class ChildProcess : IDisposable
 
         status = SafePosix.ExitStatus.FromSigInfo(*(int*)(info + 8), *(int*)(info + 24));
         return true;
+    }
+
+    /// <summary>
+    /// Sleeps in waitid(P_PIDFD, WEXITED|WNOWAIT) until the child has terminated, without reaping it and without
+    /// the reap lock (so signals and other waits go on); the caller's loop then reaps under the lock. One system
+    /// call instead of poll plus waitid for untimed waits.
+    /// </summary>
+    private static unsafe void BlockUntilTerminated(SafeFileDescriptor handle)
+    {
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var info = stackalloc byte[Libc.SigInfoSize];
+            int result;
+            do
+            {
+                result = Libc.waitid(Libc.P_PIDFD, handle.DangerousGetDescriptor(), info, Libc.WEXITED | Libc.WNOWAIT);
+            }
+            while (result != 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+
+            // ECHILD (reaped elsewhere) or any other failure: the caller's reap check reports it.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Dispose reaped the child and closed the pidfd after our reap check: the caller's loop finds the status.
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
     }
 
     private static unsafe void PollPidfd(SafeFileDescriptor handle, int timeoutMilliseconds)
