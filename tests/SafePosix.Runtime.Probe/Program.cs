@@ -31,6 +31,7 @@ internal static class Program
             "parent-exit" => KillOnParentExit(),
             "notify" => NotifyReady(),
             "pidfd-retry" => PidfdRetry(),
+            "path-set-later" => PathSetLater(args),
             _ => Usage(),
         };
     }
@@ -432,6 +433,17 @@ internal static class Program
         Console.WriteLine("pidfdAfterRetry=" + child.UsesPidfd);
         Console.WriteLine("status=" + Describe(child.WaitForExit()));
         child.Dispose();
+        return 0;
+    }
+
+    /// <summary>PATH changed with Environment.SetEnvironmentVariable after start-up: the search must use it.</summary>
+    private static int PathSetLater(string[] args)
+    {
+        Environment.SetEnvironmentVariable("PATH", args[1]);
+        var options = new SpawnOptions("echo", "real") { StandardOutput = ChildStdio.Pipe };
+        using var child = ChildProcess.Start(options);
+        Console.WriteLine("output=" + new StreamReader(child.StandardOutput!).ReadToEnd().Trim());
+        child.WaitForExit();
         return 0;
     }
 

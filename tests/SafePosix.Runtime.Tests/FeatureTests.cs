@@ -121,6 +121,19 @@ public class ProcessGroupTests(ITestOutputHelper output)
         Proc.kill(unguarded, 9);
     }
 
+    [Fact]
+    public void AGuardedChildThatEndsNormallyLetsItsGuardianGo()
+    {
+        using var child = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "exit 3") { KillOnParentExit = true });
+        var guardian = child.ProcessGroupId!.Value;
+        Assert.NotEqual(child.Id, guardian);
+        Assert.Equal(ExitStatus.Exited(3), child.WaitForExit());
+
+        // "done" on the pipe: the guardian exits on its own (and is reaped in the background), killing nobody.
+        Assert.True(Eventually(() => Proc.TryReadStat(guardian) is null), "guardian " + guardian + " is still there");
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(new SpawnOptions("/bin/true") { KillOnParentExit = true, ProcessGroup = 0 }));
+    }
+
     internal static bool IsGoneOrZombie(int pid) => Proc.TryReadStat(pid) is not { } stat || stat.State == 'Z';
 
     internal static bool Eventually(Func<bool> condition)
@@ -142,6 +155,20 @@ public class ProcessGroupTests(ITestOutputHelper output)
 
 public class BufferedRunTests
 {
+    [Fact]
+    public async Task ArgumentsAndEnvironmentAsExactBytes()
+    {
+        var options = new SpawnOptions("/bin/sh")
+        {
+            ArgumentBytes = new List<byte[]> { "-c"u8.ToArray(), "printf %s \"$1$SAFEPOSIX_RAW\" | od -An -tx1"u8.ToArray(), "sh"u8.ToArray(), new byte[] { 0xff, 0x41 } },
+            EnvironmentBytes = new List<byte[]> { "PATH=/usr/bin:/bin"u8.ToArray(), new byte[] { (byte)'S', (byte)'A', (byte)'F', (byte)'E', (byte)'P', (byte)'O', (byte)'S', (byte)'I', (byte)'X', (byte)'_', (byte)'R', (byte)'A', (byte)'W', (byte)'=', 0xfe } },
+        };
+        var result = await ChildProcess.RunAsync(options);
+        Assert.Equal("ff 41 fe", result.StandardOutput.Trim());
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(new SpawnOptions("/bin/true") { ArgumentBytes = new List<byte[]> { new byte[] { 0x41, 0 } } }));
+        Assert.Throws<ArgumentException>(() => ChildProcess.Start(new SpawnOptions("/bin/true") { EnvironmentBytes = new List<byte[]> { "NOEQUALS"u8.ToArray() } }));
+    }
+
     [Fact]
     public async Task OneMebibyteThroughCatDoesNotDeadlock()
     {

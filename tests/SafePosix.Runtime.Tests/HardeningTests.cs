@@ -126,6 +126,26 @@ public class HardeningTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ProgramIsSearchedInAPathSetAfterStartUp()
+    {
+        var directory = Proc.NewTempDirectory();
+        try
+        {
+            var script = Path.Combine(directory, "echo");
+            File.WriteAllText(script, "#!/bin/sh\nprintf shadow\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            // posix_spawnp would search the PATH the probe started with and run /bin/echo.
+            var results = ProbeRunner.Run(output, TimeSpan.FromSeconds(60), asPidOne: false, "path-set-later", extraArgument: directory)!;
+            Assert.Equal("shadow", results["output"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void InheritedNonUtf8EnvironmentReachesTheChildByteForByte()
     {
         // The probe starts with SAFEPOSIX_BYTES = FF FE (not UTF-8); .NET sees U+FFFD U+FFFD.
@@ -186,7 +206,7 @@ public class HardeningTests(ITestOutputHelper output)
 /// <summary>Runs the probe program (optionally as pid 1 of a new pid namespace) and parses its key=value lines.</summary>
 internal static class ProbeRunner
 {
-    internal static Dictionary<string, string>? Run(ITestOutputHelper output, TimeSpan timeout, bool asPidOne, string scenario, string? shellPrefix = null)
+    internal static Dictionary<string, string>? Run(ITestOutputHelper output, TimeSpan timeout, bool asPidOne, string scenario, string? shellPrefix = null, string? extraArgument = null)
     {
         const string unshare = "/usr/bin/unshare";
         SpawnOptions options;
@@ -207,6 +227,11 @@ internal static class ProbeRunner
         else
         {
             options = new SpawnOptions(Proc.DotnetHost, Proc.ProbePath, scenario);
+        }
+
+        if (extraArgument is not null)
+        {
+            options.Arguments.Add(extraArgument);
         }
 
         var (status, stdout, stderr) = Proc.Run(options, timeout);
