@@ -9,7 +9,15 @@ using SafePosix;
 [assembly: SupportedOSPlatform("linux")]
 
 // Usage: SafePosix.Bench.Runtime <path to the compiled C floor> [iterations]
+//        SafePosix.Bench.Runtime buffered [megabytes] [rounds]
 // Each contender spawns /bin/true and waits for it, `iterations` times in total after a warm-up; wall-clock time.
+if (args.Length >= 1 && args[0] == "buffered")
+{
+    return await BufferedBench.Run(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15);
+}
+
 if (args.Length < 1)
 {
     Console.Error.WriteLine("usage: SafePosix.Bench.Runtime <spawn_floor binary> [iterations]");

@@ -6,6 +6,7 @@ using System.Runtime.Versioning;
 // trimming free of warnings.
 [assembly: DisableRuntimeMarshalling]
 [assembly: InternalsVisibleTo("SafePosix.Runtime.Tests")]
+[assembly: InternalsVisibleTo("SafePosix.Runtime.Probe")]
 
 // pidfds, posix_spawn_file_actions_*_np, /proc and the errno/signal numbering are Linux facts; callers get a CA1416
 // warning when they use the library from code that may run elsewhere.

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using SafePosix.Interop;
+using PosixSignal = SafePosix.Signal;
 
 namespace SafePosix;
 
@@ -30,32 +31,44 @@ public enum ChildStateChanges
 /// </summary>
 /// <remarks>
 /// <para>On Linux 5.3 and later the child is tracked through a pidfd opened right after the spawn: waits use
-/// waitid(P_PIDFD), async waits share one poller thread, and <see cref="Kill"/> uses pidfd_send_signal, so a
-/// recycled pid is never signalled. On older kernels waits poll waitid(P_PID, pid, WNOHANG), the waitpid(pid)
-/// equivalent that reports the same siginfo.</para>
+/// waitid(P_PIDFD), async waits share one poller thread, and <see cref="Signal(PosixSignal)"/> uses
+/// pidfd_send_signal, so a recycled pid is never signalled. When no pidfd could be opened (EMFILE, an old kernel,
+/// seccomp) waits poll waitid(P_PID, pid, WNOHANG), opening the pidfd is retried when descriptors free up, and a
+/// signal by pid is sent only after waitid(WNOWAIT) confirmed the child is still ours and unreaped; when that cannot
+/// be known (SIGCHLD ignored, or running as pid 1) the signal is refused with <see cref="InvalidOperationException"/>.</para>
 /// <para>If the exit status was consumed by someone else (SIGCHLD set to SIG_IGN, or a runtime reaping every
 /// child as pid 1), waits return <see cref="ExitStatus.Unknown"/> rather than an invented exit code.</para>
 /// <para><see cref="Dispose"/> neither kills nor blocks: a child still running is reaped in the background when
 /// it exits, so it never lingers as a zombie.</para>
 /// </remarks>
-public sealed class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     private static int s_pidfdUnsupported;
 
     private readonly object _reapGate = new();
-    private readonly SafeFileDescriptor? _pidfd;
+    private readonly bool _pidfdDisabled;
+    private SafeFileDescriptor? _pidfd;
+    private int _pidfdError;
     private ExitStatus? _finalStatus;
     private int _disposed;
 
-    private ChildProcess(int pid, SafeFileDescriptor? pidfd, ExitStatus? statusIfAlreadyGone)
+    private ChildProcess(int pid, SafeFileDescriptor? pidfd, ExitStatus? statusIfAlreadyGone, bool pidfdDisabled, int pidfdError)
     {
         Id = pid;
         _pidfd = pidfd;
         _finalStatus = statusIfAlreadyGone;
+        _pidfdDisabled = pidfdDisabled;
+        _pidfdError = pidfdError;
     }
 
-    /// <summary>The child's process id (kept after exit, for logs; do not signal it yourself, use <see cref="Kill"/>).</summary>
+    /// <summary>The child's process id (kept after exit, for logs; do not signal it yourself, use <see cref="Signal(PosixSignal)"/>).</summary>
     public int Id { get; }
+
+    /// <summary>
+    /// The id of the process group the child leads (its own pid) when it was started with
+    /// <see cref="SpawnOptions.ProcessGroup"/> = 0 or <see cref="SpawnOptions.NewSession"/>; otherwise null.
+    /// </summary>
+    public int? ProcessGroupId { get; private set; }
 
     /// <summary>The pipe to the child's stdin when <see cref="SpawnOptions.StandardInput"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
     public Stream? StandardInput { get; private set; }
@@ -66,8 +79,17 @@ public sealed class ChildProcess : IDisposable
     /// <summary>The pipe from the child's stderr when <see cref="SpawnOptions.StandardError"/> was <see cref="ChildStdio.Pipe"/>; otherwise null.</summary>
     public Stream? StandardError { get; private set; }
 
-    /// <summary>True when waits use a pidfd (Linux 5.3+), false when they fall back to waiting by pid.</summary>
-    public bool UsesPidfd => _pidfd is not null;
+    /// <summary>True when waits and signals go through a pidfd (Linux 5.3+), false while they fall back to the pid.</summary>
+    public bool UsesPidfd
+    {
+        get
+        {
+            lock (_reapGate)
+            {
+                return _pidfd is not null;
+            }
+        }
+    }
 
     /// <summary>The final status once a wait has seen the child terminate; null before.</summary>
     public ExitStatus? ExitStatus
@@ -94,19 +116,29 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Starts a child as <paramref name="options"/> describe.</summary>
     /// <param name="options">What to run and how.</param>
     /// <returns>The running child; dispose it when done.</returns>
-    /// <exception cref="ArgumentException">The options are inconsistent or a handle in them is closed (see the message); checked before any system call.</exception>
+    /// <exception cref="ArgumentException">The options are inconsistent, a string cannot be encoded as UTF-8 (a lone surrogate), or a handle in them is closed (see the message); checked before any system call.</exception>
     /// <exception cref="PlatformNotSupportedException">A working directory was requested and the C library lacks posix_spawn_file_actions_addchdir_np.</exception>
     /// <exception cref="PosixException">
     /// The spawn failed. glibc 2.24+ reports a failed exec (ENOENT, EACCES, ENOEXEC ...) and a failed file action
-    /// (e.g. a missing working directory) as the return value of posix_spawn, so they surface here instead of as
-    /// a child exiting with 127.
+    /// (e.g. a missing working directory, named in the message) as the return value of posix_spawn, so they surface
+    /// here instead of as a child exiting with 127.
     /// </exception>
     public static ChildProcess Start(SpawnOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.KillOnParentExit)
+        {
+            return StartGuarded(options);
+        }
+
         using var spawn = new SpawnRequest(options);
         var pid = spawn.Run();
         var child = Track(pid, options.DisablePidfd);
+        if (options.NewSession || options.Terminal is not null || options.ProcessGroup == 0)
+        {
+            child.ProcessGroupId = pid;
+        }
+
         try
         {
             spawn.HandParentEndsTo(child);
@@ -150,20 +182,29 @@ public sealed class ChildProcess : IDisposable
                 return false;
             }
 
-            if (_pidfd is null)
+            var pidfd = CurrentPidfd();
+            if (pidfd is null)
             {
                 Thread.Sleep(Math.Min(remaining < 0 ? 10 : remaining, 10));
                 continue;
             }
 
-            PollPidfd(remaining);
+            if (remaining < 0)
+            {
+                BlockUntilTerminated(pidfd);
+            }
+            else
+            {
+                PollPidfd(pidfd, remaining);
+            }
         }
     }
 
     /// <summary>Waits asynchronously for the child to terminate, then reaps it. Uses no thread per child.</summary>
-    /// <param name="cancellationToken">Cancels the wait (not the child).</param>
+    /// <param name="cancellationToken">Cancels the wait (not the child; see <see cref="WaitForExitAsync(TimeSpan, CancellationToken)"/>).</param>
     /// <returns>How the child ended, or <see cref="ExitStatus.Unknown"/> if it was reaped elsewhere.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="PosixException">The shared poller could not be created or could not watch the pidfd (e.g. EMFILE).</exception>
     public async Task<ExitStatus> WaitForExitAsync(CancellationToken cancellationToken = default)
     {
         var delay = 1;
@@ -175,15 +216,67 @@ public sealed class ChildProcess : IDisposable
                 return status;
             }
 
-            if (_pidfd is null || _pidfd.IsClosed)
+            var pidfd = CurrentPidfd();
+            if (pidfd is null)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = Math.Min(delay * 2, 50);
                 continue;
             }
 
-            await PidfdPoller.Instance.WhenReadable(_pidfd, cancellationToken).ConfigureAwait(false);
+            await PidfdPoller.Instance.WhenReadable(pidfd, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Waits for the child to terminate; when <paramref name="cancellationToken"/> is cancelled, stops it
+    /// gracefully: <see cref="PosixSignal.SIGTERM"/> (to the whole group when the child leads one), up to
+    /// <paramref name="gracePeriod"/> for it to exit, then <see cref="PosixSignal.SIGKILL"/>.
+    /// </summary>
+    /// <param name="gracePeriod">How long the child may take to exit after SIGTERM.</param>
+    /// <param name="cancellationToken">Starts the stop.</param>
+    /// <returns>How the child ended; after a cancellation the method returns the status instead of throwing, so
+    /// the caller sees whether the child obeyed SIGTERM (<see cref="ExitStatus.Signal"/>) or had to be killed.</returns>
+    public async Task<ExitStatus> WaitForExitAsync(TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        Deadline.From(gracePeriod, nameof(gracePeriod));
+        try
+        {
+            return await WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return await StopAsync(gracePeriod).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops the child: sends <paramref name="signal"/> (SIGTERM by default; to the whole process group when the
+    /// child leads one), waits up to <paramref name="gracePeriod"/>, then sends SIGKILL and waits for the end.
+    /// </summary>
+    /// <param name="gracePeriod">How long the child may take to exit after the first signal.</param>
+    /// <param name="signal">The polite signal.</param>
+    /// <param name="cancellationToken">Skips the rest of the grace period (goes straight to SIGKILL).</param>
+    /// <returns>How the child ended.</returns>
+    public async Task<ExitStatus> StopAsync(TimeSpan gracePeriod, PosixSignal signal = PosixSignal.SIGTERM, CancellationToken cancellationToken = default)
+    {
+        Deadline.From(gracePeriod, nameof(gracePeriod));
+        SignalChildOrGroup(signal);
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            grace.CancelAfter(gracePeriod);
+            try
+            {
+                return await WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The grace period is over (or the caller is in a hurry).
+            }
+        }
+
+        SignalChildOrGroup(PosixSignal.SIGKILL);
+        return await WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -193,8 +286,11 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     /// <param name="changes">The changes of interest; at least one flag.</param>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
-    /// <param name="status">The change seen, when the method returns true.</param>
-    /// <returns>True if a change was seen within the timeout.</returns>
+    /// <param name="status">The change seen when the method returns true. When it returns false because the child
+    /// terminated and <see cref="ChildStateChanges.Exited"/> was not asked for, the terminal status (the child is
+    /// not reaped: a later wait still gets it); otherwise default.</param>
+    /// <returns>True if a requested change was seen within the timeout; false on timeout, or as soon as the child
+    /// has terminated when exits were not asked for (a stop or continue can then never come).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="changes"/> is empty or has unknown flags, or <paramref name="timeout"/> is invalid.</exception>
     public bool TryWaitForStateChange(ChildStateChanges changes, TimeSpan timeout, out ExitStatus status)
     {
@@ -204,8 +300,9 @@ public sealed class ChildProcess : IDisposable
         }
 
         var deadline = Deadline.From(timeout, nameof(timeout));
+        var wantsExit = (changes & ChildStateChanges.Exited) != 0;
         var options = Libc.WNOHANG
-            | ((changes & ChildStateChanges.Exited) != 0 ? Libc.WEXITED : 0)
+            | (wantsExit ? Libc.WEXITED : 0)
             | ((changes & ChildStateChanges.Stopped) != 0 ? Libc.WSTOPPED : 0)
             | ((changes & ChildStateChanges.Continued) != 0 ? Libc.WCONTINUED : 0);
         var sleep = 1;
@@ -216,14 +313,28 @@ public sealed class ChildProcess : IDisposable
                 if (_finalStatus is { } final)
                 {
                     status = final;
-                    return true;
+                    return wantsExit;
                 }
 
-                if (WaitOnce(options, out status))
+                if (!wantsExit && WaitOnce(Libc.WEXITED | Libc.WNOHANG | Libc.WNOWAIT, out var terminal))
+                {
+                    // Terminated: no stop or continue can follow. Looked at, not reaped, unless it is already gone.
+                    if (terminal.Kind == ExitStatusKind.Unknown)
+                    {
+                        SetFinal(terminal);
+                    }
+
+                    status = terminal;
+                    return false;
+                }
+
+                // Without WEXITED, a child that exits right now makes waitid fail with ECHILD although it is ours:
+                // that is not an answer, the next round sees the exit above.
+                if (WaitOnce(options, out status, echildIsUnknown: wantsExit))
                 {
                     if (status.IsTerminal)
                     {
-                        _finalStatus = status;
+                        SetFinal(status);
                     }
 
                     return true;
@@ -233,6 +344,7 @@ public sealed class ChildProcess : IDisposable
             var remaining = deadline.RemainingMilliseconds();
             if (remaining == 0)
             {
+                status = default;
                 return false;
             }
 
@@ -241,19 +353,28 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Sends SIGKILL (or <paramref name="signal"/>) to the child; see <see cref="Signal(PosixSignal)"/>.</summary>
+    /// <param name="signal">The signal; <see cref="PosixSignal.SIGKILL"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is not between 1 and 64.</exception>
+    /// <exception cref="InvalidOperationException">The child is tracked by pid only and it cannot be known that the pid is still the child's.</exception>
+    /// <exception cref="PosixException">The signal could not be sent (e.g. EPERM).</exception>
+    public void Kill(PosixSignal signal = PosixSignal.SIGKILL) => Signal(signal);
+
     /// <summary>
     /// Sends <paramref name="signal"/> to the child, through its pidfd when there is one so that a recycled pid
-    /// is never hit. Does nothing once the child has been reaped.
+    /// is never hit. Does nothing once the child has been reaped or has exited.
     /// </summary>
-    /// <param name="signal">The signal, e.g. <see cref="Signal.SIGTERM"/>; <see cref="Signal.SIGKILL"/> by default.</param>
+    /// <param name="signal">The signal, e.g. <see cref="PosixSignal.SIGTERM"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is not between 1 and 64.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The child is tracked by pid only (no pidfd could be opened) and the kernel or the runtime may have reaped it
+    /// without us (SIGCHLD ignored or SA_NOCLDWAIT, or this process is pid 1), so its pid may belong to another
+    /// process by now.
+    /// </exception>
     /// <exception cref="PosixException">The signal could not be sent (e.g. EPERM).</exception>
-    public void Kill(Signal signal = Signal.SIGKILL)
+    public void Signal(PosixSignal signal)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan((int)signal, 1, nameof(signal));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan((int)signal, 64, nameof(signal));
-
-        // Holding the reap lock: while we hold it nobody else reaps our pid, so the pid cannot be recycled under us.
+        ThrowIfNotASignal(signal);
         lock (_reapGate)
         {
             if (_finalStatus is not null)
@@ -261,7 +382,13 @@ public sealed class ChildProcess : IDisposable
                 return;
             }
 
-            if (_pidfd is not null && !_pidfd.IsClosed)
+            TryUpgradeToPidfd();
+            if (_finalStatus is not null)
+            {
+                return;
+            }
+
+            if (_pidfd is not null)
             {
                 var result = Libc.syscall((nint)Libc.SYS_pidfd_send_signal, _pidfd.DangerousGetDescriptor(), (int)signal, 0, 0);
                 if (result != 0)
@@ -277,9 +404,53 @@ public sealed class ChildProcess : IDisposable
                 return;
             }
 
+            if (!ConfirmUnreapedByPid())
+            {
+                return;
+            }
+
             if (Libc.kill(Id, (int)signal) != 0 && Marshal.GetLastPInvokeError() != Errno.ESRCH)
             {
                 throw PosixException.FromLastError("kill", "pid " + Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to every process in the group the child leads (kill(-pgid)), grandchildren
+    /// included, as long as they did not move to another group or session. Only while the leader is unreaped: then
+    /// its pid, and so the group id, cannot belong to anyone else. Does nothing after the leader was reaped (wait
+    /// after signalling the group, as <see cref="StopAsync"/> does).
+    /// </summary>
+    /// <param name="signal">The signal, e.g. <see cref="PosixSignal.SIGKILL"/>.</param>
+    /// <exception cref="InvalidOperationException">The child does not lead a group (start it with
+    /// <see cref="SpawnOptions.ProcessGroup"/> = 0 or <see cref="SpawnOptions.NewSession"/>), or it is tracked by pid
+    /// only and its pid cannot be confirmed.</exception>
+    /// <exception cref="PosixException">kill failed (e.g. EPERM).</exception>
+    public void SignalProcessGroup(PosixSignal signal)
+    {
+        ThrowIfNotASignal(signal);
+        if (ProcessGroupId is not { } group)
+        {
+            throw new InvalidOperationException("pid " + Id + " does not lead a process group: start it with SpawnOptions.ProcessGroup = 0 or NewSession.");
+        }
+
+        lock (_reapGate)
+        {
+            if (_finalStatus is not null)
+            {
+                return;
+            }
+
+            // With a guardian, the guardian leads the group and stays unreaped until this child has ended.
+            if (_guardian is null && !LeaderStillHoldsItsPid())
+            {
+                return;
+            }
+
+            if (Libc.kill(-group, (int)signal) != 0 && Marshal.GetLastPInvokeError() != Errno.ESRCH)
+            {
+                throw PosixException.FromLastError("kill", "process group " + group);
             }
         }
     }
@@ -298,10 +469,14 @@ public sealed class ChildProcess : IDisposable
         StandardInput?.Dispose();
         StandardOutput?.Dispose();
         StandardError?.Dispose();
-        if (TryReap(out _))
+        lock (_reapGate)
         {
-            _pidfd?.Dispose();
-            return;
+            if (TryReap(out _))
+            {
+                // Under the lock: a concurrent wait either sees the final status or holds a reference on the handle.
+                _pidfd?.Dispose();
+                return;
+            }
         }
 
         _ = ReapInBackgroundAsync();
@@ -318,7 +493,7 @@ public sealed class ChildProcess : IDisposable
     {
         if (disablePidfd || Volatile.Read(ref s_pidfdUnsupported) != 0)
         {
-            return new ChildProcess(pid, null, null);
+            return new ChildProcess(pid, null, null, disablePidfd, Errno.ENOSYS);
         }
 
         // Opened before anyone waits: only we wait for this pid, so it cannot have been reaped and recycled yet
@@ -326,7 +501,7 @@ public sealed class ChildProcess : IDisposable
         var fd = (int)Libc.syscall((nint)Libc.SYS_pidfd_open, pid, 0, 0, 0);
         if (fd >= 0)
         {
-            return new ChildProcess(pid, new SafeFileDescriptor(fd, ownsHandle: true), null);
+            return new ChildProcess(pid, new SafeFileDescriptor(fd, ownsHandle: true), null, false, 0);
         }
 
         var error = Marshal.GetLastPInvokeError();
@@ -334,14 +509,15 @@ public sealed class ChildProcess : IDisposable
         {
             case Errno.ESRCH:
                 // Gone already although we never waited: the kernel (SIGCHLD ignored) or another reaper took it.
-                return new ChildProcess(pid, null, SafePosix.ExitStatus.Unknown);
+                return new ChildProcess(pid, null, SafePosix.ExitStatus.Unknown, false, error);
             case Errno.ENOSYS or Errno.EPERM:
                 // Kernel before 5.3, or a seccomp policy that forbids pidfd_open: waitpid(pid) works everywhere.
                 Volatile.Write(ref s_pidfdUnsupported, 1);
-                return new ChildProcess(pid, null, null);
+                return new ChildProcess(pid, null, null, false, error);
             default:
-                // EMFILE/ENFILE: the child is running and must still be waited for, so degrade rather than throw.
-                return new ChildProcess(pid, null, null);
+                // EMFILE/ENFILE: the child is running and must still be waited for, so degrade rather than throw;
+                // the pidfd is opened later, once descriptors are free (TryUpgradeToPidfd).
+                return new ChildProcess(pid, null, null, false, error);
         }
     }
 
@@ -352,6 +528,137 @@ public sealed class ChildProcess : IDisposable
         StandardError = standardError;
     }
 
+    /// <summary>
+    /// Whether an exited child of ours may vanish without our wait: SIGCHLD ignored or SA_NOCLDWAIT (the kernel
+    /// reaps), or this process is pid 1 (the .NET runtime's SIGCHLD handler then reaps every child). Then a pid we
+    /// hold no pidfd for may already name another process.
+    /// </summary>
+    internal static unsafe bool ChildrenMayBeReapedWithoutUs()
+    {
+        if (Environment.ProcessId == 1)
+        {
+            return true;
+        }
+
+        var action = stackalloc byte[Libc.SigActionSize];
+        new Span<byte>(action, Libc.SigActionSize).Clear();
+        if (Libc.sigaction(Libc.SIGCHLD, null, action) != 0)
+        {
+            return true;
+        }
+
+        return *(nint*)action == Libc.SIG_IGN || (*(int*)(action + Libc.SigActionFlagsOffset) & Libc.SA_NOCLDWAIT) != 0;
+    }
+
+    /// <summary>
+    /// True when this child (a group leader) is unreaped, alive or a zombie, so its pid and so the group id cannot
+    /// name anyone else. Call with <see cref="_reapGate"/> held.
+    /// </summary>
+    private bool LeaderStillHoldsItsPid()
+    {
+        TryUpgradeToPidfd();
+        if (!ChildrenMayBeReapedWithoutUs())
+        {
+            // Only our own wait reaps it, and we hold the lock; ECHILD would mean a waitpid(-1) elsewhere.
+            if (WaitOnce(Libc.WEXITED | Libc.WNOHANG | Libc.WNOWAIT, out var peeked) && peeked.Kind == ExitStatusKind.Unknown)
+            {
+                SetFinal(peeked);
+                return false;
+            }
+
+            return true;
+        }
+
+        if (_pidfd is null)
+        {
+            throw new InvalidOperationException(
+                "Refusing to signal process group " + Id + ": the leader has no pidfd (pidfd_open: " + Errno.NameOf(_pidfdError)
+                + ") and SIGCHLD is ignored or this is pid 1, so the group id may already belong to another process.");
+        }
+
+        // Auto-reaped children never linger as zombies: a leader that still accepts signal 0 is alive.
+        return Libc.syscall((nint)Libc.SYS_pidfd_send_signal, _pidfd.DangerousGetDescriptor(), 0, 0, 0) == 0;
+    }
+
+    private static void ThrowIfNotASignal(PosixSignal signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan((int)signal, 1, nameof(signal));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((int)signal, 64, nameof(signal));
+    }
+
+    private void SignalChildOrGroup(PosixSignal signal)
+    {
+        if (ProcessGroupId is not null)
+        {
+            SignalProcessGroup(signal);
+        }
+        else
+        {
+            Signal(signal);
+        }
+    }
+
+    /// <summary>
+    /// For a child tracked by pid only: true when it is still ours, unreaped and running, so its pid cannot name
+    /// anyone else while we hold the reap lock. Records the end when it is gone. Call with <see cref="_reapGate"/> held.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Children may be reaped without us here, so the pid proves nothing.</exception>
+    private bool ConfirmUnreapedByPid()
+    {
+        if (ChildrenMayBeReapedWithoutUs())
+        {
+            throw new InvalidOperationException(
+                "Refusing to signal pid " + Id + ": it has no pidfd (pidfd_open: " + Errno.NameOf(_pidfdError)
+                + ") and SIGCHLD is ignored or this is pid 1, so the kernel may already have reaped it and given the pid to another process.");
+        }
+
+        if (WaitOnce(Libc.WEXITED | Libc.WNOHANG | Libc.WNOWAIT, out var peeked))
+        {
+            if (peeked.Kind == ExitStatusKind.Unknown)
+            {
+                SetFinal(peeked);
+            }
+
+            // An exited zombie has nothing left to signal (and its pid is still held until we reap it).
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Opens the pidfd that <see cref="Track"/> could not (EMFILE), once it is safe: the pid still names our child
+    /// only if nobody can have reaped it without us. Call with <see cref="_reapGate"/> held.
+    /// </summary>
+    private void TryUpgradeToPidfd()
+    {
+        if (_pidfd is not null || _finalStatus is not null || _pidfdDisabled || _pidfdError is 0 or Errno.ENOSYS or Errno.EPERM
+            || Volatile.Read(ref s_pidfdUnsupported) != 0 || ChildrenMayBeReapedWithoutUs())
+        {
+            return;
+        }
+
+        var fd = (int)Libc.syscall((nint)Libc.SYS_pidfd_open, Id, 0, 0, 0);
+        if (fd < 0)
+        {
+            _pidfdError = Marshal.GetLastPInvokeError();
+            return;
+        }
+
+        _pidfd = new SafeFileDescriptor(fd, ownsHandle: true);
+        _pidfdError = 0;
+    }
+
+    /// <summary>The pidfd for polling, after a retry to open it; null while the child is tracked by pid only.</summary>
+    private SafeFileDescriptor? CurrentPidfd()
+    {
+        lock (_reapGate)
+        {
+            TryUpgradeToPidfd();
+            return _pidfd is { IsClosed: false } pidfd ? pidfd : null;
+        }
+    }
+
     private async Task ReapInBackgroundAsync()
     {
         try
@@ -360,7 +667,10 @@ public sealed class ChildProcess : IDisposable
         }
         finally
         {
-            _pidfd?.Dispose();
+            lock (_reapGate)
+            {
+                _pidfd?.Dispose();
+            }
         }
     }
 
@@ -376,7 +686,7 @@ public sealed class ChildProcess : IDisposable
 
             if (WaitOnce(Libc.WEXITED | Libc.WNOHANG, out status))
             {
-                _finalStatus = status;
+                SetFinal(status);
                 return true;
             }
 
@@ -385,7 +695,10 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>One non-blocking waitid for our child only. Call with <see cref="_reapGate"/> held.</summary>
-    private unsafe bool WaitOnce(int options, out ExitStatus status)
+    /// <param name="options">waitid options; WNOHANG must be among them.</param>
+    /// <param name="status">What was reported.</param>
+    /// <param name="echildIsUnknown">Whether ECHILD means "reaped elsewhere" (true when WEXITED is asked for).</param>
+    private unsafe bool WaitOnce(int options, out ExitStatus status, bool echildIsUnknown = true)
     {
         var info = stackalloc byte[Libc.SigInfoSize];
         int result;
@@ -405,7 +718,7 @@ public sealed class ChildProcess : IDisposable
             {
                 // Our pid is no longer our child to wait for: its status went to someone else. Say so.
                 status = SafePosix.ExitStatus.Unknown;
-                return true;
+                return echildIsUnknown;
             }
 
             throw new PosixException("waitid", error, "pid " + Id);
@@ -424,9 +737,42 @@ public sealed class ChildProcess : IDisposable
         return true;
     }
 
-    private unsafe void PollPidfd(int timeoutMilliseconds)
+    /// <summary>
+    /// Sleeps in waitid(P_PIDFD, WEXITED|WNOWAIT) until the child has terminated, without reaping it and without
+    /// the reap lock (so signals and other waits go on); the caller's loop then reaps under the lock. One system
+    /// call instead of poll plus waitid for untimed waits.
+    /// </summary>
+    private static unsafe void BlockUntilTerminated(SafeFileDescriptor handle)
     {
-        var handle = _pidfd!;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var info = stackalloc byte[Libc.SigInfoSize];
+            int result;
+            do
+            {
+                result = Libc.waitid(Libc.P_PIDFD, handle.DangerousGetDescriptor(), info, Libc.WEXITED | Libc.WNOWAIT);
+            }
+            while (result != 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+
+            // ECHILD (reaped elsewhere) or any other failure: the caller's reap check reports it.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Dispose reaped the child and closed the pidfd after our reap check: the caller's loop finds the status.
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static unsafe void PollPidfd(SafeFileDescriptor handle, int timeoutMilliseconds)
+    {
         var added = false;
         try
         {
@@ -434,6 +780,10 @@ public sealed class ChildProcess : IDisposable
             var pollFd = new Libc.PollFd { Fd = handle.DangerousGetDescriptor(), Events = Libc.POLLIN };
             // EINTR simply returns to the caller's loop, which recomputes the remaining time.
             Libc.poll(&pollFd, 1, timeoutMilliseconds);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Dispose reaped the child and closed the pidfd after our reap check: the caller's loop finds the status.
         }
         finally
         {
@@ -451,8 +801,8 @@ public sealed class ChildProcess : IDisposable
         private readonly List<SafeHandle> _addedRefs = new();
         private readonly List<SafeFileDescriptor> _ownedTemporaries = new();
         private readonly SafeFileDescriptor?[] _parentEnds = new SafeFileDescriptor?[3];
-        private readonly List<string> _argv;
-        private readonly List<string>? _envp;
+        private readonly List<byte[]> _argv;
+        private readonly List<byte[]>? _envp;
         private readonly byte[] _programBytes;
         private readonly byte[]? _directoryBytes;
 
@@ -460,8 +810,23 @@ public sealed class ChildProcess : IDisposable
         {
             _options = options;
             _programBytes = NativeStrings.ToNullTerminatedUtf8(options.Program, nameof(options.Program));
-            _argv = new List<string>(options.Arguments.Count + 1) { options.ArgumentZero ?? options.Program };
-            NativeStrings.ThrowIfContainsNul(_argv[0], nameof(options.ArgumentZero));
+            _argv = new List<byte[]>(options.Arguments.Count + 1)
+            {
+                NativeStrings.ToUtf8(options.ArgumentZero ?? options.Program, nameof(options.ArgumentZero)),
+            };
+            if (options.ArgumentBytes is { } rawArguments)
+            {
+                if (options.Arguments.Count != 0)
+                {
+                    throw new ArgumentException("Give the arguments either as strings (Arguments) or as bytes (ArgumentBytes), not both.", nameof(options));
+                }
+
+                foreach (var argument in rawArguments)
+                {
+                    _argv.Add(NativeStrings.CheckBytes(argument, nameof(options.ArgumentBytes)));
+                }
+            }
+
             foreach (var argument in options.Arguments)
             {
                 if (argument is null)
@@ -469,13 +834,17 @@ public sealed class ChildProcess : IDisposable
                     throw new ArgumentException("An argument is null.", nameof(options));
                 }
 
-                NativeStrings.ThrowIfContainsNul(argument, nameof(options.Arguments));
-                _argv.Add(argument);
+                _argv.Add(NativeStrings.ToUtf8(argument, nameof(options.Arguments)));
+            }
+
+            if (options.Environment is not null && options.EnvironmentBytes is not null)
+            {
+                throw new ArgumentException("Give the environment either as strings (Environment) or as bytes (EnvironmentBytes), not both.", nameof(options));
             }
 
             if (options.Environment is { } environment)
             {
-                _envp = new List<string>(environment.Count);
+                _envp = new List<byte[]>(environment.Count);
                 foreach (var (key, value) in environment)
                 {
                     if (string.IsNullOrEmpty(key) || key.Contains('=', StringComparison.Ordinal))
@@ -484,9 +853,21 @@ public sealed class ChildProcess : IDisposable
                     }
 
                     ArgumentNullException.ThrowIfNull(value, nameof(options.Environment));
-                    NativeStrings.ThrowIfContainsNul(key, nameof(options.Environment));
-                    NativeStrings.ThrowIfContainsNul(value, nameof(options.Environment));
-                    _envp.Add(key + "=" + value);
+                    _envp.Add(NativeStrings.ToUtf8(key + "=" + value, nameof(options.Environment)));
+                }
+            }
+            else if (options.EnvironmentBytes is { } rawEnvironment)
+            {
+                _envp = new List<byte[]>(rawEnvironment.Count);
+                foreach (var entry in rawEnvironment)
+                {
+                    var bytes = NativeStrings.CheckBytes(entry, nameof(options.EnvironmentBytes));
+                    if (bytes.AsSpan().IndexOf((byte)'=') <= 0)
+                    {
+                        throw new ArgumentException("An environment entry is not NAME=value (no '=' after a non-empty name).", nameof(options));
+                    }
+
+                    _envp.Add(bytes);
                 }
             }
 
@@ -528,7 +909,7 @@ public sealed class ChildProcess : IDisposable
                 }
             }
 
-            if (options.NewSession && options.ProcessGroup is not null)
+            if ((options.NewSession || options.Terminal is not null) && options.ProcessGroup is not null)
             {
                 throw new ArgumentException(
                     "NewSession already makes the child the leader of a new process group; a session leader cannot change groups.",
@@ -569,9 +950,24 @@ public sealed class ChildProcess : IDisposable
                 Check(Libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
                 attributesReady = true;
 
-                AddStdio(fileActions, 0, _options.StandardInput, highestTarget);
-                AddStdio(fileActions, 1, _options.StandardOutput, highestTarget);
-                AddStdio(fileActions, 2, _options.StandardError, highestTarget);
+                if (_options.Terminal is { } terminal)
+                {
+                    // Opened by path after setsid (glibc runs setsid before the file actions): a session leader
+                    // without a controlling terminal that opens a tty without O_NOCTTY acquires it.
+                    fixed (byte* slave = terminal.SlavePathBytes())
+                    {
+                        Check(Libc.posix_spawn_file_actions_addopen(fileActions, 0, slave, Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                    }
+
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, 0, 1), "posix_spawn_file_actions_adddup2");
+                    Check(Libc.posix_spawn_file_actions_adddup2(fileActions, 0, 2), "posix_spawn_file_actions_adddup2");
+                }
+                else
+                {
+                    AddStdio(fileActions, 0, _options.StandardInput, highestTarget);
+                    AddStdio(fileActions, 1, _options.StandardOutput, highestTarget);
+                    AddStdio(fileActions, 2, _options.StandardError, highestTarget);
+                }
                 foreach (var mapping in _options.ExtraDescriptors)
                 {
                     var source = SourceAbove(mapping.Handle, highestTarget);
@@ -602,7 +998,7 @@ public sealed class ChildProcess : IDisposable
                 var flags = (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK);
                 Check(Libc.posix_spawnattr_setsigdefault(attributes, allSignals), "posix_spawnattr_setsigdefault");
                 Check(Libc.posix_spawnattr_setsigmask(attributes, noSignals), "posix_spawnattr_setsigmask");
-                if (_options.NewSession)
+                if (_options.NewSession || _options.Terminal is not null)
                 {
                     flags |= Libc.POSIX_SPAWN_SETSID;
                 }
@@ -615,21 +1011,31 @@ public sealed class ChildProcess : IDisposable
 
                 Check(Libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
 
+                var environment = _envp ?? SpawnOptions.CurrentEnvironmentEntries();
                 using var argv = new NativeStrings.StringArray(_argv);
-                using var envp = new NativeStrings.StringArray(_envp ?? CurrentEnvironmentEntries());
+                using var envp = new NativeStrings.StringArray(environment);
                 var searchPath = !_options.Program.Contains('/', StringComparison.Ordinal);
+                var executable = searchPath ? ExecutableSearch.Find(_options.Program, environment, _options.WorkingDirectory) : _programBytes;
                 int pid;
                 int error;
-                fixed (byte* program = _programBytes)
+                fixed (byte* program = executable)
                 {
-                    error = searchPath
-                        ? Libc.posix_spawnp(&pid, program, fileActions, attributes, argv.Pointer, envp.Pointer)
-                        : Libc.posix_spawn(&pid, program, fileActions, attributes, argv.Pointer, envp.Pointer);
+                    error = Libc.posix_spawn(&pid, program, fileActions, attributes, argv.Pointer, envp.Pointer);
                 }
 
                 if (error != 0)
                 {
-                    throw new PosixException(searchPath ? "posix_spawnp" : "posix_spawn", error, _options.Program);
+                    if (_options.WorkingDirectory is { } directory && !Directory.Exists(directory))
+                    {
+                        // posix_spawn reports the chdir file action's error exactly like an exec error.
+                        throw new PosixException("chdir", error, "working directory " + directory + " for " + _options.Program);
+                    }
+
+                    // After our own PATH search the call was posix_spawn of the file found; say which file that was.
+                    throw new PosixException(
+                        "posix_spawn",
+                        error,
+                        searchPath ? _options.Program + " (found in PATH as " + System.Text.Encoding.UTF8.GetString(executable, 0, executable.Length - 1) + ")" : _options.Program);
                 }
 
                 return pid;
@@ -696,17 +1102,6 @@ public sealed class ChildProcess : IDisposable
             {
                 throw new PosixException(function, error);
             }
-        }
-
-        private static List<string> CurrentEnvironmentEntries()
-        {
-            var entries = new List<string>();
-            foreach (var (key, value) in SpawnOptions.CurrentEnvironment())
-            {
-                entries.Add(key + "=" + value);
-            }
-
-            return entries;
         }
 
         private void AddStdio(void* fileActions, int target, ChildStdio stdio, int highestTarget)

@@ -51,7 +51,12 @@ public readonly struct ExitStatus : IEquatable<ExitStatus>
     /// <summary>Which of the outcomes this is.</summary>
     public ExitStatusKind Kind { get; }
 
-    /// <summary>The exit code (0 to 255) when <see cref="Kind"/> is <see cref="ExitStatusKind.Exited"/>, otherwise 0.</summary>
+    /// <summary>
+    /// The exit code: 0 to 255 when <see cref="Kind"/> is <see cref="ExitStatusKind.Exited"/>; 128 + the signal
+    /// number when <see cref="ExitStatusKind.Signaled"/> (137 for SIGKILL), as the shell's <c>$?</c> and
+    /// <see cref="System.Diagnostics.Process.ExitCode"/> report it; 0 otherwise. A child can also exit with 137 on
+    /// its own: check <see cref="Kind"/> to tell the two apart.
+    /// </summary>
     public int ExitCode { get; }
 
     /// <summary>The terminating or stopping signal for <see cref="ExitStatusKind.Signaled"/> and
@@ -106,7 +111,7 @@ public readonly struct ExitStatus : IEquatable<ExitStatus>
             return new ExitStatus(ExitStatusKind.Exited, (status >> 8) & 0xff, 0, false);
         }
 
-        return new ExitStatus(ExitStatusKind.Signaled, 0, (Signal)low7, (status & 0x80) != 0);
+        return new ExitStatus(ExitStatusKind.Signaled, 128 + low7, (Signal)low7, (status & 0x80) != 0);
     }
 
     /// <summary>Decodes the <c>si_code</c> / <c>si_status</c> pair of a waitid(2) siginfo.</summary>
@@ -117,8 +122,8 @@ public readonly struct ExitStatus : IEquatable<ExitStatus>
     public static ExitStatus FromSigInfo(int code, int status) => code switch
     {
         CLD_EXITED => new ExitStatus(ExitStatusKind.Exited, status & 0xff, 0, false),
-        CLD_KILLED => new ExitStatus(ExitStatusKind.Signaled, 0, (Signal)status, false),
-        CLD_DUMPED => new ExitStatus(ExitStatusKind.Signaled, 0, (Signal)status, true),
+        CLD_KILLED => new ExitStatus(ExitStatusKind.Signaled, 128 + status, (Signal)status, false),
+        CLD_DUMPED => new ExitStatus(ExitStatusKind.Signaled, 128 + status, (Signal)status, true),
         CLD_TRAPPED or CLD_STOPPED => new ExitStatus(ExitStatusKind.Stopped, 0, (Signal)status, false),
         CLD_CONTINUED => new ExitStatus(ExitStatusKind.Continued, 0, 0, false),
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "Not a CLD_* si_code."),

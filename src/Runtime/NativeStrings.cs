@@ -8,6 +8,9 @@ namespace SafePosix;
 /// <summary>UTF-8, NUL-terminated strings and string arrays for native calls, with the argument checks first.</summary>
 internal static unsafe class NativeStrings
 {
+    /// <summary>UTF-8 that throws on a lone surrogate instead of writing EF BF BD (U+FFFD) in its place.</summary>
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     internal static byte[] ToNullTerminatedUtf8(string value, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(value, parameterName);
@@ -17,9 +20,51 @@ internal static unsafe class NativeStrings
         }
 
         ThrowIfContainsNul(value, parameterName);
-        var bytes = new byte[Encoding.UTF8.GetByteCount(value) + 1];
-        Encoding.UTF8.GetBytes(value, bytes);
+        var bytes = new byte[ByteCount(value, parameterName) + 1];
+        StrictUtf8.GetBytes(value, bytes);
         return bytes;
+    }
+
+    /// <summary>The exact UTF-8 bytes of <paramref name="value"/> (no terminator); NUL or a lone surrogate is an <see cref="ArgumentException"/>.</summary>
+    internal static byte[] ToUtf8(string value, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(value, parameterName);
+        ThrowIfContainsNul(value, parameterName);
+        var bytes = new byte[ByteCount(value, parameterName)];
+        StrictUtf8.GetBytes(value, bytes);
+        return bytes;
+    }
+
+    /// <summary>A copy of raw bytes for a C string (no terminator); null or a NUL byte is an <see cref="ArgumentException"/>.</summary>
+    internal static byte[] CheckBytes(byte[]? value, string parameterName)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(parameterName, "A byte string is null.");
+        }
+
+        if (value.AsSpan().IndexOf((byte)0) >= 0)
+        {
+            throw new ArgumentException("A byte string contains a NUL byte, which a C string cannot carry.", parameterName);
+        }
+
+        return (byte[])value.Clone();
+    }
+
+    private static int ByteCount(string value, string parameterName)
+    {
+        try
+        {
+            return StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException(
+                "The value contains a lone surrogate (U+" + ((int)e.CharUnknown).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)
+                + ") that UTF-8 cannot encode; pass the exact bytes instead (SpawnOptions.ArgumentBytes / EnvironmentBytes).",
+                parameterName,
+                e);
+        }
     }
 
     internal static void ThrowIfContainsNul(string value, string parameterName)
@@ -38,13 +83,36 @@ internal static unsafe class NativeStrings
     {
         private void* _block;
 
+        internal StringArray(IReadOnlyList<byte[]> values)
+        {
+            var pointerBytes = (nuint)(values.Count + 1) * (nuint)sizeof(byte*);
+            nuint stringBytes = 0;
+            foreach (var value in values)
+            {
+                stringBytes += (nuint)value.Length + 1;
+            }
+
+            _block = NativeMemory.Alloc(pointerBytes + stringBytes);
+            var pointers = (byte**)_block;
+            var cursor = (byte*)_block + pointerBytes;
+            for (var i = 0; i < values.Count; i++)
+            {
+                pointers[i] = cursor;
+                values[i].CopyTo(new Span<byte>(cursor, values[i].Length));
+                cursor[values[i].Length] = 0;
+                cursor += values[i].Length + 1;
+            }
+
+            pointers[values.Count] = null;
+        }
+
         internal StringArray(IReadOnlyList<string> values)
         {
             var pointerBytes = (nuint)(values.Count + 1) * (nuint)sizeof(byte*);
             nuint stringBytes = 0;
             foreach (var value in values)
             {
-                stringBytes += (nuint)Encoding.UTF8.GetByteCount(value) + 1;
+                stringBytes += (nuint)StrictUtf8.GetByteCount(value) + 1;
             }
 
             _block = NativeMemory.Alloc(pointerBytes + stringBytes);
@@ -54,7 +122,7 @@ internal static unsafe class NativeStrings
             for (var i = 0; i < values.Count; i++)
             {
                 pointers[i] = cursor;
-                var written = Encoding.UTF8.GetBytes(values[i], new Span<byte>(cursor, (int)(end - cursor)));
+                var written = StrictUtf8.GetBytes(values[i], new Span<byte>(cursor, (int)(end - cursor)));
                 cursor[written] = 0;
                 cursor += written + 1;
             }

@@ -48,9 +48,12 @@ public sealed class SpawnOptions
 {
     /// <summary>Creates options for <paramref name="program"/>.</summary>
     /// <param name="program">
-    /// The program. A name without '/' is searched in PATH (posix_spawnp, using the PATH of the C library's
-    /// environment, which is the one the process started with); a name with '/' is used as it is (posix_spawn),
-    /// and a relative path is resolved against <see cref="WorkingDirectory"/> when one is set.
+    /// The program. A name without '/' is searched, when the child is started, in the PATH the child will get: the
+    /// one in <see cref="Environment"/> (or <see cref="EnvironmentBytes"/>) when that is set, else the current
+    /// environment's as .NET sees it, including <see cref="System.Environment.SetEnvironmentVariable(string, string)"/>
+    /// changes; without any PATH, /bin:/usr/bin as the C library does. Relative PATH entries count from
+    /// <see cref="WorkingDirectory"/> when one is set. A name with '/' is used as it is (posix_spawn), and a relative
+    /// path is resolved against <see cref="WorkingDirectory"/> when one is set.
     /// </param>
     /// <param name="arguments">The arguments after argv[0].</param>
     /// <exception cref="ArgumentNullException"><paramref name="program"/> or an argument is null.</exception>
@@ -81,13 +84,28 @@ public sealed class SpawnOptions
     /// <summary>The arguments after argv[0]; checked again at start.</summary>
     public IList<string> Arguments { get; }
 
+    /// <summary>
+    /// The arguments after argv[0] as exact bytes (for file names that are not UTF-8, say); null (the default)
+    /// uses <see cref="Arguments"/>, which must then be empty. A byte string must not contain NUL.
+    /// </summary>
+    public IList<byte[]>? ArgumentBytes { get; set; }
+
+    /// <summary>
+    /// The child's whole environment as exact "NAME=value" byte strings; null (the default) uses
+    /// <see cref="Environment"/>. Setting both is an error. Start from <see cref="CurrentEnvironmentBytes"/> to edit a copy.
+    /// </summary>
+    public IList<byte[]>? EnvironmentBytes { get; set; }
+
     /// <summary>argv[0] as the child sees it; null means <see cref="Program"/>.</summary>
     public string? ArgumentZero { get; set; }
 
     /// <summary>
     /// The child's environment. Null (the default) passes on the current process's environment as .NET sees it,
-    /// including changes made with <see cref="Environment.SetEnvironmentVariable(string, string)"/>;
-    /// a dictionary replaces it entirely (start from <see cref="CurrentEnvironment"/> to edit a copy).
+    /// including changes made with <see cref="System.Environment.SetEnvironmentVariable(string, string)"/>, and
+    /// byte for byte: a variable the process inherited with bytes that are not UTF-8 (which .NET shows as U+FFFD)
+    /// reaches the child unchanged unless it was changed since. A dictionary replaces it entirely (start from
+    /// <see cref="CurrentEnvironment"/> to edit a copy); a string that UTF-8 cannot encode (a lone surrogate) is an
+    /// <see cref="ArgumentException"/> at start, never a silent replacement.
     /// </summary>
     public IDictionary<string, string>? Environment { get; set; }
 
@@ -128,8 +146,104 @@ public sealed class SpawnOptions
     /// </summary>
     public bool CloseOtherDescriptors { get; set; } = true;
 
+    /// <summary>
+    /// Kill the child (and whatever it starts in its process group) when this process dies, however it dies,
+    /// SIGKILL included. posix_spawn cannot run prctl(PR_SET_PDEATHSIG) in the child, so a guardian does it: a
+    /// /bin/sh that leads a new process group, which the child joins, and that holds the read end of a pipe only
+    /// this process can write to. Our death closes the pipe and the guardian sends SIGKILL to the group. Costs one
+    /// small shell process per child while the child runs. Cannot be combined with <see cref="NewSession"/> or
+    /// <see cref="ProcessGroup"/>; <see cref="ChildProcess.ProcessGroupId"/> is then the guardian's group.
+    /// Processes that leave the group (setsid, setpgid) escape, and a guardian killed on its own protects nothing.
+    /// </summary>
+    public bool KillOnParentExit { get; set; }
+
+    /// <summary>
+    /// Run the child on this pseudo-terminal: a new session (setsid) whose controlling terminal is the pty, which
+    /// is opened by path in the child as stdin and duplicated to stdout and stderr. Overrides the stdio settings
+    /// and <see cref="ProcessGroup"/>; implies <see cref="NewSession"/>.
+    /// </summary>
+    public PseudoTerminal? Terminal { get; set; }
+
     /// <summary>Test hook: wait with waitpid(pid) instead of a pidfd, as on kernels older than 5.3.</summary>
     internal bool DisablePidfd { get; set; }
+
+    /// <summary>
+    /// The current environment as exact "NAME=value" bytes: variables inherited by the process keep their original
+    /// bytes (from the C library's environ) unless .NET code changed them since; changed and new variables are
+    /// encoded as UTF-8, removed ones are left out. This is what a child gets when <see cref="Environment"/> is null.
+    /// </summary>
+    public static IList<byte[]> CurrentEnvironmentBytes() => CurrentEnvironmentEntries();
+
+    internal static unsafe List<byte[]> CurrentEnvironmentEntries()
+    {
+        var managed = CurrentEnvironment();
+        var entries = new List<byte[]>(managed.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var environ = Interop.OptionalExports.EnvironVariable == 0 ? null : *(byte***)Interop.OptionalExports.EnvironVariable;
+        for (var entry = environ; entry is not null && *entry is not null; entry++)
+        {
+            var raw = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*entry);
+            var equals = raw.IndexOf((byte)'=');
+            if (equals <= 0)
+            {
+                continue;
+            }
+
+            // .NET read the same block at start-up with replacement decoding; compare in that form.
+            var name = System.Text.Encoding.UTF8.GetString(raw[..equals]);
+            if (!seen.Add(name) || !managed.TryGetValue(name, out var value))
+            {
+                continue;
+            }
+
+            entries.Add(System.Text.Encoding.UTF8.GetString(raw[(equals + 1)..]) == value
+                ? raw.ToArray()
+                : NativeStrings.ToUtf8(name + "=" + value, nameof(Environment)));
+        }
+
+        foreach (var (name, value) in managed)
+        {
+            if (!seen.Contains(name))
+            {
+                entries.Add(NativeStrings.ToUtf8(name + "=" + value, nameof(Environment)));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>A shallow copy (the lists and dictionaries are copied, the handles are shared).</summary>
+    internal SpawnOptions Clone()
+    {
+        var copy = new SpawnOptions(Program)
+        {
+            ArgumentBytes = ArgumentBytes is null ? null : new List<byte[]>(ArgumentBytes),
+            EnvironmentBytes = EnvironmentBytes is null ? null : new List<byte[]>(EnvironmentBytes),
+            ArgumentZero = ArgumentZero,
+            Environment = Environment is null ? null : new Dictionary<string, string>(Environment, StringComparer.Ordinal),
+            WorkingDirectory = WorkingDirectory,
+            StandardInput = StandardInput,
+            StandardOutput = StandardOutput,
+            StandardError = StandardError,
+            NewSession = NewSession,
+            ProcessGroup = ProcessGroup,
+            CloseOtherDescriptors = CloseOtherDescriptors,
+            KillOnParentExit = KillOnParentExit,
+            Terminal = Terminal,
+            DisablePidfd = DisablePidfd,
+        };
+        foreach (var argument in Arguments)
+        {
+            copy.Arguments.Add(argument);
+        }
+
+        foreach (var mapping in ExtraDescriptors)
+        {
+            copy.ExtraDescriptors.Add(mapping);
+        }
+
+        return copy;
+    }
 
     /// <summary>A copy of the current process's environment, as .NET sees it, ready to edit.</summary>
     public static IDictionary<string, string> CurrentEnvironment()

@@ -25,6 +25,13 @@ internal static class Program
             "daemon-start" => StartDaemon(args),
             "sigchld-ignored" => SigchldIgnored(),
             "poller-emfile" => PollerAfterEmfile(),
+            "pid-reuse" => PidReuse(),
+            "poller-limit" => PollerBeyondDescriptorLimit(),
+            "env-bytes" => InheritedEnvironmentBytes(),
+            "parent-exit" => KillOnParentExit(),
+            "notify" => NotifyReady(),
+            "pidfd-retry" => PidfdRetry(),
+            "path-set-later" => PathSetLater(args),
             _ => Usage(),
         };
     }
@@ -258,6 +265,209 @@ internal static class Program
         }
 
         Console.WriteLine("daemon stopping");
+        return 0;
+    }
+
+    /// <summary>
+    /// Run as pid 1 of a new pid namespace (so ns_last_pid is ours to set). A child tracked by pid only exits
+    /// while SIGCHLD is ignored, the kernel reaps it, and a new process is given the same pid. Kill on the old child
+    /// must not reach the new process.
+    /// </summary>
+    private static int PidReuse()
+    {
+        const int SIGCHLD = 17;
+        signal(SIGCHLD, 1); // SIG_IGN: the kernel reaps exited children at once
+        var tracked = ChildProcess.Start(new SpawnOptions("/bin/true") { DisablePidfd = true });
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (File.Exists("/proc/" + tracked.Id + "/stat") && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        ChildProcess? victim = null;
+        for (var attempt = 0; attempt < 50 && victim is null; attempt++)
+        {
+            // Runtime threads take pids too, so the next clone may not be ours: try again until the victim gets it.
+            File.WriteAllText("/proc/sys/kernel/ns_last_pid", (tracked.Id - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var candidate = ChildProcess.Start("/bin/sleep", "30");
+            if (candidate.Id == tracked.Id)
+            {
+                victim = candidate;
+            }
+            else
+            {
+                candidate.Kill();
+                candidate.Dispose();
+            }
+        }
+
+        Console.WriteLine("reused=" + (victim is not null));
+        if (victim is null)
+        {
+            return 0;
+        }
+
+        string outcome;
+        try
+        {
+            tracked.Kill();
+            outcome = "sent";
+        }
+        catch (Exception e)
+        {
+            outcome = e.GetType().Name;
+            Console.WriteLine("message=" + e.Message);
+        }
+
+        Console.WriteLine("kill=" + outcome);
+        Console.WriteLine("victimAlive=" + !victim.TryWaitForExit(TimeSpan.FromMilliseconds(300), out _));
+        victim.Kill();
+        victim.Dispose();
+        tracked.Dispose();
+        return 0;
+    }
+
+    /// <summary>
+    /// 150 children with two async waits each under a descriptor limit of 256: more registrations than poll(2)
+    /// accepts descriptors. Every wait must complete.
+    /// </summary>
+    private static int PollerBeyondDescriptorLimit()
+    {
+        var limit = new RLimit();
+        getrlimit(RLIMIT_NOFILE, ref limit);
+        var lowered = new RLimit { Current = 256, Maximum = limit.Maximum };
+        setrlimit(RLIMIT_NOFILE, ref lowered);
+        var children = new System.Collections.Generic.List<ChildProcess>();
+        var waits = new System.Collections.Generic.List<System.Threading.Tasks.Task<ExitStatus>>();
+        for (var i = 0; i < 150; i++)
+        {
+            var child = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "sleep 1; exit 3") { StandardInput = ChildStdio.Null });
+            children.Add(child);
+            waits.Add(child.WaitForExitAsync());
+            waits.Add(child.WaitForExitAsync());
+        }
+
+        var all = System.Threading.Tasks.Task.WhenAll(waits);
+        System.Threading.Tasks.Task.WhenAny(all, System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(20))).GetAwaiter().GetResult();
+        var completed = 0;
+        foreach (var wait in waits)
+        {
+            if (wait.IsCompletedSuccessfully && wait.Result == ExitStatus.Exited(3))
+            {
+                completed++;
+            }
+        }
+
+        Console.WriteLine("completed=" + completed);
+        foreach (var child in children)
+        {
+            child.Dispose();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Started with a non-UTF-8 variable in its environment; a child inheriting it must get the same bytes.</summary>
+    private static int InheritedEnvironmentBytes()
+    {
+        var options = new SpawnOptions("/bin/sh", "-c", "printf %s \"$SAFEPOSIX_BYTES\" | od -An -tx1")
+        {
+            StandardOutput = ChildStdio.Pipe,
+        };
+        using var child = ChildProcess.Start(options);
+        var text = new StreamReader(child.StandardOutput!).ReadToEnd();
+        child.WaitForExit();
+        Console.WriteLine("inherited=" + text.Trim());
+        return 0;
+    }
+
+    /// <summary>
+    /// Starts a guarded child (which starts a grandchild in its group) and an unguarded one, prints their pids and
+    /// waits to be SIGKILLed by the test: the guarded pair must die with us, the unguarded child must not.
+    /// </summary>
+    /// <summary>
+    /// A child started while the descriptor table is full gets no pidfd (EMFILE); once descriptors are free the next
+    /// signal or wait must open one, and the signal must reach the child.
+    /// </summary>
+    private static int PidfdRetry()
+    {
+        using (var warm = ChildProcess.Start("/bin/true"))
+        {
+            warm.WaitForExit();
+        }
+
+        var fillers = new System.Collections.Generic.List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        var limit = new RLimit();
+        getrlimit(RLIMIT_NOFILE, ref limit);
+        var lowered = new RLimit { Current = 256, Maximum = limit.Maximum };
+        setrlimit(RLIMIT_NOFILE, ref lowered);
+        ChildProcess child;
+        try
+        {
+            try
+            {
+                while (true)
+                {
+                    fillers.Add(File.OpenHandle("/dev/null"));
+                }
+            }
+            catch (IOException)
+            {
+                // The table is full.
+            }
+
+            child = ChildProcess.Start("/bin/sleep", "30");
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                filler.Dispose();
+            }
+
+            setrlimit(RLIMIT_NOFILE, ref limit);
+        }
+
+        Console.WriteLine("pidfdAtStart=" + child.UsesPidfd);
+        child.Signal(Signal.SIGTERM);
+        Console.WriteLine("pidfdAfterRetry=" + child.UsesPidfd);
+        Console.WriteLine("status=" + Describe(child.WaitForExit()));
+        child.Dispose();
+        return 0;
+    }
+
+    /// <summary>PATH changed with Environment.SetEnvironmentVariable after start-up: the search must use it.</summary>
+    private static int PathSetLater(string[] args)
+    {
+        Environment.SetEnvironmentVariable("PATH", args[1]);
+        var options = new SpawnOptions("echo", "real") { StandardOutput = ChildStdio.Pipe };
+        using var child = ChildProcess.Start(options);
+        Console.WriteLine("output=" + new StreamReader(child.StandardOutput!).ReadToEnd().Trim());
+        child.WaitForExit();
+        return 0;
+    }
+
+    private static int NotifyReady()
+    {
+        Console.WriteLine("sent=" + (ServiceNotify.Ready() && ServiceNotify.Status("probe ready")));
+        return 0;
+    }
+
+    private static int KillOnParentExit()
+    {
+        var guarded = ChildProcess.Start(new SpawnOptions("/bin/sh", "-c", "sleep 60 & echo grandchild=$!; wait")
+        {
+            KillOnParentExit = true,
+            StandardOutput = ChildStdio.Pipe,
+        });
+        var unguarded = ChildProcess.Start(new SpawnOptions("/bin/sleep", "60"));
+        var grandchildLine = new StreamReader(guarded.StandardOutput!).ReadLine();
+        Console.WriteLine("child=" + guarded.Id);
+        Console.WriteLine(grandchildLine);
+        Console.WriteLine("unguarded=" + unguarded.Id);
+        Console.WriteLine("ready=1");
+        Console.Out.Flush();
+        Thread.Sleep(TimeSpan.FromSeconds(60));
         return 0;
     }
 

@@ -13,11 +13,11 @@ public class ExitStatusDecodingTests
     [Theory]
     [InlineData(0x0000, ExitStatusKind.Exited, 0, 0, false, "exited with code 0")]
     [InlineData(42 << 8, ExitStatusKind.Exited, 42, 0, false, "exited with code 42")]
-    [InlineData(9, ExitStatusKind.Signaled, 0, 9, false, "killed by SIGKILL (9)")]
-    [InlineData(0x80 | 11, ExitStatusKind.Signaled, 0, 11, true, "killed by SIGSEGV (11), core dumped")]
+    [InlineData(9, ExitStatusKind.Signaled, 137, 9, false, "killed by SIGKILL (9)")]
+    [InlineData(0x80 | 11, ExitStatusKind.Signaled, 139, 11, true, "killed by SIGSEGV (11), core dumped")]
     [InlineData((19 << 8) | 0x7f, ExitStatusKind.Stopped, 0, 19, false, "stopped by SIGSTOP (19)")]
     [InlineData(0xffff, ExitStatusKind.Continued, 0, 0, false, "continued")]
-    [InlineData(40, ExitStatusKind.Signaled, 0, 40, false, "killed by signal 40")]
+    [InlineData(40, ExitStatusKind.Signaled, 168, 40, false, "killed by signal 40")]
     public void DecodesWaitStatus(int raw, ExitStatusKind kind, int code, int signal, bool core, string text)
     {
         var status = ExitStatus.FromWaitStatus(raw);

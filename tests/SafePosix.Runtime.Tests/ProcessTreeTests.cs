@@ -72,7 +72,7 @@ public class ProcessTreeTests(ITestOutputHelper output)
         output.WriteLine(stdout + stderr);
         Assert.True(status.Succeeded, status + "\n" + stderr);
         var results = Parse(stdout);
-        Assert.Equal("eventfd EMFILE", results["first"]);
+        Assert.Equal("epoll_create1 EMFILE", results["first"]);
         Assert.Equal("killed:SIGKILL", results["second"]);
     }
 

@@ -20,6 +20,9 @@ internal static unsafe class OptionalExports
     internal static readonly delegate* unmanaged<void*, int, int> AddCloseFrom =
         (delegate* unmanaged<void*, int, int>)Find("posix_spawn_file_actions_addclosefrom_np");
 
+    /// <summary>The address of the C library's <c>environ</c> variable (a <c>char**</c>), or 0.</summary>
+    internal static readonly nint EnvironVariable = Find("environ");
+
     private static nint LoadLibc()
     {
         foreach (var name in new[] { "libc.so.6", "libc" })
