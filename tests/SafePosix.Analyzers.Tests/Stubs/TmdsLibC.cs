@@ -62,11 +62,22 @@ namespace Tmds.Linux
         public static implicit operator socklen_t(uint v) => new socklen_t { _value = v };
     }
 
-    public struct sa_family_t
+    public struct sa_family_t : IEquatable<sa_family_t>
     {
         private ushort _value;
-        public static implicit operator ushort(sa_family_t v) => v._value;
-        public static implicit operator sa_family_t(ushort v) => new sa_family_t { _value = v };
+        public static implicit operator int(sa_family_t arg) => arg._value;
+        public static implicit operator sa_family_t(int arg) => new sa_family_t { _value = (ushort)arg };
+        public static bool operator ==(sa_family_t v1, sa_family_t v2) => v1._value == v2._value;
+        public static bool operator !=(sa_family_t v1, sa_family_t v2) => v1._value != v2._value;
+        public bool Equals(sa_family_t v) => _value == v._value;
+        public override bool Equals(object obj) => obj is sa_family_t v && Equals(v);
+        public override int GetHashCode() => _value;
+    }
+
+    public unsafe struct sockaddr_un
+    {
+        public sa_family_t sun_family;
+        public fixed byte sun_path[108];
     }
 
     public struct sockaddr
@@ -102,7 +113,15 @@ namespace Tmds.Linux
         public static int O_CREAT => 0x40;
         public static int O_CLOEXEC => 0x80000;
         public static int SOCK_CLOEXEC => 0x80000;
-        public static int AF_UNIX => 1;
+        public static sa_family_t AF_UNIX => 1;
+        public static sa_family_t AF_LOCAL => 1;
+        public static int SOCK_NONBLOCK => 0x800;
+        public static int F_DUPFD_CLOEXEC => 1030;
+        public static int EPOLL_CLOEXEC => 0x80000;
+        public static int EFD_CLOEXEC => 0x80000;
+        public static uint MFD_CLOEXEC => 1;
+        public static int O_TRUNC => 0x200;
+        public static int O_NONBLOCK => 0x800;
         public static int SOCK_STREAM => 1;
         public static int MSG_NOSIGNAL => 0x4000;
         public static int SIGKILL => 9;
@@ -166,6 +185,60 @@ namespace Tmds.Linux
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern int close(int fd);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int openat(int dirfd, byte* pathname, int flags, mode_t mode);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int creat(byte* pathname, mode_t mode);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int socketpair(int domain, int type, int protocol, int* sv);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int accept(int socket, sockaddr* address, socklen_t* address_len);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int accept4(int socket, sockaddr* address, socklen_t* address_len, int flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int connect(int socket, sockaddr* address, socklen_t address_len);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int listen(int socket, int backlog);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int dup(int oldfd);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int fcntl(int fd, int cmd);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int fcntl(int fd, int cmd, int arg);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int fcntl(int fd, int cmd, void* arg);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int epoll_create(int size);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int epoll_create1(int flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int eventfd(uint initval, int flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int memfd_create(byte* name, uint flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern ssize_t read(int fd, void* buf, size_t count);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern ssize_t recv(int socket, void* buf, size_t len, int flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int mkfifo(byte* path, mode_t mode);
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern pid_t setsid();
