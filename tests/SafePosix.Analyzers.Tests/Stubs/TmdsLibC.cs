@@ -60,6 +60,8 @@ namespace Tmds.Linux
         private uint _value;
         public static implicit operator uint(socklen_t v) => v._value;
         public static implicit operator socklen_t(uint v) => new socklen_t { _value = v };
+        public static implicit operator socklen_t(int v) => new socklen_t { _value = (uint)v };
+        public static explicit operator int(socklen_t v) => (int)v._value;
     }
 
     public struct sa_family_t : IEquatable<sa_family_t>
