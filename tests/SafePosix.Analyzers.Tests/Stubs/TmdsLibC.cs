@@ -48,11 +48,20 @@ namespace Tmds.Linux
         public static implicit operator long_t(long v) => new long_t { _value = v };
     }
 
-    public struct mode_t
+    public struct mode_t : IEquatable<mode_t>
     {
-        private uint _value;
-        public static implicit operator uint(mode_t v) => v._value;
-        public static implicit operator mode_t(uint v) => new mode_t { _value = v };
+        private ushort _value;
+        public static implicit operator mode_t(ushort arg) => new mode_t { _value = arg };
+        public static explicit operator ushort(mode_t arg) => arg._value;
+        public static mode_t operator ~(mode_t v) => new mode_t { _value = (ushort)~v._value };
+        public static mode_t operator &(mode_t v1, mode_t v2) => new mode_t { _value = (ushort)(v1._value & v2._value) };
+        public static mode_t operator |(mode_t v1, mode_t v2) => new mode_t { _value = (ushort)(v1._value | v2._value) };
+        public static bool operator ==(mode_t v1, mode_t v2) => v1._value == v2._value;
+        public static bool operator !=(mode_t v1, mode_t v2) => v1._value != v2._value;
+        public bool Equals(mode_t v) => _value == v._value;
+        public override bool Equals(object obj) => obj is mode_t v && Equals(v);
+        public override int GetHashCode() => _value;
+        public override string ToString() => _value.ToString();
     }
 
     public struct socklen_t
@@ -132,6 +141,18 @@ namespace Tmds.Linux
         public static int SIGCHLD => 17;
         public static int SA_NOCLDWAIT => 2;
         public static int EINTR => 4;
+        public static mode_t S_IRWXU => 0x1C0;
+        public static mode_t S_IRUSR => 0x100;
+        public static mode_t S_IWUSR => 0x80;
+        public static mode_t S_IXUSR => 0x40;
+        public static mode_t S_IRWXG => 0x38;
+        public static mode_t S_IRGRP => 0x20;
+        public static mode_t S_IWGRP => 0x10;
+        public static mode_t S_IXGRP => 0x8;
+        public static mode_t S_IRWXO => 0x7;
+        public static mode_t S_IROTH => 0x4;
+        public static mode_t S_IWOTH => 0x2;
+        public static mode_t S_IXOTH => 0x1;
         public static int errno => Marshal.GetLastWin32Error();
 
         [DllImport("libc.so.6", SetLastError = true)]
