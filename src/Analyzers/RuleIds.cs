@@ -10,6 +10,7 @@ public static class RuleIds
     public const string ZombieChild = "PSX1004";
     public const string StaleUnixSocketPath = "PSX4001";
     public const string DescriptorWithoutCloexec = "PSX4002";
+    public const string DiscardedByteCount = "PSX4003";
     public const string WritableIpcObject = "PSX4005";
     public const string CloseRetriedOnEintr = "PSX4006";
 
