@@ -11,6 +11,7 @@ public static class RuleIds
     public const string StaleUnixSocketPath = "PSX4001";
     public const string DescriptorWithoutCloexec = "PSX4002";
     public const string DiscardedByteCount = "PSX4003";
+    public const string EintrNotRetried = "PSX4004";
     public const string WritableIpcObject = "PSX4005";
     public const string CloseRetriedOnEintr = "PSX4006";
 

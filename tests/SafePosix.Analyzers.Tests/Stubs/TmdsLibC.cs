@@ -85,6 +85,12 @@ namespace Tmds.Linux
         public override int GetHashCode() => _value;
     }
 
+    public struct epoll_event
+    {
+        public uint events;
+        public ulong data;
+    }
+
     public unsafe struct sockaddr_un
     {
         public sa_family_t sun_family;
@@ -247,6 +253,9 @@ namespace Tmds.Linux
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern int epoll_create1(int flags);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout);
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern int eventfd(uint initval, int flags);
