@@ -20,7 +20,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.DescriptorWithoutCloexec,
         "Create descriptors with close-on-exec",
-        "'{0}' creates a descriptor without close-on-exec, so child processes inherit it; {1}",
+        "'{0}' creates a descriptor without close-on-exec that children inherit; {1}",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -116,7 +116,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
         return function.Function switch
         {
             "dup" => "use fcntl(fd, F_DUPFD_CLOEXEC, 0)",
-            "creat" or "creat64" => "use open with O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC",
+            "creat" or "creat64" => "use open with O_CREAT | O_TRUNC | O_CLOEXEC",
             _ => "use " + function.Replacement + " with " + function.Flag,
         };
     }

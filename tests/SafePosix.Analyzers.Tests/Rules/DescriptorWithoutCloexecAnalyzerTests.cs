@@ -43,7 +43,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M(string path) => {|#0:Native.open(path, Native.O_RDWR | Native.O_CREAT, 0x180)|};
         }
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
-            .WithMessage("'open' creates a descriptor without close-on-exec, so child processes inherit it; add O_CLOEXEC to its flags"));
+            .WithMessage("'open' creates a descriptor without close-on-exec that children inherit; add O_CLOEXEC to its flags"));
 
     [Fact]
     public Task OwnDllImport_RenamedSocketWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -52,7 +52,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M() => {|#0:Native.CreateSocket(Native.AF_UNIX, Native.SOCK_STREAM, 0)|};
         }
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
-            .WithMessage("'socket' creates a descriptor without close-on-exec, so child processes inherit it; add SOCK_CLOEXEC to its flags"));
+            .WithMessage("'socket' creates a descriptor without close-on-exec that children inherit; add SOCK_CLOEXEC to its flags"));
 
     [Fact]
     public Task OwnDllImport_Pipe_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -61,7 +61,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M(int* fds) => {|#0:Native.pipe(fds)|};
         }
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
-            .WithMessage("'pipe' creates a descriptor without close-on-exec, so child processes inherit it; use pipe2 with O_CLOEXEC"));
+            .WithMessage("'pipe' creates a descriptor without close-on-exec that children inherit; use pipe2 with O_CLOEXEC"));
 
     [Fact]
     public Task OwnDllImport_AcceptAndDup_AreReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -72,9 +72,9 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         }
         """,
         VerifyCS.Diagnostic("PSX4002").WithLocation(0)
-            .WithMessage("'accept' creates a descriptor without close-on-exec, so child processes inherit it; use accept4 with SOCK_CLOEXEC"),
+            .WithMessage("'accept' creates a descriptor without close-on-exec that children inherit; use accept4 with SOCK_CLOEXEC"),
         VerifyCS.Diagnostic("PSX4002").WithLocation(1)
-            .WithMessage("'dup' creates a descriptor without close-on-exec, so child processes inherit it; use fcntl(fd, F_DUPFD_CLOEXEC, 0)"));
+            .WithMessage("'dup' creates a descriptor without close-on-exec that children inherit; use fcntl(fd, F_DUPFD_CLOEXEC, 0)"));
 
     [Fact]
     public Task LibraryImport_OpenWithLiteralFlags_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -110,9 +110,12 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
                 int epoll = [|epoll_create1(0)|];
                 int events = [|eventfd(0, 0)|];
                 int memory = [|memfd_create(path, 0)|];
+                int legacyEpoll = [|epoll_create(16)|];
+                int created = {|#0:creat(path, 0x180)|};
             }
         }
-        """);
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'creat' creates a descriptor without close-on-exec that children inherit; use open with O_CREAT | O_TRUNC | O_CLOEXEC"));
 
     [Fact]
     public Task Mono_OpenSocketPipeDup_AreReported() => VerifyCS.AnalyzerAsync("""
