@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -60,7 +61,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         }
 
         var body = BodyOf(invocation);
-        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces))
+        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces) || RepeatedByItsLoop(invocation))
         {
             return;
         }
@@ -134,6 +135,45 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
 
             return operand.ConstantValue is { HasValue: true, Value: int or long } ? System.Convert.ToInt64(operand.ConstantValue.Value, System.Globalization.CultureInfo.InvariantCulture) : null;
         }
+    }
+
+    /// <summary>
+    /// <c>while (nanosleep(&amp;t, &amp;t) == -1) { }</c> and <c>if (poll(...) &lt; 0) continue;</c>: the call is repeated after
+    /// any failure, EINTR included, so it is not treated as one.
+    /// </summary>
+    private static bool RepeatedByItsLoop(IInvocationOperation invocation)
+    {
+        for (var parent = invocation.Parent; parent is not null; parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case ILocalFunctionOperation or IAnonymousFunctionOperation:
+                    return false;
+                case IWhileLoopOperation { Condition: { } condition } when condition.Syntax.Span.Contains(invocation.Syntax.Span):
+                    return true;
+                case IForLoopOperation { Condition: { } condition } when condition.Syntax.Span.Contains(invocation.Syntax.Span):
+                    return true;
+                case ILoopOperation loop:
+                    return ContinuesOnFailure(loop);
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContinuesOnFailure(ILoopOperation loop)
+    {
+        foreach (var operation in loop.Body.Descendants())
+        {
+            if (operation is IConditionalOperation { Condition: var condition, WhenTrue: var whenTrue }
+                && condition.DescendantsAndSelf().Any(c => c is IBinaryOperation comparison && IsFailureComparison(comparison))
+                && whenTrue.DescendantsAndSelf().Any(b => b is IBranchOperation { BranchKind: BranchKind.Continue }))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Any EINTR test in the same function: a retry loop, or code that hands EINTR back to a retrying caller.</summary>

@@ -179,6 +179,51 @@ public sealed class EintrNotRetriedAnalyzerTests
         """);
 
     [Fact]
+    public Task CallsRepeatedAfterAnyFailure_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            void SleepFully(void* fds)
+            {
+                while (Native.poll(fds, 0, 1000) == -1)
+                {
+                }
+            }
+
+            void Loop(void* fds)
+            {
+                while (true)
+                {
+                    int ready = Native.poll(fds, 1, 1000);
+                    if (ready < 0)
+                    {
+                        continue;
+                    }
+
+                    break;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task EventLoopThatThrowsOnFailure_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            void Run(void* fds, System.Func<bool> running)
+            {
+                while (running())
+                {
+                    int ready = [|Native.poll(fds, 1, 1000)|];
+                    if (ready < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.Net.Sockets;
