@@ -125,6 +125,27 @@ public sealed class CloseRetriedOnEintrAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task LibraryImport_Close_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", SetLastError = true)]
+            public static partial int close(int fd);
+        }
+
+        class C
+        {
+            void M(int fd)
+            {
+                while ([|Native.close(fd)|] == -1 && Marshal.GetLastPInvokeError() == 4)
+                {
+                }
+            }
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -81,6 +81,22 @@ public sealed class DiscardedByteCountAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task LibraryImport_RenamedSend_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+            public static partial nint SendBytes(int fd, byte* buffer, nuint count, int flags);
+        }
+
+        unsafe class C
+        {
+            void M(int fd, byte* data) => [|Native.SendBytes(fd, data, 4, 0)|];
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -107,6 +107,30 @@ public sealed class EintrNotRetriedAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task LibraryImport_Nanosleep_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", SetLastError = true)]
+            public static partial int nanosleep(long* request, long* remaining);
+        }
+
+        unsafe class C
+        {
+            void Pause(long* request)
+            {
+                int rc = [|Native.nanosleep(request, null)|];
+                if (rc == -1)
+                {
+                    throw new InvalidOperationException("nanosleep failed");
+                }
+            }
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
 
     [Fact]

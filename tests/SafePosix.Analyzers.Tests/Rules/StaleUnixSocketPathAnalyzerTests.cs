@@ -99,6 +99,32 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task LibraryImport_BindOverOwnStruct_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        unsafe struct sockaddr_un
+        {
+            public ushort sun_family;
+            public fixed byte sun_path[108];
+        }
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", SetLastError = true)]
+            public static partial int bind(int fd, sockaddr_un* address, uint length);
+        }
+
+        unsafe class Server
+        {
+            int Listen(int fd)
+            {
+                var address = new sockaddr_un { sun_family = 1 };
+                return [|Native.bind(fd, &address, 110)|];
+            }
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -68,6 +68,22 @@ public sealed class WritableIpcObjectAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4005").WithLocation(0)
             .WithMessage("'mkfifo' creates an IPC object with mode 0666, which lets other users write to it; narrow the mode to 0600"));
 
+    [Fact]
+    public Task LibraryImport_ShmgetWithIpcCreate_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "shmget", SetLastError = true)]
+            public static partial int CreateSegment(int key, nuint size, int flags);
+        }
+
+        class C
+        {
+            int M(int key) => [|Native.CreateSegment(key, 4096, 0x200 | 0x1b6)|];
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
 
     [Fact]
