@@ -245,7 +245,7 @@ internal static unsafe class Program
 
     private static Subject Select() => new()
     {
-        Call = () => { var timeout = new Timespec { Seconds = 1, Nanoseconds = 500_000 }; return select(0, null, null, null, &timeout); },
+        Call = () => { var timeout = new Timeval { Seconds = 1, Microseconds = 500_000 }; return select(0, null, null, null, &timeout); },
         Unblock = () => { },
     };
 
@@ -355,6 +355,13 @@ internal static unsafe class Program
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    private struct Timeval
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     private struct SemBuf
     {
         public ushort Number;
@@ -371,7 +378,7 @@ internal static unsafe class Program
     [DllImport("libc", SetLastError = true)] private static extern int epoll_create1(int flags);
     [DllImport("libc", SetLastError = true)] private static extern int epoll_ctl(int epoll, int operation, int fd, EpollEvent* happening);
     [DllImport("libc", SetLastError = true)] private static extern int epoll_wait(int epoll, EpollEvent* events, int count, int timeout);
-    [DllImport("libc", SetLastError = true)] private static extern int select(int count, void* read, void* write, void* except, Timespec* timeout);
+    [DllImport("libc", SetLastError = true)] private static extern int select(int count, void* read, void* write, void* except, Timeval* timeout);
     [DllImport("libc", SetLastError = true)] private static extern int nanosleep(Timespec* request, Timespec* remaining);
     [DllImport("libc", SetLastError = true)] private static extern int msgget(int key, int flags);
     [DllImport("libc", SetLastError = true)] private static extern int msgsnd(int queue, long* message, nuint size, int flags);
