@@ -8,6 +8,12 @@ public static class RuleIds
     public const string VforkChildWork = "PSX1002";
     public const string ForkChildExit = "PSX1003";
     public const string ZombieChild = "PSX1004";
+    public const string StaleUnixSocketPath = "PSX4001";
+    public const string DescriptorWithoutCloexec = "PSX4002";
+    public const string DiscardedByteCount = "PSX4003";
+    public const string EintrNotRetried = "PSX4004";
+    public const string WritableIpcObject = "PSX4005";
+    public const string CloseRetriedOnEintr = "PSX4006";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";

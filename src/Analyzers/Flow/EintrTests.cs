@@ -1,0 +1,106 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>
+/// Recognizes "was that EINTR?" in every spelling the surfaces allow: errno read through Marshal (GetLastWin32Error,
+/// GetLastPInvokeError, GetLastSystemError), Tmds' <c>errno</c> property, Mono's <c>Stdlib.GetLastError()</c> or
+/// <c>UnixMarshal.ShouldRetrySyscall(r)</c> (true for -1 with EINTR), compared with EINTR as a named constant
+/// (own const, Tmds property, Mono's <c>Errno.EINTR</c>) or with 4 when the other side is an errno read.
+/// </summary>
+internal static class EintrTests
+{
+    private const int Eintr = 4;
+
+    /// <summary>True when the operation is, or directly contains, a test for EINTR.</summary>
+    public static bool IsEintrTest(IOperation operation, PosixSurfaces surfaces)
+    {
+        switch (operation)
+        {
+            case IInvocationOperation { TargetMethod: { Name: "ShouldRetrySyscall", ContainingType.Name: "UnixMarshal" } }:
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison:
+                return (NamesEintr(comparison.RightOperand, surfaces) && !NamesEintr(comparison.LeftOperand, surfaces))
+                       || (NamesEintr(comparison.LeftOperand, surfaces) && !NamesEintr(comparison.RightOperand, surfaces))
+                       || (IsErrnoRead(comparison.LeftOperand, surfaces) && IsLiteralEintr(comparison.RightOperand))
+                       || (IsErrnoRead(comparison.RightOperand, surfaces) && IsLiteralEintr(comparison.LeftOperand));
+            case IIsPatternOperation { Pattern: IConstantPatternOperation constant } pattern:
+                return NamesEintr(constant.Value, surfaces) || (IsErrnoRead(pattern.Value, surfaces) && IsLiteralEintr(constant.Value));
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>EINTR by name: a field or property called EINTR (own const, Tmds, Mono's Errno enum).</summary>
+    private static bool NamesEintr(IOperation operation, PosixSurfaces surfaces)
+    {
+        operation = SkipConversions(operation);
+        return operation switch
+        {
+            IFieldReferenceOperation field => field.Field.Name == "EINTR",
+            IPropertyReferenceOperation { Instance: null } property => property.Property.Name == "EINTR" && surfaces.BindingSurfaceOf(property.Property.ContainingType) is not null,
+            _ => false,
+        };
+    }
+
+    private static bool IsLiteralEintr(IOperation operation)
+        => SkipConversions(operation).ConstantValue is { HasValue: true, Value: int value } && value == Eintr;
+
+    /// <summary>A read of errno, directly or through a local that holds one.</summary>
+    public static bool IsErrnoRead(IOperation operation, PosixSurfaces surfaces)
+    {
+        operation = SkipConversions(operation);
+        switch (operation)
+        {
+            case IInvocationOperation invocation:
+                var method = invocation.TargetMethod;
+                return (method.Name is "GetLastWin32Error" or "GetLastPInvokeError" or "GetLastSystemError"
+                        && SymbolEqualityComparer.Default.Equals(method.ContainingType, surfaces.MarshalType))
+                       || (method.Name == "GetLastError" && method.ContainingType?.ToDisplayString() is "Mono.Unix.Native.Stdlib" or "Mono.Unix.Native.Syscall");
+            case IPropertyReferenceOperation { Instance: null } property:
+                return property.Property.Name == "errno" && surfaces.BindingSurfaceOf(property.Property.ContainingType) is not null;
+            case ILocalReferenceOperation local:
+                // `int error = Marshal.GetLastPInvokeError(); if (error == 4)`: some write of the local reads errno.
+                return AssignedFromErrno(local, surfaces);
+            default:
+                return false;
+        }
+    }
+
+    private static bool AssignedFromErrno(ILocalReferenceOperation reference, PosixSurfaces surfaces)
+    {
+        IOperation root = reference;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            var value = operation switch
+            {
+                IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local) => declarator.GetVariableInitializer()?.Value,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local) => assignment.Value,
+                _ => null,
+            };
+            if (value is not null && SkipConversions(value) is not ILocalReferenceOperation && IsErrnoRead(value, surfaces))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation SkipConversions(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+}

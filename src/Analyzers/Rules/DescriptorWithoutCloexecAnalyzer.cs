@@ -1,0 +1,156 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX4002: descriptors created without close-on-exec leak into every child the process starts.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
+{
+    public const string SurfaceProperty = "Surface";
+    public const string FunctionProperty = "Function";
+
+    /// <summary>The ordinal of the C# parameter that holds the flags; absent when the fix must change the call instead.</summary>
+    public const string FlagParameterProperty = "FlagParameter";
+
+    public static readonly DiagnosticDescriptor Rule = new(
+        RuleIds.DescriptorWithoutCloexec,
+        "Create descriptors with close-on-exec",
+        "'{0}' creates a descriptor without close-on-exec that children inherit; {1}",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description:
+            "A descriptor created without close-on-exec stays open in every program this process starts: Process.Start, " +
+            "posix_spawn and exec all pass it on. The child then holds the file, pipe or socket open: a pipe's reader " +
+            "never sees end-of-file, a listening port stays bound after the server exits, a deleted file keeps its " +
+            "space, and the child can read what it was never meant to. .NET opens all of its own descriptors with " +
+            "O_CLOEXEC; setting FD_CLOEXEC afterwards with fcntl races with a fork on another thread. Ask for " +
+            "close-on-exec when the descriptor is created.",
+        helpLinkUri: RuleIds.HelpLink(RuleIds.DescriptorWithoutCloexec));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, CloexecFunctions.Names, out var call)
+            || !CloexecFunctions.ByName.TryGetValue(call.Function, out var function))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(SurfaceProperty, call.Surface.ToString())
+            .Add(FunctionProperty, call.Function);
+
+        var flagArgument = FlagArgument(invocation, function, call.Surface);
+        if (flagArgument is not null)
+        {
+            if (DescriptorFlags.Presence(flagArgument.Value, function.Flag, function.LinuxValue, surfaces) != FlagPresence.Absent)
+            {
+                return;
+            }
+
+            properties = properties.Add(FlagParameterProperty, flagArgument.Parameter!.Ordinal.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (function.Replacement is null && call.Surface != PosixSurface.MonoNative)
+        {
+            // A declaration of our own without the flags parameter we expect: not a shape we understand.
+            return;
+        }
+
+        if (IsStandardStreamSetup(invocation, call.Function))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, call.Function, Advice(function, flagArgument is not null)));
+    }
+
+    /// <summary>The argument that carries the flags, or null when the called overload has no flags parameter.</summary>
+    internal static IArgumentOperation? FlagArgument(IInvocationOperation invocation, CloexecFunction function, PosixSurface surface)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is not { } parameter)
+            {
+                continue;
+            }
+
+            // Mono.Posix passes flags as its own enums, in overload-specific positions: find them by type.
+            var matches = surface == PosixSurface.MonoNative
+                ? parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && !enumType.GetMembers(function.Flag).IsEmpty
+                : function.FlagParameter >= 0 && parameter.Ordinal == function.FlagParameter;
+            if (matches)
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Advice(CloexecFunction function, bool hasFlags)
+    {
+        if (hasFlags || function.Replacement is null)
+        {
+            return "add " + function.Flag + " to its flags";
+        }
+
+        return function.Function switch
+        {
+            "dup" => "use fcntl(fd, F_DUPFD_CLOEXEC, 0)",
+            "creat" or "creat64" => "use open with O_CREAT | O_TRUNC | O_CLOEXEC",
+            _ => "use " + function.Replacement + " with " + function.Flag,
+        };
+    }
+
+    /// <summary>
+    /// The daemon idiom: after closing 0-2, <c>open("/dev/null")</c> and <c>dup(0)</c> fill the lowest free numbers,
+    /// the standard streams, which must survive exec. Such results are discarded or compared with 0-2.
+    /// </summary>
+    private static bool IsStandardStreamSetup(IInvocationOperation invocation, string function)
+    {
+        if (function is not ("open" or "open64" or "openat" or "openat64" or "dup"))
+        {
+            return false;
+        }
+
+        var parent = invocation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        if (parent is IExpressionStatementOperation or ISimpleAssignmentOperation { Target: IDiscardOperation })
+        {
+            return true;
+        }
+
+        if (parent is IBinaryOperation binary)
+        {
+            var other = binary.LeftOperand == invocation || (binary.LeftOperand is IConversionOperation c && c.Operand == invocation)
+                ? binary.RightOperand
+                : binary.LeftOperand;
+            return other.ConstantValue is { HasValue: true, Value: int number } && number is >= 0 and <= 2;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,316 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX4001: a unix socket bound to a path that may still hold the socket file of an earlier run.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
+{
+    public static readonly DiagnosticDescriptor Rule = new(
+        RuleIds.StaleUnixSocketPath,
+        "Remove a stale socket file before binding a unix socket to its path",
+        "Binding a unix socket to a path fails with EADDRINUSE while an old socket file is there; delete the file before binding",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description:
+            "bind on a unix-domain socket creates a socket file at the path, and nothing removes it when the process " +
+            "exits: not closing the socket, not a crash, not a kill. The next bind to that path fails with EADDRINUSE, so " +
+            "a server that ran once cannot start again until someone deletes the file. Delete the path before binding " +
+            "(File.Delete or unlink), or first try to connect and delete only when nobody answers. Abstract addresses " +
+            "(a leading NUL) have no file and are not reported.",
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleUnixSocketPath));
+
+    private static readonly ImmutableHashSet<string> BindFunctions = PosixSurfaces.Functions("bind");
+    private static readonly ImmutableHashSet<string> RemoveFunctions = PosixSurfaces.Functions("unlink", "unlinkat", "remove");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            var types = new UnixSocketTypes(start.Compilation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, UnixSocketTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        IOperation? address;
+        if (invocation.TargetMethod.Name == "Bind" && types.Socket is not null
+            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, types.Socket)
+            && invocation.Arguments.Length == 1)
+        {
+            address = invocation.Arguments[0].Value;
+        }
+        else if (surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2)
+        {
+            address = invocation.Arguments[1].Value;
+        }
+        else
+        {
+            return;
+        }
+
+        var body = BodyOf(invocation);
+        var unixAddress = UnixAddress(address, body, types);
+        if (unixAddress is not { } found || found.IsAbstract || RemovesBefore(body, invocation, found.Path, surfaces, types))
+        {
+            return;
+        }
+
+        IEnumerable<Location> additional = found.Path is { Syntax: { } pathSyntax } ? new[] { pathSyntax.GetLocation() } : Array.Empty<Location>();
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), additional));
+    }
+
+    private readonly struct FoundAddress
+    {
+        public FoundAddress(IOperation? path, bool isAbstract)
+        {
+            Path = path;
+            IsAbstract = isAbstract;
+        }
+
+        /// <summary>The path expression, when the address is built from one in view.</summary>
+        public IOperation? Path { get; }
+
+        public bool IsAbstract { get; }
+    }
+
+    /// <summary>A unix-domain address whose construction this method shows, or null when it is not (or not known to be) one.</summary>
+    private static FoundAddress? UnixAddress(IOperation address, IOperation body, UnixSocketTypes types)
+    {
+        address = SkipConversions(address);
+        if (address is IAddressOfOperation addressOf)
+        {
+            address = addressOf.Reference;
+        }
+
+        if (address is IParameterReferenceOperation parameter && types.IsRawUnixAddress(parameter.Parameter.Type))
+        {
+            return new FoundAddress(null, MentionsAbstractAddress(body));
+        }
+
+        if (address is ILocalReferenceOperation local)
+        {
+            if (types.IsRawUnixAddress(local.Local.Type))
+            {
+                // Tmds.LibC's or our own sockaddr_un, filled field by field: a NUL or '@' anywhere in the method
+                // may make it abstract, so only a method without one is reported.
+                return new FoundAddress(null, MentionsAbstractAddress(body));
+            }
+
+            if (SingleCreation(local.Local, body) is not { } creation)
+            {
+                return null;
+            }
+
+            address = creation;
+        }
+
+        if (address is not IObjectCreationOperation { Constructor: { } constructor } created
+            || !types.IsPathAddress(constructor.ContainingType)
+            || created.Arguments.Length == 0)
+        {
+            return null;
+        }
+
+        var path = created.Arguments[0].Value;
+        var isAbstract = IsAbstractPath(path);
+        foreach (var argument in created.Arguments)
+        {
+            // Mono's SockaddrUn(path, linuxAbstractNamespace: true).
+            if (argument.Value.Type?.SpecialType == SpecialType.System_Boolean
+                && argument.Value.ConstantValue is not { HasValue: true, Value: false })
+            {
+                isAbstract = true;
+            }
+        }
+
+        return new FoundAddress(path, isAbstract);
+    }
+
+    private static IObjectCreationOperation? SingleCreation(ILocalSymbol local, IOperation body)
+    {
+        IObjectCreationOperation? creation = null;
+        var writes = 0;
+        foreach (var operation in body.Descendants())
+        {
+            IOperation? value = operation switch
+            {
+                IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) => declarator.GetVariableInitializer()?.Value,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local) => assignment.Value,
+                _ => null,
+            };
+            if (value is null)
+            {
+                continue;
+            }
+
+            writes++;
+            creation = SkipConversions(value) as IObjectCreationOperation;
+        }
+
+        return writes == 1 ? creation : null;
+    }
+
+    /// <summary>A leading NUL (Linux abstract namespace) or '@' (how .NET and many tools spell it).</summary>
+    private static bool IsAbstractPath(IOperation path)
+    {
+        path = SkipConversions(path);
+        while (path is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation)
+        {
+            path = SkipConversions(concatenation.LeftOperand);
+        }
+
+        if (path is IInterpolatedStringOperation interpolated && interpolated.Parts.Length > 0)
+        {
+            path = interpolated.Parts[0] is IInterpolatedStringTextOperation text ? text.Text : interpolated.Parts[0];
+        }
+
+        return path.ConstantValue is { HasValue: true, Value: string value } && value.Length > 0 && value[0] is '\0' or '@';
+    }
+
+    private static bool MentionsAbstractAddress(IOperation body)
+    {
+        foreach (var operation in body.Descendants())
+        {
+            if (operation.ConstantValue is { HasValue: true, Value: string text } && text.Length > 0 && text[0] is '\0' or '@')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when the method removes a file before the bind: File.Delete, FileInfo.Delete, unlink (any surface), or a
+    /// helper of this project handed the same path. A check on one branch counts: the connect-first pattern deletes
+    /// only when nobody answers.
+    /// </summary>
+    private static bool RemovesBefore(IOperation body, IInvocationOperation bind, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types)
+    {
+        var bindStart = bind.Syntax.SpanStart;
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is not IInvocationOperation call || call.Syntax.SpanStart >= bindStart)
+            {
+                continue;
+            }
+
+            var method = call.TargetMethod;
+            if (method.Name == "Delete" && (types.IsFile(method.ContainingType) || types.IsFileInfo(method.ContainingType)))
+            {
+                return true;
+            }
+
+            if (surfaces.TryGetLibcCall(method, RemoveFunctions, out _))
+            {
+                return true;
+            }
+
+            if (path is not null && !method.DeclaringSyntaxReferences.IsEmpty)
+            {
+                foreach (var argument in call.Arguments)
+                {
+                    if (SameValue(argument.Value, path))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SameValue(IOperation left, IOperation right)
+    {
+        left = SkipConversions(left);
+        right = SkipConversions(right);
+        return (left, right) switch
+        {
+            (ILocalReferenceOperation a, ILocalReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Local, b.Local),
+            (IParameterReferenceOperation a, IParameterReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Parameter, b.Parameter),
+            (IFieldReferenceOperation a, IFieldReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Field, b.Field),
+            (IPropertyReferenceOperation a, IPropertyReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Property, b.Property),
+            _ => left.ConstantValue is { HasValue: true, Value: string a } && right.ConstantValue is { HasValue: true, Value: string b } && a == b,
+        };
+    }
+
+    private static IOperation BodyOf(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is { } parent)
+        {
+            current = parent;
+            if (current is ILocalFunctionOperation or IAnonymousFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        return current;
+    }
+
+    private static IOperation SkipConversions(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+
+    private sealed class UnixSocketTypes
+    {
+        private readonly INamedTypeSymbol? _unixDomainSocketEndPoint;
+        private readonly INamedTypeSymbol? _monoUnixEndPoint;
+        private readonly INamedTypeSymbol? _monoSockaddrUn;
+        private readonly INamedTypeSymbol? _tmdsSockaddrUn;
+        private readonly INamedTypeSymbol? _file;
+        private readonly INamedTypeSymbol? _fileInfo;
+
+        public UnixSocketTypes(Compilation compilation)
+        {
+            Socket = compilation.GetTypeByMetadataName("System.Net.Sockets.Socket");
+            _unixDomainSocketEndPoint = compilation.GetTypeByMetadataName("System.Net.Sockets.UnixDomainSocketEndPoint");
+            _monoUnixEndPoint = compilation.GetTypeByMetadataName("Mono.Unix.UnixEndPoint");
+            _monoSockaddrUn = compilation.GetTypeByMetadataName("Mono.Unix.Native.SockaddrUn");
+            _tmdsSockaddrUn = compilation.GetTypeByMetadataName("Tmds.Linux.sockaddr_un");
+            _file = compilation.GetTypeByMetadataName("System.IO.File");
+            _fileInfo = compilation.GetTypeByMetadataName("System.IO.FileInfo");
+        }
+
+        public INamedTypeSymbol? Socket { get; }
+
+        /// <summary>Addresses constructed from a path string.</summary>
+        public bool IsPathAddress(INamedTypeSymbol? type)
+            => Is(type, _unixDomainSocketEndPoint) || Is(type, _monoUnixEndPoint) || Is(type, _monoSockaddrUn);
+
+        /// <summary>sockaddr_un structs filled by hand: Tmds.LibC's, or the project's own (a struct with a sun_path field).</summary>
+        public bool IsRawUnixAddress(ITypeSymbol? type)
+            => type is INamedTypeSymbol { TypeKind: TypeKind.Struct } named
+               && (Is(named, _tmdsSockaddrUn) || (named.Locations.Length > 0 && named.Locations[0].IsInSource && !named.GetMembers("sun_path").IsEmpty));
+
+        public bool IsFile(INamedTypeSymbol? type) => Is(type, _file);
+
+        public bool IsFileInfo(INamedTypeSymbol? type) => Is(type, _fileInfo);
+
+        private static bool Is(INamedTypeSymbol? type, INamedTypeSymbol? known)
+            => known is not null && SymbolEqualityComparer.Default.Equals(type, known);
+    }
+}

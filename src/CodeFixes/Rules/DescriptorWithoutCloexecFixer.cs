@@ -1,0 +1,269 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Globalization;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Simplification;
+using SafePosix.Analyzers;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Surfaces;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace SafePosix.CodeFixes.Rules;
+
+/// <summary>
+/// PSX4002: add the close-on-exec flag in the surface's own spelling, or switch to the function that takes it
+/// (pipe -> pipe2, accept -> accept4, dup -> fcntl(F_DUPFD_CLOEXEC), epoll_create -> epoll_create1,
+/// inotify_init -> inotify_init1). Every rewrite is bound speculatively first: no fix is offered unless the new call
+/// resolves to the intended function of the same surface.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(DescriptorWithoutCloexecFixer))]
+[Shared]
+public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
+{
+    public const string AddCloexecKey = RuleIds.DescriptorWithoutCloexec + ".AddCloexec";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.DescriptorWithoutCloexec);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        var surfaces = PosixSurfaces.Create(model.Compilation);
+        var generator = SyntaxGenerator.GetGenerator(context.Document);
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.SurfaceProperty, out var surfaceName)
+                || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+                || !diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FunctionProperty, out var functionName)
+                || functionName is null
+                || !CloexecFunctions.ByName.TryGetValue(functionName, out var function)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+                || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation)
+            {
+                continue;
+            }
+
+            var rewrite = diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FlagParameterProperty, out var ordinalText)
+                          && int.TryParse(ordinalText, NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal)
+                ? AddToFlags(operation, invocation, ordinal, function, surface, model, generator)
+                : ReplaceCall(operation, invocation, function, surface, surfaces, model, generator);
+            if (rewrite is not ({ } replacement, { } title))
+            {
+                continue;
+            }
+
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    title,
+                    async cancellationToken =>
+                    {
+                        var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
+                        editor.ReplaceNode(invocation, replacement.WithTriviaFrom(invocation));
+                        return editor.GetChangedDocument();
+                    },
+                    AddCloexecKey),
+                diagnostic);
+        }
+    }
+
+    /// <summary><c>open(path, O_RDWR)</c> -> <c>open(path, O_RDWR | O_CLOEXEC)</c>; a literal 0 becomes the flag alone.</summary>
+    private static (InvocationExpressionSyntax, string)? AddToFlags(
+        IInvocationOperation operation, InvocationExpressionSyntax invocation, int ordinal, CloexecFunction function,
+        PosixSurface surface, SemanticModel model, SyntaxGenerator generator)
+    {
+        var argument = operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == ordinal);
+        if (argument is not { ArgumentKind: ArgumentKind.Explicit, Syntax: ArgumentSyntax argumentSyntax, Parameter: { } parameter }
+            || Flag(function, parameter.Type, surface, operation.TargetMethod, invocation, model) is not { } flag)
+        {
+            return null;
+        }
+
+        var flags = argumentSyntax.Expression;
+        var combined = flags is LiteralExpressionSyntax { Token.Value: 0 }
+            ? flag
+            : (ExpressionSyntax)generator.BitwiseOrExpression(flags.WithoutTrivia(), flag);
+        var updated = invocation.ReplaceNode(argumentSyntax, argumentSyntax.WithExpression(combined.WithLeadingTrivia(flags.GetLeadingTrivia()).WithTrailingTrivia(combined.GetTrailingTrivia().AddRange(flags.GetTrailingTrivia()))));
+        return Binds(updated, invocation, operation.TargetMethod, model) ? (updated, "Add " + function.Flag + " to the flags") : null;
+    }
+
+    /// <summary>pipe -> pipe2, accept -> accept4, dup -> fcntl, ...; Mono's socket without flags gets its flags overload.</summary>
+    private static (InvocationExpressionSyntax, string)? ReplaceCall(
+        IInvocationOperation operation, InvocationExpressionSyntax invocation, CloexecFunction function,
+        PosixSurface surface, PosixSurfaces surfaces, SemanticModel model, SyntaxGenerator generator)
+    {
+        // Mono.Posix spells epoll_create1 as an epoll_create overload that takes EpollFlags.
+        var targetName = surface == PosixSurface.MonoNative && function.Function == "epoll_create"
+            ? function.Function
+            : function.Replacement ?? function.Function;
+        if (function.Function is "creat" or "creat64" || operation.Arguments.Any(a => a.ArgumentKind != ArgumentKind.Explicit || a.Syntax is not ArgumentSyntax { NameColon: null }))
+        {
+            return null;
+        }
+
+        var arguments = invocation.ArgumentList.Arguments.Select(a => a.WithoutTrivia()).ToList();
+        foreach (var candidate in Candidates(operation.TargetMethod, targetName, surface, surfaces))
+        {
+            if (NewArguments(candidate, function, arguments, surface, operation.TargetMethod, invocation, model) is not { } newArguments)
+            {
+                continue;
+            }
+
+            var updated = invocation
+                .WithExpression(Renamed(invocation.Expression, candidate.Name))
+                .WithArgumentList(ArgumentList(SeparatedList(newArguments)));
+            if (Binds(updated, invocation, candidate, model))
+            {
+                var title = function.Function == "dup"
+                    ? "Call fcntl with F_DUPFD_CLOEXEC"
+                    : function.Replacement is null
+                        ? "Add " + function.Flag + " to the call"
+                        : "Call " + targetName + " with " + function.Flag;
+                return (updated, title);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The methods of the same surface that call the replacement function.</summary>
+    private static IEnumerable<IMethodSymbol> Candidates(IMethodSymbol original, string function, PosixSurface surface, PosixSurfaces surfaces)
+    {
+        var type = original.ContainingType;
+        if (type is null)
+        {
+            yield break;
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IMethodSymbol method && surfaces.TryGetLibcCall(method, out var call) && call.Function == function && call.Surface == surface)
+            {
+                yield return method;
+            }
+        }
+    }
+
+    private static List<ArgumentSyntax>? NewArguments(
+        IMethodSymbol target, CloexecFunction function, List<ArgumentSyntax> arguments, PosixSurface surface,
+        IMethodSymbol original, InvocationExpressionSyntax invocation, SemanticModel model)
+    {
+        var parameters = target.Parameters;
+        if (function.Function == "dup")
+        {
+            // fcntl(fd, F_DUPFD_CLOEXEC, 0): the lowest free descriptor, as dup would pick.
+            if (parameters.Length != 3 || arguments.Count != 1 || Flag(function, parameters[1].Type, surface, original, invocation, model) is not { } command)
+            {
+                return null;
+            }
+
+            return new List<ArgumentSyntax> { arguments[0], Argument(command), Argument(LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(0))) };
+        }
+
+        if (function.Function == "epoll_create" || function.Function == "inotify_init")
+        {
+            // The size hint of epoll_create has been ignored since Linux 2.6.8; epoll_create1 takes only flags.
+            return parameters.Length == 1 && Flag(function, parameters[0].Type, surface, original, invocation, model) is { } only
+                ? new List<ArgumentSyntax> { Argument(only) }
+                : null;
+        }
+
+        // The target takes the original arguments plus the flags, in the position its flags parameter has.
+        if (parameters.Length != arguments.Count + 1)
+        {
+            return null;
+        }
+
+        for (var position = 0; position < parameters.Length; position++)
+        {
+            var parameter = parameters[position];
+            var isFlags = surface == PosixSurface.MonoNative
+                ? parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && !enumType.GetMembers(function.Flag).IsEmpty
+                : position == parameters.Length - 1;
+            if (isFlags && Flag(function, parameter.Type, surface, original, invocation, model) is { } flag)
+            {
+                var result = new List<ArgumentSyntax>(arguments);
+                result.Insert(position, Argument(flag));
+                return result;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The flag as the surface spells it: Mono's enum member, Tmds' property, the project's own constant, else a literal.</summary>
+    private static ExpressionSyntax? Flag(CloexecFunction function, ITypeSymbol parameterType, PosixSurface surface, IMethodSymbol original, SyntaxNode site, SemanticModel model)
+    {
+        if (parameterType is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType)
+        {
+            return enumType.GetMembers(function.Flag).OfType<IFieldSymbol>().Any()
+                ? MemberOf(enumType, function.Flag)
+                : null;
+        }
+
+        if (surface == PosixSurface.Tmds)
+        {
+            return original.ContainingType.GetMembers(function.Flag).OfType<IPropertySymbol>().Any()
+                ? MemberOf(original.ContainingType, function.Flag)
+                : null;
+        }
+
+        if (surface == PosixSurface.MonoNative || surface == PosixSurface.MonoLegacy)
+        {
+            return null;
+        }
+
+        foreach (var type in new[] { original.ContainingType, model.GetEnclosingSymbol(site.SpanStart)?.ContainingType })
+        {
+            if (type?.GetMembers(function.Flag).OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue) is { } constant
+                && model.IsAccessible(site.SpanStart, constant))
+            {
+                return MemberOf(type, function.Flag);
+            }
+        }
+
+        var literal = function.LinuxValue >= 0x1000
+            ? Literal("0x" + function.LinuxValue.ToString("X", CultureInfo.InvariantCulture), (int)function.LinuxValue)
+            : Literal((int)function.LinuxValue);
+        return LiteralExpression(SyntaxKind.NumericLiteralExpression, literal)
+            .WithTrailingTrivia(Space, Comment("/* " + function.Flag + " */"));
+    }
+
+    private static ExpressionSyntax MemberOf(INamedTypeSymbol type, string member)
+        => MemberAccessExpression(
+                SyntaxKind.SimpleMemberAccessExpression,
+                ParseTypeName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)),
+                IdentifierName(member))
+            .WithAdditionalAnnotations(Simplifier.Annotation);
+
+    private static ExpressionSyntax Renamed(ExpressionSyntax callee, string name) => callee switch
+    {
+        MemberAccessExpressionSyntax access => access.WithName(IdentifierName(name).WithTriviaFrom(access.Name)),
+        IdentifierNameSyntax identifier => IdentifierName(Identifier(name)).WithTriviaFrom(identifier),
+        _ => callee,
+    };
+
+    /// <summary>True when the rewritten call, bound where the original stands, calls the intended method.</summary>
+    private static bool Binds(InvocationExpressionSyntax updated, InvocationExpressionSyntax original, IMethodSymbol target, SemanticModel model)
+    {
+        var info = model.GetSpeculativeSymbolInfo(original.SpanStart, updated, SpeculativeBindingOption.BindAsExpression);
+        return info.Symbol is IMethodSymbol bound
+            && SymbolEqualityComparer.Default.Equals(bound.OriginalDefinition, target.OriginalDefinition);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Threading.Tasks;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.DescriptorWithoutCloexecAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class DescriptorWithoutCloexecAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+            public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int open(string path, int flags, int mode);
+
+            [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
+            public static extern int CreateSocket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int pipe(int* fds);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int accept(int fd, IntPtr address, IntPtr length);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int dup(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+        }
+
+        """;
+
+    [Fact]
+    public Task OwnDllImport_OpenWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path) => {|#0:Native.open(path, Native.O_RDWR | Native.O_CREAT, 0x180)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'open' creates a descriptor without close-on-exec that children inherit; add O_CLOEXEC to its flags"));
+
+    [Fact]
+    public Task OwnDllImport_RenamedSocketWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M() => {|#0:Native.CreateSocket(Native.AF_UNIX, Native.SOCK_STREAM, 0)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'socket' creates a descriptor without close-on-exec that children inherit; add SOCK_CLOEXEC to its flags"));
+
+    [Fact]
+    public Task OwnDllImport_Pipe_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            int M(int* fds) => {|#0:Native.pipe(fds)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'pipe' creates a descriptor without close-on-exec that children inherit; use pipe2 with O_CLOEXEC"));
+
+    [Fact]
+    public Task OwnDllImport_AcceptAndDup_AreReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int Accept(int listener) => {|#0:Native.accept(listener, IntPtr.Zero, IntPtr.Zero)|};
+            int Copy(int fd) => {|#1:Native.dup(fd)|};
+        }
+        """,
+        VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'accept' creates a descriptor without close-on-exec that children inherit; use accept4 with SOCK_CLOEXEC"),
+        VerifyCS.Diagnostic("PSX4002").WithLocation(1)
+            .WithMessage("'dup' creates a descriptor without close-on-exec that children inherit; use fcntl(fd, F_DUPFD_CLOEXEC, 0)"));
+
+    [Fact]
+    public Task LibraryImport_OpenWithLiteralFlags_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+            public static partial int Open(string path, int flags);
+        }
+
+        class C
+        {
+            int M(string path) => [|Native.Open(path, 2)|];
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_OpenSocketPipeAcceptDup_AreReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(byte* path, int* fds, int listener)
+            {
+                int file = [|open(path, O_RDWR | O_CREAT, 0x180)|];
+                int server = [|socket(AF_UNIX, SOCK_STREAM, 0)|];
+                int pair = [|socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds)|];
+                int result = [|pipe(fds)|];
+                int client = [|accept(listener, null, null)|];
+                int copy = [|dup(client)|];
+                int epoll = [|epoll_create1(0)|];
+                int events = [|eventfd(0, 0)|];
+                int memory = [|memfd_create(path, 0)|];
+                int legacyEpoll = [|epoll_create(16)|];
+                int created = {|#0:creat(path, 0x180)|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'creat' creates a descriptor without close-on-exec that children inherit; use open with O_CREAT | O_TRUNC | O_CLOEXEC"));
+
+    [Fact]
+    public Task Mono_OpenSocketPipeDup_AreReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(string path, int listener)
+            {
+                int file = [|Syscall.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR)|];
+                int server = [|Syscall.socket(UnixAddressFamily.AF_UNIX, UnixSocketType.SOCK_STREAM, 0)|];
+                int other = [|Syscall.socket(UnixAddressFamily.AF_UNIX, UnixSocketType.SOCK_STREAM, UnixSocketFlags.SOCK_NONBLOCK, 0)|];
+                int result = [|Syscall.pipe(out int reading, out int writing)|];
+                int copy = [|Syscall.dup(listener)|];
+                int epoll = [|Syscall.epoll_create(16)|];
+            }
+        }
+        """);
+
+    // ---- silent ------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task FlagsWithCloexec_AreSilent_OnEverySurface() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            const int ReadOnlyFlags = Native.O_RDONLY | Native.O_CLOEXEC;
+
+            void OnOwn(string path)
+            {
+                Use(Native.open(path, Native.O_RDWR | Native.O_CLOEXEC, 0));
+                Use(Native.open(path, ReadOnlyFlags, 0));
+                Use(Native.open(path, 0x80002, 0));
+                Use(Native.CreateSocket(Native.AF_UNIX, Native.SOCK_STREAM | Native.SOCK_CLOEXEC, 0));
+            }
+
+            void OnTmds(byte* path, int* fds, int listener)
+            {
+                Use(Tmds.Linux.LibC.open(path, Tmds.Linux.LibC.O_RDWR | Tmds.Linux.LibC.O_CLOEXEC, 0));
+                Use(Tmds.Linux.LibC.pipe2(fds, Tmds.Linux.LibC.O_CLOEXEC));
+                Use(Tmds.Linux.LibC.accept4(listener, null, null, Tmds.Linux.LibC.SOCK_CLOEXEC | Tmds.Linux.LibC.SOCK_NONBLOCK));
+                Use(Tmds.Linux.LibC.fcntl(listener, Tmds.Linux.LibC.F_DUPFD_CLOEXEC, 0));
+                Use(Tmds.Linux.LibC.epoll_create1(Tmds.Linux.LibC.EPOLL_CLOEXEC));
+                Use(Tmds.Linux.LibC.memfd_create(path, Tmds.Linux.LibC.MFD_CLOEXEC));
+            }
+
+            void OnMono(string path, int listener)
+            {
+                Use(Mono.Unix.Native.Syscall.open(path, Mono.Unix.Native.OpenFlags.O_RDONLY | Mono.Unix.Native.OpenFlags.O_CLOEXEC));
+                Use(Mono.Unix.Native.Syscall.socket(Mono.Unix.Native.UnixAddressFamily.AF_UNIX, Mono.Unix.Native.UnixSocketType.SOCK_STREAM, Mono.Unix.Native.UnixSocketFlags.SOCK_CLOEXEC, 0));
+                Use(Mono.Unix.Native.Syscall.accept4(listener, new Mono.Unix.Native.SockaddrUn("/tmp/x"), Mono.Unix.Native.UnixSocketFlags.SOCK_CLOEXEC));
+                Use(Mono.Unix.Native.Syscall.epoll_create(Mono.Unix.Native.EpollFlags.EPOLL_CLOEXEC));
+            }
+
+            static void Use(int fd) { }
+        }
+        """);
+
+    [Fact]
+    public Task FlagsFromVariablesAndParameters_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int flags = Native.O_RDWR;
+
+            int FromParameter(string path, int mode) => Native.open(path, mode, 0);
+            int FromField(string path) => Native.open(path, flags, 0);
+            int FromCondition(string path, bool write) => Native.open(path, write ? Native.O_RDWR : Native.O_RDONLY, 0);
+            int Wrapper(string path, int extra) => Native.open(path, Native.O_RDWR | extra, 0);
+        }
+        """);
+
+    [Fact]
+    public Task DaemonStandardStreams_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void RedirectStandardStreams()
+            {
+                Native.close(0);
+                Native.close(1);
+                Native.close(2);
+                if (Native.open("/dev/null", Native.O_RDWR, 0) != 0)
+                {
+                    return;
+                }
+
+                Native.dup(0);
+                _ = Native.dup(0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task DescriptorOpenedInChildThenDup2d_IsStillReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)] public static extern int open(string path, int flags);
+            [DllImport("libc", SetLastError = true)] public static extern int dup2(int fd, int target);
+        }
+
+        class C
+        {
+            void Child(string log)
+            {
+                int fd = [|Native.open(log, 0x441)|];
+                Native.dup2(fd, 1);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+
+        static class Files
+        {
+            public static int open(string path, int flags) => 0;
+            public static int pipe(int[] fds) => 0;
+        }
+
+        class C
+        {
+            void M()
+            {
+                Files.open("/tmp/x", 2);
+                int r = Files.pipe(new int[2]);
+                using var stream = File.Open("/tmp/x", FileMode.Open);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ShmOpen_IsSilent_BecauseItAlwaysSetsCloexec() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)] public static extern int shm_open(string name, int flags, int mode);
+        }
+
+        class C
+        {
+            int M() => Native.shm_open("/ring", 0x42, 0x180);
+        }
+        """);
+}

@@ -1,0 +1,185 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.DescriptorWithoutCloexecAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class DescriptorWithoutCloexecFixerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int open(string path, int flags, int mode);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int pipe(int* fds);
+
+            [DllImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+            public static extern int PipeWithFlags(int* fds, int flags);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int dup(int fd);
+        }
+
+        """;
+
+    [Fact]
+    public Task OwnInterop_Open_AppendsOwnConstant() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        class C
+        {
+            int M(string path) => [|Native.open(path, Native.O_RDWR | Native.O_CREAT, 0x180)|];
+        }
+        """, OwnInterop + """
+        class C
+        {
+            int M(string path) => Native.open(path, Native.O_RDWR | Native.O_CREAT | Native.O_CLOEXEC, 0x180);
+        }
+        """, DescriptorWithoutCloexecFixer.AddCloexecKey);
+
+    [Fact]
+    public Task OwnInterop_SocketWithoutNamedConstant_AppendsCommentedLiteral() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        class C
+        {
+            int M() => [|Native.socket(1, 1, 0)|];
+        }
+        """, OwnInterop + """
+        class C
+        {
+            int M() => Native.socket(1, 1 | 0x80000 /* SOCK_CLOEXEC */, 0);
+        }
+        """);
+
+    [Fact]
+    public Task OwnInterop_Pipe_CallsTheDeclaredPipe2() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        unsafe class C
+        {
+            int M(int* fds) => [|Native.pipe(fds)|];
+        }
+        """, OwnInterop + """
+        unsafe class C
+        {
+            int M(int* fds) => Native.PipeWithFlags(fds, Native.O_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task OwnInterop_DupWithoutFcntlDeclared_HasNoFix() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.dup(fd)|];
+        }
+        """, OwnInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.dup(fd)|];
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_EveryShape_UsesTmdsNames() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(byte* path, int* fds, int listener)
+            {
+                int file = [|open(path, O_RDWR, 0)|];
+                int server = [|socket(AF_UNIX, SOCK_STREAM, 0)|];
+                int result = [|pipe(fds)|];
+                int client = [|accept(listener, null, null)|];
+                int copy = [|dup(client)|];
+                int epoll = [|epoll_create(16)|];
+                int events = [|eventfd(0, 0)|];
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(byte* path, int* fds, int listener)
+            {
+                int file = open(path, O_RDWR | O_CLOEXEC, 0);
+                int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int result = pipe2(fds, O_CLOEXEC);
+                int client = accept4(listener, null, null, SOCK_CLOEXEC);
+                int copy = fcntl(client, F_DUPFD_CLOEXEC, 0);
+                int epoll = epoll_create1(EPOLL_CLOEXEC);
+                int events = eventfd(0, EFD_CLOEXEC);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_QualifiedCall_KeepsTheQualifier() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Tmds.Linux;
+
+        unsafe class C
+        {
+            int M(int* fds) => [|LibC.pipe(fds)|];
+        }
+        """, """
+        using Tmds.Linux;
+
+        unsafe class C
+        {
+            int M(int* fds) => LibC.pipe2(fds, LibC.O_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task Mono_OpenSocketAccept_UseMonoEnums() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(string path, int listener, Sockaddr address)
+            {
+                int file = [|Syscall.open(path, OpenFlags.O_RDONLY)|];
+                int server = [|Syscall.socket(UnixAddressFamily.AF_UNIX, UnixSocketType.SOCK_STREAM, 0)|];
+                int client = [|Syscall.accept(listener, address)|];
+                int epoll = [|Syscall.epoll_create(16)|];
+            }
+        }
+        """, """
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(string path, int listener, Sockaddr address)
+            {
+                int file = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+                int server = Syscall.socket(UnixAddressFamily.AF_UNIX, UnixSocketType.SOCK_STREAM, UnixSocketFlags.SOCK_CLOEXEC, 0);
+                int client = Syscall.accept4(listener, address, UnixSocketFlags.SOCK_CLOEXEC);
+                int epoll = Syscall.epoll_create(EpollFlags.EPOLL_CLOEXEC);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Mono_Pipe_HasNoFixBecauseMonoHasNoPipe2() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            int M() => [|Syscall.pipe(out int reading, out int writing)|];
+        }
+        """, """
+        using Mono.Unix.Native;
+
+        class C
+        {
+            int M() => [|Syscall.pipe(out int reading, out int writing)|];
+        }
+        """);
+}

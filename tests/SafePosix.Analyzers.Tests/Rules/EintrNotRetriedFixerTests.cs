@@ -1,0 +1,187 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.EintrNotRetriedAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class EintrNotRetriedFixerTests
+{
+    [Fact]
+    public Task OwnInterop_Declaration_BecomesRetryLoopWithOwnConstant() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                var ready = [|Native.poll(fds, 1, 1000)|];
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1, 1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """, EintrNotRetriedFixer.RetryOnEintrKey);
+
+    [Fact]
+    public Task Tmds_Assignment_UsesTmdsEintrAndImportsMarshal() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int M(int epoll, Tmds.Linux.epoll_event* events)
+            {
+                int count;
+                count = [|epoll_wait(epoll, events, 16, -1)|];
+                return count < 0 ? throw new InvalidOperationException() : count;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int M(int epoll, Tmds.Linux.epoll_event* events)
+            {
+                int count;
+                do
+                {
+                    count = epoll_wait(epoll, events, 16, -1);
+                }
+                while (count == -1 && Marshal.GetLastPInvokeError() == EINTR);
+                return count < 0 ? throw new InvalidOperationException() : count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Mono_UsesShouldRetrySyscall() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            int M(Pollfd[] fds)
+            {
+                int ready = [|Syscall.poll(fds, 1000)|];
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """, """
+        using System;
+        using Mono.Unix;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            int M(Pollfd[] fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Syscall.poll(fds, 1000);
+                }
+                while (UnixMarshal.ShouldRetrySyscall(ready));
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CallInsideCondition_HasNoFix() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int semop(int set, void* operations, nuint count);
+        }
+
+        unsafe class C
+        {
+            void M(int set, void* operations)
+            {
+                if ([|Native.semop(set, operations, 1)|] == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int semop(int set, void* operations, nuint count);
+        }
+
+        unsafe class C
+        {
+            void M(int set, void* operations)
+            {
+                if ([|Native.semop(set, operations, 1)|] == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+        }
+        """);
+}
