@@ -71,6 +71,8 @@ public sealed class RuleSetTests
         ["The '{0}' child ends with '{1}', which runs the parent's exit handlers; end the child with _exit"] =
             new[] { "forkpty", "Environment.FailFast" },
         ["'{0}' gets SIGKILL but is never waited for, so it stays a zombie; call waitpid after kill"] = new[] { LongName },
+        ["'{0}' creates an IPC object with mode {1}, which lets other users write to it; narrow the mode to 0600"] =
+            new[] { "shm_open", "01777" },
         ["The vfork child calls '{0}' on the parent's stack; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child allocates '{0}' on the parent's heap; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child writes '{0}' into the parent's memory; call only exec* and _exit there"] = new[] { LongName },
