@@ -4,6 +4,7 @@ namespace SafePosix.Analyzers;
 public static class RuleIds
 {
     public const string UncheckedMmapResult = "PSX3001";
+    public const string MisalignedMmapOffset = "PSX3002";
     public const string ForkFromManagedCode = "PSX1001";
     public const string VforkChildWork = "PSX1002";
     public const string ForkChildExit = "PSX1003";

@@ -24,6 +24,25 @@ namespace Tmds.Linux
         public static implicit operator size_t(ulong v) => new size_t { _value = v };
         public static implicit operator size_t(int v) => new size_t { _value = (ulong)v };
         public static explicit operator int(size_t v) => (int)v._value;
+        // Arithmetic and comparisons as the real package declares them.
+        public static size_t operator +(size_t v) => v;
+        public static size_t operator ~(size_t v) => new size_t { _value = ~v._value };
+        public static size_t operator +(size_t a, size_t b) => new size_t { _value = a._value + b._value };
+        public static size_t operator -(size_t a, size_t b) => new size_t { _value = a._value - b._value };
+        public static size_t operator *(size_t a, size_t b) => new size_t { _value = a._value * b._value };
+        public static size_t operator /(size_t a, size_t b) => new size_t { _value = a._value / b._value };
+        public static size_t operator %(size_t a, size_t b) => new size_t { _value = a._value % b._value };
+        public static size_t operator &(size_t a, size_t b) => new size_t { _value = a._value & b._value };
+        public static size_t operator |(size_t a, size_t b) => new size_t { _value = a._value | b._value };
+        public static size_t operator ^(size_t a, size_t b) => new size_t { _value = a._value ^ b._value };
+        public static bool operator ==(size_t a, size_t b) => a._value == b._value;
+        public static bool operator !=(size_t a, size_t b) => a._value != b._value;
+        public static bool operator <(size_t a, size_t b) => a._value < b._value;
+        public static bool operator >(size_t a, size_t b) => a._value > b._value;
+        public static bool operator <=(size_t a, size_t b) => a._value <= b._value;
+        public static bool operator >=(size_t a, size_t b) => a._value >= b._value;
+        public override bool Equals(object o) => o is size_t other && other._value == _value;
+        public override int GetHashCode() => _value.GetHashCode();
     }
 
     public struct ssize_t
@@ -39,6 +58,26 @@ namespace Tmds.Linux
         private long _value;
         public static implicit operator long(off_t v) => v._value;
         public static implicit operator off_t(long v) => new off_t { _value = v };
+        public static off_t operator -(off_t v) => new off_t { _value = -v._value };
+        // Arithmetic and comparisons as the real package declares them.
+        public static off_t operator +(off_t v) => v;
+        public static off_t operator ~(off_t v) => new off_t { _value = ~v._value };
+        public static off_t operator +(off_t a, off_t b) => new off_t { _value = a._value + b._value };
+        public static off_t operator -(off_t a, off_t b) => new off_t { _value = a._value - b._value };
+        public static off_t operator *(off_t a, off_t b) => new off_t { _value = a._value * b._value };
+        public static off_t operator /(off_t a, off_t b) => new off_t { _value = a._value / b._value };
+        public static off_t operator %(off_t a, off_t b) => new off_t { _value = a._value % b._value };
+        public static off_t operator &(off_t a, off_t b) => new off_t { _value = a._value & b._value };
+        public static off_t operator |(off_t a, off_t b) => new off_t { _value = a._value | b._value };
+        public static off_t operator ^(off_t a, off_t b) => new off_t { _value = a._value ^ b._value };
+        public static bool operator ==(off_t a, off_t b) => a._value == b._value;
+        public static bool operator !=(off_t a, off_t b) => a._value != b._value;
+        public static bool operator <(off_t a, off_t b) => a._value < b._value;
+        public static bool operator >(off_t a, off_t b) => a._value > b._value;
+        public static bool operator <=(off_t a, off_t b) => a._value <= b._value;
+        public static bool operator >=(off_t a, off_t b) => a._value >= b._value;
+        public override bool Equals(object o) => o is off_t other && other._value == _value;
+        public override int GetHashCode() => _value.GetHashCode();
     }
 
     public struct long_t
@@ -100,6 +139,8 @@ namespace Tmds.Linux
         public static int O_WRONLY => 1;
         public static int O_RDWR => 2;
         public static int O_CREAT => 0x40;
+        public static int O_TRUNC => 0x200;
+        public static int MAP_SHARED_VALIDATE => 0x03;
         public static int O_CLOEXEC => 0x80000;
         public static int SOCK_CLOEXEC => 0x80000;
         public static int AF_UNIX => 1;
@@ -166,6 +207,18 @@ namespace Tmds.Linux
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern int close(int fd);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int ftruncate(int fd, off_t length);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int dup2(int oldfd, int newfd);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int chdir(byte* path);
+
+        [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int listen(int socket, int backlog);
 
         [DllImport("libc.so.6", SetLastError = true)]
         public static extern pid_t setsid();
