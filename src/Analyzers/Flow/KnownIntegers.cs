@@ -231,12 +231,19 @@ internal sealed class KnownIntegers
         switch (operation)
         {
             case IConversionOperation conversion:
-                if (!MappingValues.IsIntegerWrapperOperator(_surfaces, conversion.OperatorMethod) || !IsIntegerLike(conversion.Type) || !IsIntegerLike(conversion.Operand.Type))
+                // A cast between pointers and native integers keeps the address.
+                if (!MappingValues.IsIntegerWrapperOperator(_surfaces, conversion.OperatorMethod)
+                    || !IsIntegerOrPointer(conversion.Type) || !IsIntegerOrPointer(conversion.Operand.Type))
                 {
                     return KnownInteger.Unknown;
                 }
 
                 return Evaluate(conversion.Operand, depth + 1).ConvertTo(SpecialTypeOf(conversion.Type));
+            case IBinaryOperation { Type: IPointerTypeSymbol pointer } byteArithmetic
+                when pointer.PointedAtType.SpecialType is SpecialType.System_Byte or SpecialType.System_SByte
+                    && byteArithmetic.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
+                // byte* plus or minus an integer moves the address by that many bytes.
+                return KnownInteger.Apply(byteArithmetic.OperatorKind, Evaluate(byteArithmetic.LeftOperand, depth + 1), Evaluate(byteArithmetic.RightOperand, depth + 1));
             case IBinaryOperation binary:
                 if (!MappingValues.IsIntegerWrapperOperator(_surfaces, binary.OperatorMethod) || !IsIntegerLike(binary.Type))
                 {
@@ -262,7 +269,8 @@ internal sealed class KnownIntegers
 
                 return IsPageSize(property, depth) ? KnownInteger.PageMultiple : KnownInteger.Unknown;
             case IInvocationOperation invocation:
-                return IsPageSize(invocation, depth) ? KnownInteger.PageMultiple : KnownInteger.Unknown;
+                // A mapping starts on a page boundary (MAP_FAILED does not, but using it unchecked is PSX3001's finding).
+                return IsPageSize(invocation, depth) || IsMapping(invocation) ? KnownInteger.PageMultiple : KnownInteger.Unknown;
             case ISimpleAssignmentOperation { IsRef: false } assignment:
                 return Evaluate(assignment.Value, depth + 1);
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
@@ -277,6 +285,12 @@ internal sealed class KnownIntegers
                 return KnownInteger.Unknown;
         }
     }
+
+    private bool IsMapping(IInvocationOperation invocation)
+        => _surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out _)
+            && (invocation.TargetMethod.ReturnType is IPointerTypeSymbol || LibcValues.IsNativeInteger(invocation.TargetMethod.ReturnType));
+
+    private bool IsIntegerOrPointer(ITypeSymbol? type) => type is IPointerTypeSymbol || IsIntegerLike(type);
 
     private bool IsPageSize(IOperation operation, int depth)
         => MappingValues.IsPageSize(_surfaces, operation, name => Evaluate(name, depth + 1).Exact);
@@ -373,6 +387,10 @@ internal sealed class KnownIntegers
                 when MappingValues.IsIntegerWrapperOperator(_surfaces, compound.OperatorMethod) && IsIntegerLike(target.Type):
                 return KnownInteger.Apply(compound.OperatorKind, LocalAt(target.Local, block, index, depth + 1), Evaluate(compound.Value, depth + 1))
                     .ConvertTo(SpecialTypeOf(target.Type));
+            case ICompoundAssignmentOperation { Target: ILocalReferenceOperation { Type: IPointerTypeSymbol pointer } target } moved
+                when pointer.PointedAtType.SpecialType is SpecialType.System_Byte or SpecialType.System_SByte
+                    && moved.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
+                return KnownInteger.Apply(moved.OperatorKind, LocalAt(target.Local, block, index, depth + 1), Evaluate(moved.Value, depth + 1));
             case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation target } step
                 when MappingValues.IsIntegerWrapperOperator(_surfaces, step.OperatorMethod) && IsIntegerLike(target.Type):
                 var kind = step.Kind == OperationKind.Increment ? BinaryOperatorKind.Add : BinaryOperatorKind.Subtract;
