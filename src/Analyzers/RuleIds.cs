@@ -12,6 +12,7 @@ public static class RuleIds
     public const string ForkChildExit = "PSX1003";
     public const string ZombieChild = "PSX1004";
     public const string StaleErrno = "PSX5001";
+    public const string IgnoredFailure = "PSX5002";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";

@@ -69,7 +69,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor EmptyFileRule = new(
         RuleIds.FailingMmapArguments,
         Title,
-        "'{0}' is empty (just created or truncated), so touching this mapping raises SIGBUS; ftruncate it to the size first",
+        "'{0}' is a new or truncated, empty file: touching this mapping raises SIGBUS; ftruncate it first",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

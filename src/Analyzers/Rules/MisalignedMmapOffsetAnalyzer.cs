@@ -22,7 +22,7 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.MisalignedMmapOffset,
         "Pass mmap an offset that is a multiple of the page size",
-        "mmap offset {0} is not a multiple of the page size, so the call always fails with EINVAL; map from a page boundary",
+        "mmap offset {0} is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -27,7 +27,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor NoSetLastErrorRule = new(
         RuleIds.StaleErrno,
         Title,
-        "'{0}' is declared without SetLastError = true, so this errno is stale; add SetLastError = true to its declaration",
+        "'{0}' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

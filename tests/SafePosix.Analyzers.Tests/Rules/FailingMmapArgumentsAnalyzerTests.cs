@@ -149,7 +149,7 @@ public sealed class FailingMmapArgumentsAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX3004").WithLocation(0)
-            .WithMessage("'fd' is empty (just created or truncated), so touching this mapping raises SIGBUS; ftruncate it to the size first"));
+            .WithMessage("'fd' is a new or truncated, empty file: touching this mapping raises SIGBUS; ftruncate it first"));
 
     // ---- silent ---------------------------------------------------------------------------------------------
 

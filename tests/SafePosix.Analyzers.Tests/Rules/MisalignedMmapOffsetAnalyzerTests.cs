@@ -38,7 +38,7 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
             IntPtr M(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, {|#0:100|});
         }
         """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
-            .WithMessage("mmap offset 100 is not a multiple of the page size, so the call always fails with EINVAL; map from a page boundary"));
+            .WithMessage("mmap offset 100 is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
 
     [Fact]
     public Task LibraryImport_RenamedEntryPoint_ConstField_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -131,7 +131,7 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
-            .WithMessage("mmap offset 'offset' is not a multiple of the page size, so the call always fails with EINVAL; map from a page boundary"));
+            .WithMessage("mmap offset 'offset' is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
 
     [Fact]
     public Task MisalignedOnEveryBranch_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """

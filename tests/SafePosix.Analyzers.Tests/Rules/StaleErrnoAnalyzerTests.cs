@@ -49,7 +49,7 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("'open' is declared without SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
 
     [Fact]
     public Task SetLastErrorFalse_InTheCondition_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
