@@ -41,7 +41,7 @@ internal sealed class ErrnoSources
         IInvocationOperation? subject = null;
         var ambiguous = false;
         var visited = new HashSet<int>();
-        var pending = new Stack<(BasicBlock Block, int End, IInvocationOperation? Fallback)>();
+        var pending = new Stack<(BasicBlock Block, int End, Fallback Fallback)>();
         var readIndex = ReadIndex(read);
 
         void Settle(IInvocationOperation? found)
@@ -54,17 +54,15 @@ internal sealed class ErrnoSources
             subject ??= found;
         }
 
-        // The read's own statement: calls evaluated before the read (arguments to its left).
-        IInvocationOperation? ownFallback = null;
+        // The read's own statement: calls evaluated before the read (arguments to its left), nearest first.
+        var ownFallback = default(Fallback);
         if (Statement(read.Block, readIndex) is { } own)
         {
-            foreach (var operation in own.DescendantsAndSelf())
+            foreach (var call in CallsLastFirst(own))
             {
-                if (operation is IInvocationOperation invocation && invocation.Syntax.Span.End <= read.Operation.Syntax.SpanStart
-                    && ErrnoSurfaces.IsNativeCall(_surfaces, invocation.TargetMethod, out _)
-                    && (ownFallback is null || invocation.Syntax.SpanStart > ownFallback.Syntax.SpanStart))
+                if (call.Syntax.Span.End <= read.Operation.Syntax.SpanStart)
                 {
-                    ownFallback = invocation;
+                    ownFallback = ownFallback.Next(call, ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out _));
                 }
             }
         }
@@ -89,17 +87,17 @@ internal sealed class ErrnoSources
                     continue;
                 }
 
-                foreach (var call in NativeCallsLastFirst(statement))
+                foreach (var call in CallsLastFirst(statement))
                 {
-                    ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out var saves);
-                    if (saves && !IsDiscarded(call, statement))
+                    var native = ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out var saves);
+                    if (native && saves && !IsDiscarded(call, statement))
                     {
                         Settle(call); // kept or passed on: this is the call being reported on
                         settled = true;
                         break;
                     }
 
-                    fallback ??= call;
+                    fallback = fallback.Next(call, native);
                 }
             }
 
@@ -110,7 +108,7 @@ internal sealed class ErrnoSources
 
             if (block.Predecessors.IsEmpty || visited.Count > MaxBlocks)
             {
-                Settle(fallback);
+                Settle(fallback.Call);
                 continue;
             }
 
@@ -179,6 +177,49 @@ internal sealed class ErrnoSources
 
     private static int ReadIndex(FlowPosition read)
         => read.Index == FlowPosition.BranchValueIndex ? read.Block.Operations.Length : read.Index;
+
+    /// <summary>
+    /// The nearest native call on a path back from the read, unless a managed call comes first: that call may
+    /// P/Invoke with SetLastError itself, so the read may not be about any native call this method makes.
+    /// </summary>
+    private readonly struct Fallback
+    {
+        private Fallback(IInvocationOperation? call, bool blocked)
+        {
+            Call = call;
+            Blocked = blocked;
+        }
+
+        public IInvocationOperation? Call { get; }
+
+        private bool Blocked { get; }
+
+        public Fallback Next(IInvocationOperation invocation, bool native)
+        {
+            if (Call is not null || Blocked)
+            {
+                return this;
+            }
+
+            return native ? new Fallback(invocation, blocked: false) : new Fallback(null, blocked: true);
+        }
+    }
+
+    /// <summary>Every call in a statement, the one evaluated last first (arguments before the call that takes them).</summary>
+    private static List<IInvocationOperation> CallsLastFirst(IOperation statement)
+    {
+        var calls = new List<IInvocationOperation>();
+        foreach (var operation in statement.DescendantsAndSelf())
+        {
+            if (operation is IInvocationOperation invocation)
+            {
+                calls.Add(invocation);
+            }
+        }
+
+        calls.Sort((a, b) => b.Syntax.Span.End.CompareTo(a.Syntax.Span.End));
+        return calls;
+    }
 
     /// <summary>The native calls in a statement, the one evaluated last first (arguments before the call that takes them).</summary>
     private List<IInvocationOperation> NativeCallsLastFirst(IOperation statement)

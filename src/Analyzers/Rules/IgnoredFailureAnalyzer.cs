@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
@@ -161,6 +162,9 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             case IIsPatternOperation { Pattern: IConstantPatternOperation { Value: var patternValue } }:
                 return new KnownIntegers(surfaces, null, default).Evaluate(patternValue).Exact == 0 ? ValueUse.Neutral : ValueUse.Check;
             case IIsPatternOperation:
+                return ValueUse.Check;
+            case IFlowCaptureOperation:
+                // A switch (or ?:, ??) on the pid compares a captured copy: its cases may test for -1.
                 return ValueUse.Check;
             case IArgumentOperation { Parent: IInvocationOperation call } argument:
                 if (argument.Parameter?.Ordinal == 0 && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out _))

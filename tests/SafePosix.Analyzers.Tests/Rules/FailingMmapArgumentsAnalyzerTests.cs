@@ -217,4 +217,44 @@ public sealed class FailingMmapArgumentsAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task MonoCreat_IsWriteOnly() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr M(string path)
+            {
+                int fd = Syscall.creat(path, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, [|fd|], 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task NewFileWrittenOrHandedOn_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr Written(string path, IntPtr header)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+                Syscall.write(fd, header, 4096);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+            }
+
+            IntPtr Sized(string path)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+                Grow(fd);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+            }
+
+            static void Grow(int fd) => Syscall.ftruncate(fd, 4096);
+        }
+        """);
 }

@@ -248,4 +248,26 @@ public sealed class IgnoredFailureAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task SwitchWithAFailureCase_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M()
+            {
+                int pid = Native.fork();
+                switch (pid)
+                {
+                    case -1:
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    case 0:
+                        Native._exit(0);
+                        break;
+                    default:
+                        Native.kill(pid, 15);
+                        break;
+                }
+            }
+        }
+        """);
 }

@@ -201,4 +201,35 @@ public sealed class MismatchedMunmapFixerTests
             void M(IntPtr p) => Syscall.munmap(p, [|0|]);
         }
         """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task FieldMappedTwice_IsReportedWithoutFix() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping
+        {
+            private IntPtr _address;
+
+            public void Small(int fd) => _address = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Large(int fd) => _address = Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Close() => Syscall.munmap(_address, [|0|]);
+        }
+        """, """
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping
+        {
+            private IntPtr _address;
+
+            public void Small(int fd) => _address = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Large(int fd) => _address = Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Close() => Syscall.munmap(_address, [|0|]);
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
 }

@@ -253,4 +253,38 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task ReadAfterAManagedCall_IsNotBlamedOnAnEarlierNativeCall() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(System.Net.Sockets.Socket socket)
+            {
+                int pid = Native.getpid();
+                socket.Blocking = false;
+                Console.WriteLine(pid);
+                return Marshal.GetLastPInvokeError();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ReadInACatch_IsSilent_ReadInALambda_IsFollowed() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            Func<int> M(string path)
+            {
+                try
+                {
+                    Native.open(path, 0);
+                }
+                catch (Exception)
+                {
+                    return () => Marshal.GetLastWin32Error();
+                }
+
+                return () => Native.open(path, 0) < 0 ? [|Marshal.GetLastWin32Error()|] : 0;
+            }
+        }
+        """);
 }
