@@ -67,19 +67,26 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(
                 operation =>
                 {
-                    var name = operation.Operation switch
-                    {
-                        IInvocationOperation invocation => invocation.TargetMethod.Name,
-                        IPropertyReferenceOperation property => property.Property.Name,
-                        _ => string.Empty,
-                    };
-                    if (ErrnoSurfaces.MayReadErrno(name))
+                    if (ErrnoSurfaces.MayReadErrno(((IInvocationOperation)operation.Operation).TargetMethod.Name))
                     {
                         Analyze(operation, surfaces);
                     }
                 },
-                OperationKind.Invocation,
-                OperationKind.PropertyReference);
+                OperationKind.Invocation);
+
+            // Only Tmds.LibC reads errno through a property: without it, property references cost nothing.
+            if (surfaces.TmdsLibC is not null)
+            {
+                start.RegisterOperationAction(
+                    operation =>
+                    {
+                        if (((IPropertyReferenceOperation)operation.Operation).Property.Name == "errno")
+                        {
+                            Analyze(operation, surfaces);
+                        }
+                    },
+                    OperationKind.PropertyReference);
+            }
         });
     }
 
@@ -100,7 +107,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var saves = ErrnoSurfaces.SavesErrno(subject.TargetMethod, call.Surface);
+        var saves = ErrnoSurfaces.SavesErrno(surfaces, subject.TargetMethod, call.Surface);
         var name = subject.TargetMethod.Name;
         var location = context.Operation.Syntax.GetLocation();
         if (kind == ErrnoRead.Live)
@@ -115,7 +122,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
 
         if (!saves)
         {
-            var declaration = ErrnoSurfaces.ImportAttributeLocation(subject.TargetMethod, context.CancellationToken);
+            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, subject.TargetMethod, context.CancellationToken);
             context.ReportDiagnostic(Diagnostic.Create(NoSetLastErrorRule, location,
                 declaration is null ? null : new[] { declaration }, Shape(NoSetLastErrorShape), name));
             return;

@@ -60,7 +60,7 @@ internal static class ErrnoSurfaces
             return false;
         }
 
-        savesErrno = SavesErrno(method, call.Surface);
+        savesErrno = SavesErrno(surfaces, method, call.Surface);
         return true;
     }
 
@@ -68,7 +68,7 @@ internal static class ErrnoSurfaces
     /// <c>SetLastError = true</c> on the declaration. Mono.Posix's functions all save errno (some through managed
     /// wrappers around such P/Invokes); Tmds.LibC's are read from their metadata.
     /// </summary>
-    public static bool SavesErrno(IMethodSymbol method, PosixSurface surface)
+    public static bool SavesErrno(PosixSurfaces surfaces, IMethodSymbol method, PosixSurface surface)
     {
         if (surface is PosixSurface.MonoNative or PosixSurface.MonoLegacy)
         {
@@ -80,10 +80,11 @@ internal static class ErrnoSurfaces
             return dllImport.SetLastError;
         }
 
+        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
         var definition = method.PartialDefinitionPart ?? method;
         foreach (var attribute in definition.GetAttributes())
         {
-            if (attribute.AttributeClass?.ToDisplayString() != LibraryImportAttributeName)
+            if (libraryImport is null || !SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, libraryImport))
             {
                 continue;
             }
@@ -104,13 +105,16 @@ internal static class ErrnoSurfaces
     }
 
     /// <summary>The DllImport or LibraryImport attribute written on a declaration in source, for a fix to edit.</summary>
-    public static Location? ImportAttributeLocation(IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
+    public static Location? ImportAttributeLocation(PosixSurfaces surfaces, IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
     {
+        var dllImport = surfaces.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.DllImportAttribute");
+        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
         var definition = method.PartialDefinitionPart ?? method;
         foreach (var attribute in definition.GetAttributes())
         {
-            if (attribute.AttributeClass?.ToDisplayString() is "System.Runtime.InteropServices.DllImportAttribute" or LibraryImportAttributeName
-                && attribute.ApplicationSyntaxReference is { } reference)
+            var isImport = attribute.AttributeClass is { } type
+                && (SymbolEqualityComparer.Default.Equals(type, dllImport) || SymbolEqualityComparer.Default.Equals(type, libraryImport));
+            if (isImport && attribute.ApplicationSyntaxReference is { } reference)
             {
                 return reference.GetSyntax(cancellationToken).GetLocation();
             }
