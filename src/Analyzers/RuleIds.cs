@@ -4,6 +4,9 @@ namespace SafePosix.Analyzers;
 public static class RuleIds
 {
     public const string UncheckedMmapResult = "PSX3001";
+    public const string MisalignedMmapOffset = "PSX3002";
+    public const string MismatchedMunmap = "PSX3003";
+    public const string FailingMmapArguments = "PSX3004";
     public const string ForkFromManagedCode = "PSX1001";
     public const string VforkChildWork = "PSX1002";
     public const string ForkChildExit = "PSX1003";
@@ -14,6 +17,8 @@ public static class RuleIds
     public const string EintrNotRetried = "PSX4004";
     public const string WritableIpcObject = "PSX4005";
     public const string CloseRetriedOnEintr = "PSX4006";
+    public const string StaleErrno = "PSX5001";
+    public const string IgnoredFailure = "PSX5002";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";

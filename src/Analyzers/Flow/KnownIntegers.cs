@@ -1,0 +1,574 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>
+/// What is known about an integer: its exact value, or only its low 12 bits (its remainder modulo 4096, the
+/// smallest Linux page size; every page size is a multiple of it), or only that those bits are not all zero.
+/// </summary>
+internal readonly struct KnownInteger : IEquatable<KnownInteger>
+{
+    public const int LowMask = 0xfff;
+
+    private enum Kind : byte
+    {
+        Unknown,
+        Exact,
+        LowBits,
+        NonZeroLowBits,
+    }
+
+    private readonly Kind _kind;
+    private readonly long _value;
+
+    private KnownInteger(Kind kind, long value)
+    {
+        _kind = kind;
+        _value = value;
+    }
+
+    public static KnownInteger Unknown => default;
+
+    /// <summary>A multiple of the page size, whatever the page size is.</summary>
+    public static KnownInteger PageMultiple => new(Kind.LowBits, 0);
+
+    public static KnownInteger Of(long value) => new(Kind.Exact, value);
+
+    public static KnownInteger WithLowBits(long low) => new(Kind.LowBits, low & LowMask);
+
+    private static KnownInteger NonZeroLowBits => new(Kind.NonZeroLowBits, 0);
+
+    public bool IsUnknown => _kind == Kind.Unknown;
+
+    public long? Exact => _kind == Kind.Exact ? _value : null;
+
+    /// <summary>The value modulo 4096, when known.</summary>
+    public long? Low => _kind is Kind.Exact or Kind.LowBits ? _value & LowMask : null;
+
+    /// <summary>Proven not to be a multiple of 4096, hence of any page size.</summary>
+    public bool IsNotPageAligned => _kind == Kind.NonZeroLowBits || Low is > 0;
+
+    public static KnownInteger Join(KnownInteger left, KnownInteger right)
+    {
+        if (left._kind == Kind.Exact && right._kind == Kind.Exact && left._value == right._value)
+        {
+            return left;
+        }
+
+        if (left.Low is { } a && right.Low is { } b && a == b)
+        {
+            return WithLowBits(a);
+        }
+
+        return left.IsNotPageAligned && right.IsNotPageAligned ? NonZeroLowBits : Unknown;
+    }
+
+    public static KnownInteger Apply(BinaryOperatorKind kind, KnownInteger left, KnownInteger right)
+    {
+        if (left.Exact is { } x && right.Exact is { } y)
+        {
+            return ExactApply(kind, x, y) is { } exact ? Of(exact) : Unknown;
+        }
+
+        var a = left.Low;
+        var b = right.Low;
+        switch (kind)
+        {
+            case BinaryOperatorKind.Add:
+            case BinaryOperatorKind.Subtract:
+                if (a is { } la && b is { } lb)
+                {
+                    return WithLowBits(kind == BinaryOperatorKind.Add ? la + lb : la - lb);
+                }
+
+                return (left.IsNotPageAligned && b == 0) || (right.IsNotPageAligned && a == 0) ? NonZeroLowBits : Unknown;
+            case BinaryOperatorKind.Multiply:
+                return a == 0 || b == 0 ? PageMultiple : a is { } ma && b is { } mb ? WithLowBits(ma * mb) : Unknown;
+            case BinaryOperatorKind.And:
+                return a == 0 || b == 0 ? PageMultiple : a is { } aa && b is { } ab ? WithLowBits(aa & ab) : Unknown;
+            case BinaryOperatorKind.Or:
+                if (a is { } oa && b is { } ob)
+                {
+                    return WithLowBits(oa | ob);
+                }
+
+                return left.IsNotPageAligned || right.IsNotPageAligned ? NonZeroLowBits : Unknown;
+            case BinaryOperatorKind.ExclusiveOr:
+                return a is { } xa && b is { } xb ? WithLowBits(xa ^ xb) : Unknown;
+            case BinaryOperatorKind.LeftShift when right.Exact is { } shift and >= 0 and < 64:
+                return shift >= 12 ? PageMultiple : a is { } sa ? WithLowBits(sa << (int)shift) : Unknown;
+            default:
+                return Unknown;
+        }
+    }
+
+    public static KnownInteger Apply(UnaryOperatorKind kind, KnownInteger operand)
+    {
+        switch (kind)
+        {
+            case UnaryOperatorKind.Plus:
+                return operand;
+            case UnaryOperatorKind.Minus:
+                return operand.Exact is { } e ? Of(unchecked(-e)) : operand.Low is { } l ? WithLowBits(-l) : operand.IsNotPageAligned ? NonZeroLowBits : Unknown;
+            case UnaryOperatorKind.BitwiseNegation:
+                return operand.Exact is { } n ? Of(~n) : operand.Low is { } nl ? WithLowBits(~nl) : Unknown;
+            default:
+                return Unknown;
+        }
+    }
+
+    /// <summary>The value after a conversion to an integer type: narrowing keeps the low bits, not the exact value.</summary>
+    public KnownInteger ConvertTo(SpecialType type)
+    {
+        if (_kind != Kind.Exact)
+        {
+            return this;
+        }
+
+        return type switch
+        {
+            SpecialType.System_SByte => Of(unchecked((sbyte)_value)),
+            SpecialType.System_Byte => Of(unchecked((byte)_value)),
+            SpecialType.System_Int16 => Of(unchecked((short)_value)),
+            SpecialType.System_UInt16 or SpecialType.System_Char => Of(unchecked((ushort)_value)),
+            SpecialType.System_Int32 => Of(unchecked((int)_value)),
+            SpecialType.System_UInt32 => Of(unchecked((uint)_value)),
+            _ => this,
+        };
+    }
+
+    private static long? ExactApply(BinaryOperatorKind kind, long x, long y) => kind switch
+    {
+        BinaryOperatorKind.Add => unchecked(x + y),
+        BinaryOperatorKind.Subtract => unchecked(x - y),
+        BinaryOperatorKind.Multiply => unchecked(x * y),
+        BinaryOperatorKind.Divide when y != 0 && !(x == long.MinValue && y == -1) => x / y,
+        BinaryOperatorKind.Remainder when y != 0 && y != -1 => x % y,
+        BinaryOperatorKind.And => x & y,
+        BinaryOperatorKind.Or => x | y,
+        BinaryOperatorKind.ExclusiveOr => x ^ y,
+        BinaryOperatorKind.LeftShift when y is >= 0 and < 64 => x << (int)y,
+        BinaryOperatorKind.RightShift when y is >= 0 and < 64 => x >> (int)y,
+        _ => null,
+    };
+
+    public bool Equals(KnownInteger other) => _kind == other._kind && _value == other._value;
+
+    public override bool Equals(object? obj) => obj is KnownInteger other && Equals(other);
+
+    public override int GetHashCode() => ((int)_kind * 397) ^ _value.GetHashCode();
+
+    public override string ToString() => _kind switch
+    {
+        Kind.Exact => _value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Kind.LowBits => "page multiple + " + _value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Kind.NonZeroLowBits => "not page-aligned",
+        _ => "unknown",
+    };
+}
+
+/// <summary>
+/// "What integer is this?" inside one control-flow graph: constants, the binding's constants, the page size
+/// (<c>Environment.SystemPageSize</c>, <c>getpagesize()</c>, <c>sysconf(_SC_PAGESIZE)</c>), arithmetic and masks on
+/// them, and locals followed back along every path to the assignments that reach the question. A local whose value
+/// differs by path, is written through a reference or inside a lambda, or comes from a parameter is unknown.
+/// </summary>
+internal sealed class KnownIntegers
+{
+    private const int MaxDepth = 12;
+    private const int MaxSteps = 400;
+
+    private readonly PosixSurfaces _surfaces;
+    private readonly ControlFlowGraph? _graph;
+    private readonly CancellationToken _cancellationToken;
+    private readonly HashSet<(object Key, int Block, int Index)> _inProgress = new();
+    private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
+    private HashSet<ILocalSymbol>? _untrackable;
+    private int _steps;
+
+    /// <param name="graph">The graph the evaluated operations belong to; without one, locals are unknown.</param>
+    public KnownIntegers(PosixSurfaces surfaces, ControlFlowGraph? graph, CancellationToken cancellationToken)
+    {
+        _surfaces = surfaces;
+        _graph = graph;
+        _cancellationToken = cancellationToken;
+    }
+
+    public KnownInteger Evaluate(IOperation? operation) => Evaluate(operation, 0);
+
+    /// <summary>Whether evaluating the operation can learn more from a graph (it reads locals or branches).</summary>
+    public static bool NeedsGraph(IOperation operation)
+    {
+        foreach (var descendant in operation.DescendantsAndSelf())
+        {
+            if (descendant is ILocalReferenceOperation or IConditionalOperation or ICoalesceOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private KnownInteger Evaluate(IOperation? operation, int depth)
+    {
+        if (operation is null || depth > MaxDepth || ++_steps > MaxSteps)
+        {
+            return KnownInteger.Unknown;
+        }
+
+        if (operation.ConstantValue is { HasValue: true } constant)
+        {
+            return ToInt64(constant.Value) is { } value ? KnownInteger.Of(value) : KnownInteger.Unknown;
+        }
+
+        switch (operation)
+        {
+            case IConversionOperation conversion:
+                // A cast between pointers and native integers keeps the address.
+                if (!MappingValues.IsIntegerWrapperOperator(_surfaces, conversion.OperatorMethod)
+                    || !IsIntegerOrPointer(conversion.Type) || !IsIntegerOrPointer(conversion.Operand.Type))
+                {
+                    return KnownInteger.Unknown;
+                }
+
+                return Evaluate(conversion.Operand, depth + 1).ConvertTo(SpecialTypeOf(conversion.Type));
+            case IBinaryOperation { Type: IPointerTypeSymbol pointer } byteArithmetic
+                when pointer.PointedAtType.SpecialType is SpecialType.System_Byte or SpecialType.System_SByte
+                    && byteArithmetic.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
+                // byte* plus or minus an integer moves the address by that many bytes.
+                return KnownInteger.Apply(byteArithmetic.OperatorKind, Evaluate(byteArithmetic.LeftOperand, depth + 1), Evaluate(byteArithmetic.RightOperand, depth + 1));
+            case IBinaryOperation binary:
+                if (!MappingValues.IsIntegerWrapperOperator(_surfaces, binary.OperatorMethod) || !IsIntegerLike(binary.Type))
+                {
+                    return KnownInteger.Unknown;
+                }
+
+                return KnownInteger.Apply(binary.OperatorKind, Evaluate(binary.LeftOperand, depth + 1), Evaluate(binary.RightOperand, depth + 1))
+                    .ConvertTo(SpecialTypeOf(binary.Type));
+            case IUnaryOperation unary:
+                if (!MappingValues.IsIntegerWrapperOperator(_surfaces, unary.OperatorMethod) || !IsIntegerLike(unary.Type))
+                {
+                    return KnownInteger.Unknown;
+                }
+
+                return KnownInteger.Apply(unary.OperatorKind, Evaluate(unary.Operand, depth + 1)).ConvertTo(SpecialTypeOf(unary.Type));
+            case IObjectCreationOperation { Arguments.Length: 1 } creation when LibcValues.IsNativeInteger(creation.Type):
+                return Evaluate(creation.Arguments[0].Value, depth + 1);
+            case IPropertyReferenceOperation property:
+                if (MappingValues.BindingConstant(_surfaces, property) is { } bindingValue)
+                {
+                    return KnownInteger.Of(bindingValue);
+                }
+
+                return IsPageSize(property, depth) ? KnownInteger.PageMultiple : KnownInteger.Unknown;
+            case IInvocationOperation invocation:
+                // A mapping starts on a page boundary (MAP_FAILED does not, but using it unchecked is PSX3001's finding).
+                return IsPageSize(invocation, depth) || IsMapping(invocation) ? KnownInteger.PageMultiple : KnownInteger.Unknown;
+            case ISimpleAssignmentOperation { IsRef: false } assignment:
+                return Evaluate(assignment.Value, depth + 1);
+            case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
+                return KnownInteger.Join(Evaluate(conditional.WhenTrue, depth + 1), Evaluate(whenFalse, depth + 1));
+            case ILocalReferenceOperation local:
+                return Locate(local, out var block, out var index) ? LocalAt(local.Local, block, index, depth + 1) : KnownInteger.Unknown;
+            case IFlowCaptureReferenceOperation capture:
+                return Locate(capture, out var captureBlock, out var captureIndex)
+                    ? Reaching(capture.Id, captureBlock, captureIndex, depth + 1, (op, _) => op is IFlowCaptureOperation flowCapture && flowCapture.Id.Equals(capture.Id) ? flowCapture : null)
+                    : KnownInteger.Unknown;
+            default:
+                return KnownInteger.Unknown;
+        }
+    }
+
+    private bool IsMapping(IInvocationOperation invocation)
+        => _surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out _)
+            && (invocation.TargetMethod.ReturnType is IPointerTypeSymbol || LibcValues.IsNativeInteger(invocation.TargetMethod.ReturnType));
+
+    private bool IsIntegerOrPointer(ITypeSymbol? type) => type is IPointerTypeSymbol || IsIntegerLike(type);
+
+    private bool IsPageSize(IOperation operation, int depth)
+        => MappingValues.IsPageSize(_surfaces, operation, name => Evaluate(name, depth + 1).Exact);
+
+    private KnownInteger LocalAt(ILocalSymbol local, BasicBlock block, int index, int depth)
+    {
+        if (local.RefKind != RefKind.None || Untrackable().Contains(local))
+        {
+            return KnownInteger.Unknown;
+        }
+
+        return Reaching(local, block, index, depth, (op, _) => LastWriteOf(local, op));
+    }
+
+    /// <summary>
+    /// Joins the values of the definitions that reach a position: walks back along every path to the nearest
+    /// top-level operation that defines the key. A path that reaches the graph's start without one (a parameter,
+    /// a catch handler) makes the value unknown.
+    /// </summary>
+    private KnownInteger Reaching(object key, BasicBlock block, int index, int depth, Func<IOperation, object?, IOperation?> definitionIn)
+    {
+        if (!_inProgress.Add((key, block.Ordinal, index)))
+        {
+            return KnownInteger.Unknown; // a loop that feeds the value back into itself
+        }
+
+        try
+        {
+            KnownInteger? result = null;
+            var visited = new HashSet<int>();
+            var pending = new Stack<(BasicBlock Block, int End)>();
+            pending.Push((block, index));
+            while (pending.Count > 0)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                var (current, end) = pending.Pop();
+                var found = false;
+
+                // Positions 0..n-1 are the block's operations, n its branch value; `end` is exclusive.
+                for (var i = end - 1; i >= 0 && !found; i--)
+                {
+                    var statement = i < current.Operations.Length ? current.Operations[i] : current.BranchValue;
+                    if (statement is null || definitionIn(statement, key) is not { } definition)
+                    {
+                        continue;
+                    }
+
+                    found = true;
+                    var value = DefinitionValue(definition, current, i, depth);
+                    result = result is { } previous ? KnownInteger.Join(previous, value) : value;
+                }
+
+                if (result is { IsUnknown: true })
+                {
+                    return KnownInteger.Unknown;
+                }
+
+                if (found)
+                {
+                    continue;
+                }
+
+                if (current.Predecessors.IsEmpty)
+                {
+                    return KnownInteger.Unknown;
+                }
+
+                foreach (var predecessor in current.Predecessors)
+                {
+                    if (visited.Add(predecessor.Source.Ordinal))
+                    {
+                        pending.Push((predecessor.Source, predecessor.Source.Operations.Length + 1));
+                    }
+                }
+            }
+
+            return result ?? KnownInteger.Unknown;
+        }
+        finally
+        {
+            _inProgress.Remove((key, block.Ordinal, index));
+        }
+    }
+
+    private KnownInteger DefinitionValue(IOperation definition, BasicBlock block, int index, int depth)
+    {
+        switch (definition)
+        {
+            case IFlowCaptureOperation capture:
+                return Evaluate(capture.Value, depth + 1);
+            case ISimpleAssignmentOperation assignment:
+                return Evaluate(assignment.Value, depth + 1);
+            case ICompoundAssignmentOperation { Target: ILocalReferenceOperation target } compound
+                when MappingValues.IsIntegerWrapperOperator(_surfaces, compound.OperatorMethod) && IsIntegerLike(target.Type):
+                return KnownInteger.Apply(compound.OperatorKind, LocalAt(target.Local, block, index, depth + 1), Evaluate(compound.Value, depth + 1))
+                    .ConvertTo(SpecialTypeOf(target.Type));
+            case ICompoundAssignmentOperation { Target: ILocalReferenceOperation { Type: IPointerTypeSymbol pointer } target } moved
+                when pointer.PointedAtType.SpecialType is SpecialType.System_Byte or SpecialType.System_SByte
+                    && moved.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract:
+                return KnownInteger.Apply(moved.OperatorKind, LocalAt(target.Local, block, index, depth + 1), Evaluate(moved.Value, depth + 1));
+            case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation target } step
+                when MappingValues.IsIntegerWrapperOperator(_surfaces, step.OperatorMethod) && IsIntegerLike(target.Type):
+                var kind = step.Kind == OperationKind.Increment ? BinaryOperatorKind.Add : BinaryOperatorKind.Subtract;
+                return KnownInteger.Apply(kind, LocalAt(target.Local, block, index, depth + 1), KnownInteger.Of(1)).ConvertTo(SpecialTypeOf(target.Type));
+            default:
+                return KnownInteger.Unknown;
+        }
+    }
+
+    /// <summary>The write to a local inside one top-level operation; the last one when a statement writes it twice.</summary>
+    private static IOperation? LastWriteOf(ILocalSymbol local, IOperation statement)
+    {
+        IOperation? write = null;
+        foreach (var operation in statement.DescendantsAndSelf())
+        {
+            var target = operation switch
+            {
+                ISimpleAssignmentOperation assignment => assignment.Target,
+                ICompoundAssignmentOperation compound => compound.Target,
+                IIncrementOrDecrementOperation step => step.Target,
+                _ => null,
+            };
+            if (target is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                // Descendants come parent first, so a nested write (`x = y = 1`) is found after the outer one;
+                // the outer assignment happens last, and its value is the inner one anyway.
+                write ??= operation;
+            }
+        }
+
+        return write;
+    }
+
+    /// <summary>Locals this walk cannot follow: written through a reference, by a pattern or deconstruction, or inside a lambda or local function.</summary>
+    private HashSet<ILocalSymbol> Untrackable()
+    {
+        if (_untrackable is not null)
+        {
+            return _untrackable;
+        }
+
+        _untrackable = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        if (_graph is not null)
+        {
+            CollectUntrackable(_graph.OriginalOperation, nested: false);
+        }
+
+        return _untrackable;
+    }
+
+    private void CollectUntrackable(IOperation operation, bool nested)
+    {
+        foreach (var child in operation.ChildOperations)
+        {
+            var childNested = nested || child is IAnonymousFunctionOperation or ILocalFunctionOperation;
+            switch (child)
+            {
+                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
+                    _untrackable!.Add(local.Local);
+                    break;
+                case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
+                    _untrackable!.Add(local.Local);
+                    break;
+                case ISimpleAssignmentOperation { IsRef: true, Value: ILocalReferenceOperation local }:
+                    _untrackable!.Add(local.Local);
+                    break;
+                case IDeclarationExpressionOperation or IDeconstructionAssignmentOperation or IDeclarationPatternOperation or IRecursivePatternOperation:
+                    foreach (var reference in child.DescendantsAndSelf())
+                    {
+                        if (reference is ILocalReferenceOperation declared)
+                        {
+                            _untrackable!.Add(declared.Local);
+                        }
+                    }
+
+                    if (child is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol patternLocal })
+                    {
+                        _untrackable!.Add(patternLocal);
+                    }
+
+                    if (child is IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol recursiveLocal })
+                    {
+                        _untrackable!.Add(recursiveLocal);
+                    }
+
+                    break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
+                    _untrackable!.Add(local.Local);
+                    break;
+                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
+                    _untrackable!.Add(local.Local);
+                    break;
+                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local } when nested:
+                    _untrackable!.Add(local.Local);
+                    break;
+            }
+
+            CollectUntrackable(child, childNested);
+        }
+    }
+
+    private bool Locate(IOperation operation, out BasicBlock block, out int index)
+    {
+        block = null!;
+        index = 0;
+        if (_graph is null)
+        {
+            return false;
+        }
+
+        var root = operation;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        if (_positions is null)
+        {
+            _positions = new Dictionary<IOperation, (BasicBlock, int)>();
+            foreach (var candidate in _graph.Blocks)
+            {
+                for (var i = 0; i < candidate.Operations.Length; i++)
+                {
+                    _positions[candidate.Operations[i]] = (candidate, i);
+                }
+
+                if (candidate.BranchValue is { } branchValue)
+                {
+                    _positions[branchValue] = (candidate, candidate.Operations.Length);
+                }
+            }
+        }
+
+        if (!_positions.TryGetValue(root, out var position))
+        {
+            return false;
+        }
+
+        (block, index) = position;
+        return true;
+    }
+
+    private bool IsIntegerLike(ITypeSymbol? type)
+    {
+        if (type is null)
+        {
+            return false;
+        }
+
+        if (type.TypeKind == TypeKind.Enum)
+        {
+            return true;
+        }
+
+        return type.SpecialType switch
+        {
+            SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
+                or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
+                or SpecialType.System_IntPtr or SpecialType.System_UIntPtr or SpecialType.System_Char => true,
+            _ => type.TypeKind == TypeKind.Struct && _surfaces.TmdsLibC is { } libc
+                && SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, libc.ContainingAssembly),
+        };
+    }
+
+    private static SpecialType SpecialTypeOf(ITypeSymbol? type)
+        => type is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying } ? underlying.SpecialType : type?.SpecialType ?? SpecialType.None;
+
+    private static long? ToInt64(object? value) => value switch
+    {
+        int i => i,
+        long l => l,
+        short s => s,
+        sbyte sb => sb,
+        uint ui => ui,
+        ulong ul => unchecked((long)ul),
+        ushort us => us,
+        byte b => b,
+        char c => c,
+        _ => null,
+    };
+}

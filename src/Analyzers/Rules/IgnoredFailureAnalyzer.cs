@@ -1,0 +1,230 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX5002: results that report a failure the program cannot go on without.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
+{
+    public const string ShapeProperty = "Shape";
+    public const string DiscardedShape = "Discarded";
+    public const string FailedPidShape = "FailedPid";
+
+    /// <summary>Present when the method also forks: a throw is wrong in a child, so the fix is not offered.</summary>
+    public const string ForksProperty = "Forks";
+
+    private const string Title = "Check the result of calls whose failure matters";
+    private const string Description =
+        "Some calls fail rarely but with consequences: setuid/setgid failing leaves the process privileged; setsid, " +
+        "setpgid, chdir and dup2 failing in a child about to exec runs the program with the wrong session, directory or " +
+        "stdio; bind, listen and pipe failing leaves a descriptor that does not work. fork returns -1 when it fails, and " +
+        "a -1 pid given to kill signals every process the user may signal, and given to waitpid reaps any child, " +
+        "including the ones System.Diagnostics.Process owns.";
+
+    public static readonly DiagnosticDescriptor DiscardedRule = new(
+        RuleIds.IgnoredFailure,
+        Title,
+        "The result of '{0}' is discarded, so a failure goes unnoticed; check it for -1 and throw with errno",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.IgnoredFailure));
+
+    public static readonly DiagnosticDescriptor FailedPidRule = new(
+        RuleIds.IgnoredFailure,
+        Title,
+        "A failed '{0}' returns -1, and {1}(-1, ...) {2}; check the pid for -1 first",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.IgnoredFailure));
+
+    private static readonly ImmutableHashSet<string> MustCheckFunctions = PosixSurfaces.Functions(
+        "setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+        "setsid", "setpgid", "chdir", "fchdir", "chroot", "dup2", "dup3", "bind", "listen", "pipe", "pipe2");
+
+    private static readonly ImmutableHashSet<string> PidFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+
+    private static readonly ImmutableHashSet<string> PidSinks = PosixSurfaces.Functions("kill", "killpg", "waitpid", "wait4");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiscardedRule, FailedPidRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        var mayMatch = MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name)
+            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null;
+        if (!mayMatch || !surfaces.TryGetLibcCall(method, out var call))
+        {
+            return;
+        }
+
+        if (MustCheckFunctions.Contains(call.Function))
+        {
+            if (IsDiscarded(invocation) && method.ReturnType.SpecialType != SpecialType.System_Void)
+            {
+                var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, DiscardedShape);
+                if (ForksInBody(surfaces, invocation))
+                {
+                    properties = properties.Add(ForksProperty, "true");
+                }
+
+                context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(), properties, call.Function));
+            }
+
+            return;
+        }
+
+        if (PidFunctions.Contains(call.Function))
+        {
+            AnalyzePid(context, surfaces, invocation, call.Function);
+        }
+    }
+
+    private static void AnalyzePid(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation fork, string function)
+    {
+        // Declarations are assignments in the graph: `int pid = fork();` becomes `pid = fork()`.
+        if (context.TryGetGraph() is not { } graph
+            || ControlFlowGraphs.Find(graph, fork.Syntax, context.CancellationToken) is not { } position)
+        {
+            return;
+        }
+
+        var value = position.Operation.Parent;
+        while (value is IConversionOperation)
+        {
+            value = value.Parent;
+        }
+
+        if (value is not ISimpleAssignmentOperation { Target: ILocalReferenceOperation target })
+        {
+            return;
+        }
+
+        var flow = CheckedBeforeUse.Analyze(position, target.Local, reference => Classify(surfaces, reference));
+        foreach (var use in flow.UncheckedUses)
+        {
+            if (Sink(surfaces, use) is not { } sink)
+            {
+                continue;
+            }
+
+            var consequence = sink is "kill" or "killpg"
+                ? "signals every process you may signal"
+                : "reaps any child, even those Process owns";
+            context.ReportDiagnostic(Diagnostic.Create(FailedPidRule, use.Syntax.GetLocation(),
+                ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, FailedPidShape), function, sink, consequence));
+        }
+    }
+
+    /// <summary>What a mention of the pid does: a test that catches -1 checks it; handing it to kill or waitpid uses it.</summary>
+    private static ValueUse Classify(PosixSurfaces surfaces, IOperation reference)
+    {
+        var value = reference;
+        while (value.Parent is IConversionOperation conversion)
+        {
+            value = conversion;
+        }
+
+        switch (value.Parent)
+        {
+            case IBinaryOperation binary when IsComparison(binary.OperatorKind):
+                var other = binary.LeftOperand == value ? binary.RightOperand : binary.LeftOperand;
+                var constant = new KnownIntegers(surfaces, null, default).Evaluate(other).Exact;
+
+                // `pid == 0` tells the child from the parent; the parent side may still hold -1.
+                if (binary.OperatorKind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals)
+                {
+                    return constant == 0 ? ValueUse.Neutral : ValueUse.Check;
+                }
+
+                return ValueUse.Check;
+            case IIsPatternOperation { Pattern: IConstantPatternOperation { Value: var patternValue } }:
+                return new KnownIntegers(surfaces, null, default).Evaluate(patternValue).Exact == 0 ? ValueUse.Neutral : ValueUse.Check;
+            case IIsPatternOperation:
+                return ValueUse.Check;
+            case IFlowCaptureOperation:
+                // A switch (or ?:, ??) on the pid compares a captured copy: its cases may test for -1.
+                return ValueUse.Check;
+            case IArgumentOperation { Parent: IInvocationOperation call } argument:
+                if (argument.Parameter?.Ordinal == 0 && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out _))
+                {
+                    return ValueUse.Use;
+                }
+
+                return surfaces.TryGetLibcCall(call.TargetMethod, out _) ? ValueUse.Neutral : ValueUse.Escape;
+            case IReturnOperation:
+            case ISimpleAssignmentOperation:
+                return ValueUse.Escape;
+            default:
+                return ValueUse.Neutral;
+        }
+    }
+
+    private static string? Sink(PosixSurfaces surfaces, IOperation use)
+    {
+        var value = use;
+        while (value.Parent is IConversionOperation conversion)
+        {
+            value = conversion;
+        }
+
+        return value.Parent is IArgumentOperation { Parent: IInvocationOperation call } && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out var sink)
+            ? sink.Function
+            : null;
+    }
+
+    private static bool IsComparison(BinaryOperatorKind kind) => kind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals
+        or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual;
+
+    private static bool IsDiscarded(IInvocationOperation invocation)
+    {
+        var parent = invocation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IExpressionStatementOperation
+            || parent is ISimpleAssignmentOperation { Target: IDiscardOperation, Parent: IExpressionStatementOperation };
+    }
+
+    private static bool ForksInBody(PosixSurfaces surfaces, IOperation operation)
+    {
+        var root = operation;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var descendant in root.DescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation call && surfaces.TryGetLibcCall(call.TargetMethod, PidFunctions, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

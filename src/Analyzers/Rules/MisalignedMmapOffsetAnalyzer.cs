@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX3002: mmap's offset must be a multiple of the page size; any other offset fails with EINVAL.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
+{
+    public const string SurfaceProperty = "Surface";
+
+    /// <summary>The offset's remainder modulo 4096, when the analysis knows it.</summary>
+    public const string RemainderProperty = "Remainder";
+
+    private const int OffsetOrdinal = 5;
+
+    public static readonly DiagnosticDescriptor Rule = new(
+        RuleIds.MisalignedMmapOffset,
+        "Pass mmap an offset that is a multiple of the page size",
+        "mmap offset {0} is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description:
+            "mmap requires its file offset to be a multiple of the page size (sysconf(_SC_PAGESIZE), Environment.SystemPageSize: " +
+            "4096 on x86-64, 16 KiB or 64 KiB on some arm64 kernels) and fails with EINVAL otherwise. An offset that is not a " +
+            "multiple of 4096 is wrong for every Linux page size. Map from the offset rounded down to a page " +
+            "(offset & ~(pageSize - 1)), grow the length by the remainder, and add the remainder to the returned address.",
+        helpLinkUri: RuleIds.HelpLink(RuleIds.MisalignedMmapOffset));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!MappingValues.MmapFunctions.Contains(invocation.TargetMethod.Name) && !invocation.TargetMethod.IsExtern && !IsPartial(invocation.TargetMethod))
+        {
+            return;
+        }
+
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out var call)
+            || invocation.TargetMethod.Parameters.Length != 6
+            || MappingValues.ArgumentFor(invocation, OffsetOrdinal) is not { } offset)
+        {
+            return;
+        }
+
+        // Most offsets are a literal 0: leave before building anything.
+        if (offset.ConstantValue is { HasValue: true, Value: 0 or 0L })
+        {
+            return;
+        }
+
+        var value = new KnownIntegers(surfaces, null, context.CancellationToken).Evaluate(offset);
+        if (!value.IsNotPageAligned && KnownIntegers.NeedsGraph(offset))
+        {
+            if (context.TryGetGraph() is not { } graph
+                || ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is not { Operation: IInvocationOperation inGraph } position
+                || MappingValues.ArgumentFor(inGraph, OffsetOrdinal) is not { } offsetInGraph)
+            {
+                return;
+            }
+
+            value = new KnownIntegers(surfaces, position.Graph, context.CancellationToken).Evaluate(offsetInGraph);
+        }
+
+        if (!value.IsNotPageAligned)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(SurfaceProperty, call.Surface.ToString())
+            .Add(RemainderProperty, value.Low?.ToString(CultureInfo.InvariantCulture));
+        var shown = value.Exact is { } exact ? exact.ToString(CultureInfo.InvariantCulture) : "'" + Shorten(offset.Syntax.ToString()) + "'";
+        context.ReportDiagnostic(Diagnostic.Create(Rule, offset.Syntax.GetLocation(), properties, shown));
+    }
+
+    private static bool IsPartial(IMethodSymbol method) => method.IsPartialDefinition || method.PartialDefinitionPart is not null;
+
+    private static string Shorten(string text)
+    {
+        text = text.Replace("\r", string.Empty).Replace("\n", " ");
+        return text.Length <= 24 ? text : text.Substring(0, 21) + "...";
+    }
+}

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX5001: errno is only the failing call's errno when that call saved it and nothing saved another since.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
+{
+    public const string ShapeProperty = "Shape";
+    public const string NoSetLastErrorShape = "NoSetLastError";
+    public const string OverwrittenShape = "Overwritten";
+    public const string LiveErrnoShape = "LiveErrno";
+
+    private const string Title = "Read errno right after the call that set it";
+    private const string Description =
+        "A P/Invoke saves errno for Marshal.GetLastPInvokeError (GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds.LibC's " +
+        "errno) only when it is declared with SetLastError = true; otherwise those return whatever an earlier call left. " +
+        "Every SetLastError call overwrites the saved value, so a read after another such call reports that call's error. " +
+        "Marshal.GetLastSystemError reads the live errno, which the runtime may change between the call and the read " +
+        "(GC, JIT, other P/Invokes). Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
+
+    public static readonly DiagnosticDescriptor NoSetLastErrorRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "'{0}' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
+    public static readonly DiagnosticDescriptor OverwrittenRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "This errno is the one '{1}' saved, not the one from '{0}'; read errno right after '{0}' fails",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
+    public static readonly DiagnosticDescriptor LiveErrnoRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "GetLastSystemError reads the live errno, which the runtime may have changed since '{0}'; use GetLastPInvokeError",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            start.RegisterOperationAction(
+                operation =>
+                {
+                    if (ErrnoSurfaces.MayReadErrno(((IInvocationOperation)operation.Operation).TargetMethod.Name))
+                    {
+                        Analyze(operation, surfaces);
+                    }
+                },
+                OperationKind.Invocation);
+
+            // Only Tmds.LibC reads errno through a property: without it, property references cost nothing.
+            if (surfaces.TmdsLibC is not null)
+            {
+                start.RegisterOperationAction(
+                    operation =>
+                    {
+                        if (((IPropertyReferenceOperation)operation.Operation).Property.Name == "errno")
+                        {
+                            Analyze(operation, surfaces);
+                        }
+                    },
+                    OperationKind.PropertyReference);
+            }
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var kind = ErrnoSurfaces.Classify(surfaces, context.Operation);
+        if (kind == ErrnoRead.None
+            || context.TryGetGraph() is not { } graph
+            || ControlFlowGraphs.Find(graph, context.Operation.Syntax, context.CancellationToken) is not { } read)
+        {
+            return;
+        }
+
+        var sources = new ErrnoSources(surfaces, read.Graph, context.CancellationToken);
+        if (sources.Subject(read) is not { } subject
+            || !surfaces.TryGetLibcCall(subject.TargetMethod, out var call))
+        {
+            return;
+        }
+
+        var saves = ErrnoSurfaces.SavesErrno(surfaces, subject.TargetMethod, call.Surface);
+        var name = subject.TargetMethod.Name;
+        var location = context.Operation.Syntax.GetLocation();
+        if (kind == ErrnoRead.Live)
+        {
+            if (saves && surfaces.MarshalType?.GetMembers("GetLastPInvokeError").Length > 0)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(LiveErrnoRule, location, Shape(LiveErrnoShape), name));
+            }
+
+            return;
+        }
+
+        if (!saves)
+        {
+            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, subject.TargetMethod, context.CancellationToken);
+            context.ReportDiagnostic(Diagnostic.Create(NoSetLastErrorRule, location,
+                declaration is null ? null : new[] { declaration }, Shape(NoSetLastErrorShape), name));
+            return;
+        }
+
+        var between = sources.SavingCallsBetween(read, subject);
+        if (between.Count > 0)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(OverwrittenRule, location, Shape(OverwrittenShape), name, between[0].TargetMethod.Name));
+        }
+    }
+
+    private static ImmutableDictionary<string, string?> Shape(string shape)
+        => ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, shape);
+}

@@ -1,0 +1,125 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace SafePosix.Analyzers.Surfaces;
+
+/// <summary>How code reads errno.</summary>
+internal enum ErrnoRead
+{
+    None,
+
+    /// <summary>The value the marshaller saved after a <c>SetLastError = true</c> call: GetLastPInvokeError, GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds' errno.</summary>
+    Saved,
+
+    /// <summary>The thread's live errno: Marshal.GetLastSystemError.</summary>
+    Live,
+}
+
+/// <summary>Errno reads, and which P/Invokes save errno for them.</summary>
+internal static class ErrnoSurfaces
+{
+    private const string LibraryImportAttributeName = "System.Runtime.InteropServices.LibraryImportAttribute";
+
+    /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>
+    public static bool MayReadErrno(string name)
+        => name is "GetLastPInvokeError" or "GetLastWin32Error" or "GetLastSystemError" or "GetLastError" or "errno";
+
+    public static ErrnoRead Classify(PosixSurfaces surfaces, IOperation operation)
+    {
+        switch (operation)
+        {
+            case IInvocationOperation { Instance: null } invocation:
+                var method = invocation.TargetMethod;
+                if (surfaces.MarshalType is { } marshal && SymbolEqualityComparer.Default.Equals(method.ContainingType, marshal))
+                {
+                    return method.Name switch
+                    {
+                        "GetLastPInvokeError" or "GetLastWin32Error" => ErrnoRead.Saved,
+                        "GetLastSystemError" => ErrnoRead.Live,
+                        _ => ErrnoRead.None,
+                    };
+                }
+
+                return method.Name == "GetLastError" && method.Parameters.IsEmpty
+                    && surfaces.BindingSurfaceOf(method.ContainingType) == PosixSurface.MonoNative
+                        ? ErrnoRead.Saved
+                        : ErrnoRead.None;
+            case IPropertyReferenceOperation { Instance: null, Property.Name: "errno" } property:
+                return surfaces.BindingSurfaceOf(property.Property.ContainingType) == PosixSurface.Tmds ? ErrnoRead.Saved : ErrnoRead.None;
+            default:
+                return ErrnoRead.None;
+        }
+    }
+
+    /// <summary>Whether a method is a P/Invoke (or a binding's function) whose call changes what the saved-errno reads return.</summary>
+    public static bool IsNativeCall(PosixSurfaces surfaces, IMethodSymbol method, out bool savesErrno)
+    {
+        savesErrno = false;
+        if (!surfaces.TryGetLibcCall(method, out var call))
+        {
+            return false;
+        }
+
+        savesErrno = SavesErrno(surfaces, method, call.Surface);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>SetLastError = true</c> on the declaration. Mono.Posix's functions all save errno (some through managed
+    /// wrappers around such P/Invokes); Tmds.LibC's are read from their metadata.
+    /// </summary>
+    public static bool SavesErrno(PosixSurfaces surfaces, IMethodSymbol method, PosixSurface surface)
+    {
+        if (surface is PosixSurface.MonoNative or PosixSurface.MonoLegacy)
+        {
+            return true;
+        }
+
+        if (method.GetDllImportData() is { } dllImport)
+        {
+            return dllImport.SetLastError;
+        }
+
+        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
+        var definition = method.PartialDefinitionPart ?? method;
+        foreach (var attribute in definition.GetAttributes())
+        {
+            if (libraryImport is null || !SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, libraryImport))
+            {
+                continue;
+            }
+
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "SetLastError")
+                {
+                    return argument.Value.Value is true;
+                }
+            }
+
+            return false;
+        }
+
+        // Neither DllImport nor LibraryImport data: nothing proves errno is lost.
+        return true;
+    }
+
+    /// <summary>The DllImport or LibraryImport attribute written on a declaration in source, for a fix to edit.</summary>
+    public static Location? ImportAttributeLocation(PosixSurfaces surfaces, IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
+    {
+        var dllImport = surfaces.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.DllImportAttribute");
+        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
+        var definition = method.PartialDefinitionPart ?? method;
+        foreach (var attribute in definition.GetAttributes())
+        {
+            var isImport = attribute.AttributeClass is { } type
+                && (SymbolEqualityComparer.Default.Equals(type, dllImport) || SymbolEqualityComparer.Default.Equals(type, libraryImport));
+            if (isImport && attribute.ApplicationSyntaxReference is { } reference)
+            {
+                return reference.GetSyntax(cancellationToken).GetLocation();
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,273 @@
+using System.Threading.Tasks;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.IgnoredFailureAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class IgnoredFailureAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int kill(int pid, int sig);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int waitpid(int pid, out int status, int options);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int setuid(uint uid);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int dup2(int oldfd, int newfd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string[] argv);
+
+            [DllImport("libc")]
+            public static extern void _exit(int status);
+        }
+
+        """;
+
+    // ---- discarded results -------------------------------------------------------------------------------
+
+    [Fact]
+    public Task DiscardedSetuid_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void DropPrivileges(uint user) => {|#0:Native.setuid(user)|};
+        }
+        """, VerifyCS.Diagnostic("PSX5002").WithLocation(0)
+            .WithMessage("The result of 'setuid' is discarded, so a failure goes unnoticed; check it for -1 and throw with errno"));
+
+    [Fact]
+    public Task MonoDiscards_AreReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(int fd, Sockaddr address)
+            {
+                [|Syscall.chdir("/")|];
+                _ = [|Syscall.setsid()|];
+                [|Syscall.bind(fd, address)|];
+                [|Syscall.listen(fd, 16)|];
+                [|Syscall.pipe(out int reader, out int writer)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TmdsDup2InAForkChild_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            pid_t M(int stdoutFd, byte* path, byte** argv, byte** envp)
+            {
+                pid_t pid = fork();
+                if (pid == 0)
+                {
+                    [|dup2(stdoutFd, 1)|];
+                    [|setsid()|];
+                    execve(path, argv, envp);
+                    _exit(127);
+                }
+
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LibraryImportRenamed_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "setgid", SetLastError = true)]
+            public static partial int SetGroup(uint gid);
+        }
+
+        class C
+        {
+            void M() => [|Native.SetGroup(1000)|];
+        }
+        """);
+
+    // ---- a failed fork's -1 used as a pid -----------------------------------------------------------------
+
+    [Fact]
+    public Task ForkPidKilledWithoutFailureCheck_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(string program)
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native.execv(program, new[] { program });
+                    Native._exit(127);
+                }
+
+                Native.kill({|#0:pid|}, 15);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5002").WithLocation(0)
+            .WithMessage("A failed 'fork' returns -1, and kill(-1, ...) signals every process you may signal; check the pid for -1 first"));
+
+    [Fact]
+    public Task ForkPidWaitedWithoutFailureCheck_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string program)
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native.execv(program, new[] { program });
+                    Native._exit(127);
+                }
+
+                Native.waitpid({|#0:pid|}, out int status, 0);
+                return status;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5002").WithLocation(0)
+            .WithMessage("A failed 'fork' returns -1, and waitpid(-1, ...) reaps any child, even those Process owns; check the pid for -1 first"));
+
+    [Fact]
+    public Task TmdsPidT_KilledWithoutFailureCheck_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(byte* path, byte** argv, byte** envp)
+            {
+                pid_t pid = fork();
+                if (pid == 0)
+                {
+                    execve(path, argv, envp);
+                    _exit(127);
+                }
+
+                kill([|pid|], SIGKILL);
+            }
+        }
+        """);
+
+    // ---- silent ---------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task CheckedResults_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(uint user, int fd, string program)
+            {
+                if (Native.setuid(user) != 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                int rc = Native.dup2(fd, 1);
+                Native.close(fd);
+
+                int pid = Native.fork();
+                if (pid == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                if (pid == 0)
+                {
+                    Native.execv(program, new[] { program });
+                    Native._exit(127);
+                }
+
+                Native.kill(pid, 15);
+
+                int other = Native.fork();
+                if (other > 0)
+                {
+                    Native.kill(other, 9);
+                }
+                else if (other == 0)
+                {
+                    Native._exit(0);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PidHandedOnOrOfUnknownOrigin_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int _child;
+
+            int M(int pid)
+            {
+                Native.kill(pid, 15);
+                int child = Native.fork();
+                if (child == 0)
+                {
+                    Native._exit(0);
+                }
+
+                _child = child;
+                return child;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+
+        class C
+        {
+            static int setuid(uint uid) => 0;
+
+            void M()
+            {
+                setuid(0);
+                Directory.SetCurrentDirectory("/");
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SwitchWithAFailureCase_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M()
+            {
+                int pid = Native.fork();
+                switch (pid)
+                {
+                    case -1:
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    case 0:
+                        Native._exit(0);
+                        break;
+                    default:
+                        Native.kill(pid, 15);
+                        break;
+                }
+            }
+        }
+        """);
+}

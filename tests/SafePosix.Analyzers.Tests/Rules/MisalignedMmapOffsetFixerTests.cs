@@ -1,0 +1,154 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MisalignedMmapOffsetAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class MisalignedMmapOffsetFixerTests
+{
+    [Fact]
+    public Task ConstantOffset_MapsFromThePageBoundary_AndUnmapsTheBase() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            const int HeaderSize = 512;
+
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            int M(int fd)
+            {
+                IntPtr records = mmap(IntPtr.Zero, 4096, 1, 1, fd, [|HeaderSize|]);
+                if (records == new IntPtr(-1))
+                {
+                    return -1;
+                }
+
+                int first = Marshal.ReadInt32(records);
+                munmap(records, 4096);
+                return first;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            const int HeaderSize = 512;
+
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            int M(int fd)
+            {
+                long recordsPageDelta = HeaderSize % Environment.SystemPageSize;
+                var recordsMapping = mmap(IntPtr.Zero, 4096 + (nuint)recordsPageDelta, 1, 1, fd, (long)(HeaderSize - recordsPageDelta));
+                IntPtr records = recordsMapping == new IntPtr(-1) ? recordsMapping : recordsMapping + (int)recordsPageDelta;
+                if (records == new IntPtr(-1))
+                {
+                    return -1;
+                }
+
+                int first = Marshal.ReadInt32(records);
+                munmap(recordsMapping, 4096 + (nuint)recordsPageDelta);
+                return first;
+            }
+        }
+        """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+
+    [Fact]
+    public Task MappingThatEscapes_GetsNoFix() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr _mapping;
+
+            void M(int fd)
+            {
+                IntPtr p = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, [|100|]);
+                _mapping = p;
+            }
+
+            void* N(int fd, long page)
+            {
+                return Tmds.Linux.LibC.mmap(null, 4096, 1, 1, fd, [|page * 4096 + 16|]);
+            }
+        }
+        """.Replace("class C", "unsafe class C"), """
+        using System;
+        using Mono.Unix.Native;
+
+        unsafe class C
+        {
+            IntPtr _mapping;
+
+            void M(int fd)
+            {
+                IntPtr p = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, [|100|]);
+                _mapping = p;
+            }
+
+            void* N(int fd, long page)
+            {
+                return Tmds.Linux.LibC.mmap(null, 4096, 1, 1, fd, [|page * 4096 + 16|]);
+            }
+        }
+        """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+
+    [Fact]
+    public Task Mono_LiteralOffset_GetsTheSameRewrite() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            byte M(int fd)
+            {
+                var data = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, [|4100|]);
+                if (data == Syscall.MAP_FAILED)
+                {
+                    return 0;
+                }
+
+                byte value = Marshal.ReadByte(data);
+                Syscall.munmap(data, 8192);
+                return value;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            byte M(int fd)
+            {
+                long dataPageDelta = 4100 % Environment.SystemPageSize;
+                var dataMapping = Syscall.mmap(IntPtr.Zero, 8192 + (ulong)dataPageDelta, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, (long)(4100 - dataPageDelta));
+                var data = dataMapping == new IntPtr(-1) ? dataMapping : dataMapping + (int)dataPageDelta;
+                if (data == Syscall.MAP_FAILED)
+                {
+                    return 0;
+                }
+
+                byte value = Marshal.ReadByte(data);
+                Syscall.munmap(dataMapping, 8192 + (ulong)dataPageDelta);
+                return value;
+            }
+        }
+        """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+}

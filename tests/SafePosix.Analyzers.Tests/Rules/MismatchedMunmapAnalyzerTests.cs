@@ -1,0 +1,227 @@
+using System.Threading.Tasks;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MismatchedMunmapAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class MismatchedMunmapAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public static readonly IntPtr MAP_FAILED = new IntPtr(-1);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int munmap(IntPtr addr, nuint length);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int madvise(IntPtr addr, nuint length, int advice);
+        }
+
+        """;
+
+    // ---- length 0 ------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task OwnDllImport_ZeroLength_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(IntPtr p) => Native.munmap(p, {|#0:0|});
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap with length 0 always fails with EINVAL and the mapping leaks; pass the length given to mmap"));
+
+    [Fact]
+    public Task MonoDispose_ZeroLengthWithLengthFieldBesideThePointer_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Syscall.munmap(_address, [|0|]);
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_ZeroLengthThroughALocal_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(void* p)
+            {
+                int length = 0;
+                munmap(p, [|length|]);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LibraryImport_RenamedEntryPoint_ZeroLength_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+            public static partial int Unmap(IntPtr addr, nuint length);
+        }
+
+        class C
+        {
+            void M(IntPtr p) => Native.Unmap(p, [|0|]);
+        }
+        """);
+
+    // ---- length different from the mapping's --------------------------------------------------------------
+
+    [Fact]
+    public Task ShorterThanTheMapping_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                var p = Native.mmap(IntPtr.Zero, 16384, 1, 1, fd, 0);
+                if (p == Native.MAP_FAILED) return;
+                Native.munmap(p, {|#0:4096|});
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap length 4096 does not cover the mapping's 16384 bytes, so the rest leaks; pass the length given to mmap"));
+
+    [Fact]
+    public Task SamePagesDifferentBytes_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                var p = Native.mmap(IntPtr.Zero, 100, 1, 1, fd, 0);
+                if (p == Native.MAP_FAILED) return;
+                Native.munmap(p, 4096);
+            }
+        }
+        """);
+
+    // ---- address that is not the mapping's start -----------------------------------------------------------
+
+    [Fact]
+    public Task PointerMovedPastAHeader_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                var mapping = Native.mmap(IntPtr.Zero, 8192, 1, 1, fd, 0);
+                if (mapping == Native.MAP_FAILED) return;
+                var records = mapping + 16;
+                Native.munmap({|#0:records|}, 8192);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap address is not on a page boundary, so the call fails with EINVAL; pass the address mmap returned"));
+
+    [Fact]
+    public Task TmdsBytePointerArithmetic_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                byte* data = (byte*)mmap(null, 8192, PROT_READ, MAP_SHARED, fd, 0);
+                if (data == MAP_FAILED) return;
+                data += 24;
+                munmap([|data|], 8192);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MapFailed_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M() => Syscall.munmap({|#0:Syscall.MAP_FAILED|}, 4096);
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap of MAP_FAILED always fails with EINVAL; unmap only a mapping that succeeded"));
+
+    // ---- silent ---------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task MatchingAddressAndLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, nuint size)
+            {
+                var p = Native.mmap(IntPtr.Zero, size, 1, 1, fd, 0);
+                if (p == Native.MAP_FAILED) return;
+                Native.munmap(p, size);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TrimmingWholePagesOffTheEnd_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                var p = Native.mmap(IntPtr.Zero, 16384, 1, 1, fd, 0);
+                if (p == Native.MAP_FAILED) return;
+                Native.munmap(p + 8192, 8192);
+                Native.munmap(p + Environment.SystemPageSize, (nuint)Environment.SystemPageSize);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task UnknownAddressOrLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr _address;
+            nuint _length;
+
+            void M(IntPtr p, nuint length, int headerSize)
+            {
+                Native.munmap(p, length);
+                Native.munmap(_address, _length);
+                Native.munmap(p + headerSize, length);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int munmap(IntPtr addr, nuint length) => 0;
+
+            void M(IntPtr p)
+            {
+                munmap(p, 0);
+                Native.madvise(p, 0, 4);
+            }
+        }
+        """);
+}

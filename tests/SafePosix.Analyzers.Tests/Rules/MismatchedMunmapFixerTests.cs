@@ -1,0 +1,235 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MismatchedMunmapAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class MismatchedMunmapFixerTests
+{
+    [Fact]
+    public Task MonoDispose_ZeroLength_UsesTheLengthFieldSetBesideTheMmap() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Syscall.munmap(_address, [|0|]);
+        }
+        """, """
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Syscall.munmap(_address, _length);
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task OwnInterop_LengthFieldOfAnotherType_IsCast() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        sealed class Mapping : IDisposable
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            private IntPtr _base;
+            private long _size;
+
+            public Mapping(int fd, long size)
+            {
+                _base = mmap(IntPtr.Zero, (nuint)size, 3, 1, fd, 0);
+                _size = size;
+            }
+
+            public void Dispose()
+            {
+                munmap(_base, [|0|]);
+                munmap(_base, [|0|]);
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        sealed class Mapping : IDisposable
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            private IntPtr _base;
+            private long _size;
+
+            public Mapping(int fd, long size)
+            {
+                _base = mmap(IntPtr.Zero, (nuint)size, 3, 1, fd, 0);
+                _size = size;
+            }
+
+            public void Dispose()
+            {
+                munmap(_base, (nuint)_size);
+                munmap(_base, (nuint)_size);
+            }
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task Tmds_SameMethodMismatch_UsesTheConstant() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            const int RegionSize = 65536;
+
+            void M(int fd)
+            {
+                var p = mmap(null, RegionSize, PROT_READ, MAP_SHARED, fd, 0);
+                if (p == MAP_FAILED) return;
+                munmap(p, [|4096|]);
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            const int RegionSize = 65536;
+
+            void M(int fd)
+            {
+                var p = mmap(null, RegionSize, PROT_READ, MAP_SHARED, fd, 0);
+                if (p == MAP_FAILED) return;
+                munmap(p, RegionSize);
+            }
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task SameMethodLocalLength_UsesTheLocal() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            void M(int fd, int pages)
+            {
+                nuint size = (nuint)(pages * Environment.SystemPageSize);
+                var p = mmap(IntPtr.Zero, size, 1, 1, fd, 0);
+                if (p == new IntPtr(-1)) return;
+                munmap(p, [|0|]);
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int munmap(IntPtr addr, nuint length);
+
+            void M(int fd, int pages)
+            {
+                nuint size = (nuint)(pages * Environment.SystemPageSize);
+                var p = mmap(IntPtr.Zero, size, 1, 1, fd, 0);
+                if (p == new IntPtr(-1)) return;
+                munmap(p, size);
+            }
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task UnknownMapping_NoFix() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(IntPtr p) => Syscall.munmap(p, [|0|]);
+        }
+        """, """
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(IntPtr p) => Syscall.munmap(p, [|0|]);
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task FieldMappedTwice_IsReportedWithoutFix() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping
+        {
+            private IntPtr _address;
+
+            public void Small(int fd) => _address = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Large(int fd) => _address = Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Close() => Syscall.munmap(_address, [|0|]);
+        }
+        """, """
+        using System;
+        using Mono.Unix.Native;
+
+        sealed class Mapping
+        {
+            private IntPtr _address;
+
+            public void Small(int fd) => _address = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Large(int fd) => _address = Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+
+            public void Close() => Syscall.munmap(_address, [|0|]);
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
+}

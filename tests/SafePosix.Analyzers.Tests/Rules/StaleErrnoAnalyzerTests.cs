@@ -1,0 +1,290 @@
+using System.Threading.Tasks;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleErrnoAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class StaleErrnoAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc")]
+            public static extern int open(string path, int flags);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint write(int fd, byte[] buffer, nuint count);
+
+            [DllImport("libc", SetLastError = false)]
+            public static extern int unlink(string path);
+
+            [DllImport("libc")]
+            public static extern int getpid();
+        }
+
+        """;
+
+    // ---- declared without SetLastError ---------------------------------------------------------------------
+
+    [Fact]
+    public Task DllImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task SetLastErrorFalse_InTheCondition_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(string path)
+            {
+                if (Native.unlink(path) != 0 && [|Marshal.GetLastPInvokeError()|] != 2)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LibraryImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "rmdir", StringMarshalling = StringMarshalling.Utf8)]
+            public static partial int RemoveDirectory(string path);
+        }
+
+        class C
+        {
+            int M(string path) => Native.RemoveDirectory(path) == 0 ? 0 : [|Marshal.GetLastPInvokeError()|];
+        }
+        """);
+
+    [Fact]
+    public Task TmdsErrnoAfterOwnDeclarationWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        static class Native
+        {
+            [DllImport("libc", EntryPoint = "waitpid")]
+            public static extern int WaitPid(int pid, out int status, int options);
+        }
+
+        class C
+        {
+            int M(int pid)
+            {
+                int result;
+                while ((result = Native.WaitPid(pid, out _, 0)) == -1 && [|errno|] == EINTR)
+                {
+                }
+
+                return result;
+            }
+        }
+        """);
+
+    // ---- overwritten by another call ----------------------------------------------------------------------
+
+    [Fact]
+    public Task CloseBetweenTheFailureAndTheRead_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] data)
+            {
+                nint written = Native.write(fd, data, (nuint)data.Length);
+                Native.close(fd);
+                if (written < 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastPInvokeError()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This errno is the one 'close' saved, not the one from 'write'; read errno right after 'write' fails"));
+
+    [Fact]
+    public Task MonoCloseInsideTheFailureBranch_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(int fd, IntPtr buffer)
+            {
+                long written = Syscall.write(fd, buffer, 16);
+                if (written < 0)
+                {
+                    Syscall.close(fd);
+                    throw new InvalidOperationException("write failed: " + [|Stdlib.GetLastError()|]);
+                }
+            }
+        }
+        """);
+
+    // ---- GetLastSystemError for a P/Invoke's error --------------------------------------------------------
+
+    [Fact]
+    public Task GetLastSystemErrorAfterSetLastErrorCall_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                if (Native.close(fd) != 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastSystemError()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("GetLastSystemError reads the live errno, which the runtime may have changed since 'close'; use GetLastPInvokeError"));
+
+    // ---- silent ---------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task ReadRightAfterASetLastErrorCall_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] data)
+            {
+                nint written;
+                do
+                {
+                    written = Native.write(fd, data, (nuint)data.Length);
+                }
+                while (written < 0 && Marshal.GetLastPInvokeError() == 4);
+
+                if (Native.close(fd) != 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CallWithoutSetLastErrorInBetween_DoesNotOverwrite() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] data)
+            {
+                nint written = Native.write(fd, data, (nuint)data.Length);
+                if (written < 0)
+                {
+                    Console.Error.WriteLine("pid " + Native.getpid());
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TmdsAndMonoBindings_SaveErrno_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int M(int fd, byte* path)
+            {
+                if (close(fd) == -1 && errno != EINTR)
+                {
+                    return errno;
+                }
+
+                if (Syscall.unlink("/tmp/x") != 0)
+                {
+                    return (int)Stdlib.GetLastError();
+                }
+
+                return unlink(path) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task NoNativeCallOrUnrelatedReads_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            [DllImport("kernel32")]
+            static extern uint GetLastError();
+
+            int M(System.IO.Stream stream)
+            {
+                stream.Flush();
+                var managed = Marshal.GetLastPInvokeError();
+                var win32 = GetLastError();
+                return managed + (int)win32;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task DifferentCallsOnDifferentPaths_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path, int fd, bool remove)
+            {
+                int result = remove ? Native.unlink(path) : Native.close(fd);
+                return result == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ReadAfterAManagedCall_IsNotBlamedOnAnEarlierNativeCall() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(System.Net.Sockets.Socket socket)
+            {
+                int pid = Native.getpid();
+                socket.Blocking = false;
+                Console.WriteLine(pid);
+                return Marshal.GetLastPInvokeError();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ReadInACatch_IsSilent_ReadInALambda_IsFollowed() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            Func<int> M(string path)
+            {
+                try
+                {
+                    Native.open(path, 0);
+                }
+                catch (Exception)
+                {
+                    return () => Marshal.GetLastWin32Error();
+                }
+
+                return () => Native.open(path, 0) < 0 ? [|Marshal.GetLastWin32Error()|] : 0;
+            }
+        }
+        """);
+}

@@ -1,0 +1,159 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleErrnoAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class StaleErrnoFixerTests
+{
+    [Fact]
+    public Task DllImport_GetsSetLastErrorTrue_OnceForEveryRead() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", EntryPoint = "open")]
+            public static extern int Open(string path, int flags);
+        }
+
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.Open(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception([|Marshal.GetLastWin32Error()|]);
+                }
+
+                int again = Native.Open(path, 0);
+                return again >= 0 ? again : -[|Marshal.GetLastPInvokeError()|];
+            }
+        }
+        """, """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+            public static extern int Open(string path, int flags);
+        }
+
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.Open(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+
+                int again = Native.Open(path, 0);
+                return again >= 0 ? again : -Marshal.GetLastPInvokeError();
+            }
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    [Fact]
+    public Task SetLastErrorFalse_BecomesTrue() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = false)]
+            static extern int unlink(string path);
+
+            int M(string path) => unlink(path) == 0 ? 0 : [|Marshal.GetLastPInvokeError()|];
+        }
+        """, """
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int unlink(string path);
+
+            int M(string path) => unlink(path) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    [Fact]
+    public Task LibraryImport_GetsSetLastErrorTrue() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "rmdir", StringMarshalling = StringMarshalling.Utf8)]
+            public static partial int RemoveDirectory(string path);
+        }
+
+        class C
+        {
+            int M(string path) => Native.RemoveDirectory(path) == 0 ? 0 : [|Marshal.GetLastPInvokeError()|];
+        }
+        """, """
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "rmdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+            public static partial int RemoveDirectory(string path);
+        }
+
+        class C
+        {
+            int M(string path) => Native.RemoveDirectory(path) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    [Fact]
+    public Task OverwrittenErrno_GetsNoFix() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int close(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int fsync(int fd);
+
+            void M(int fd)
+            {
+                int synced = fsync(fd);
+                close(fd);
+                if (synced != 0)
+                {
+                    throw new Win32Exception([|Marshal.GetLastPInvokeError()|]);
+                }
+            }
+        }
+        """, """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int close(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            static extern int fsync(int fd);
+
+            void M(int fd)
+            {
+                int synced = fsync(fd);
+                close(fd);
+                if (synced != 0)
+                {
+                    throw new Win32Exception([|Marshal.GetLastPInvokeError()|]);
+                }
+            }
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
+}
