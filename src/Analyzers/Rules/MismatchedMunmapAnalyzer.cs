@@ -49,7 +49,7 @@ public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor LengthMismatchRule = new(
         RuleIds.MismatchedMunmap,
         Title,
-        "munmap length {0} does not cover the mapping's {1} bytes, so the rest leaks; pass the length given to mmap",
+        "munmap length {0} differs from the mapping's {1} bytes, so pages leak; pass the length given to mmap",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -37,7 +37,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor OverwrittenRule = new(
         RuleIds.StaleErrno,
         Title,
-        "This errno is the one '{1}' saved, not the one from '{0}'; read errno right after '{0}' fails",
+        "This errno is from '{1}', not '{0}'; read errno right after '{0}' fails",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -47,7 +47,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor LiveErrnoRule = new(
         RuleIds.StaleErrno,
         Title,
-        "GetLastSystemError reads the live errno, which the runtime may have changed since '{0}'; use GetLastPInvokeError",
+        "GetLastSystemError reads the live errno, which the runtime may change after '{0}'; use GetLastPInvokeError",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

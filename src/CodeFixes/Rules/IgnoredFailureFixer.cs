@@ -1,6 +1,8 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
@@ -23,7 +25,9 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.IgnoredFailure);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    // The batch fixer merges per-diagnostic documents, and each one adds the same using directives: the overlapping
+    // edits conflict and Fix All needs a second pass. One editor per document applies every check, then adds the usings once.
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -34,38 +38,73 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
             return;
         }
 
-        var generator = SyntaxGenerator.GetGenerator(context.Document);
         foreach (var diagnostic in context.Diagnostics)
         {
-            // In a method that forks, the call may run in the child, where throwing returns into the parent's code.
-            if (!diagnostic.Properties.TryGetValue(IgnoredFailureAnalyzer.ShapeProperty, out var shape)
-                || shape != IgnoredFailureAnalyzer.DiscardedShape
-                || diagnostic.Properties.ContainsKey(IgnoredFailureAnalyzer.ForksProperty)
-                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
-                || invocation.Parent is not (ExpressionStatementSyntax or AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Parent: ExpressionStatementSyntax })
-                || invocation.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { Parent: BlockSyntax or SwitchSectionSyntax } statement
-                || model.GetTypeInfo(invocation, context.CancellationToken).Type is not { } resultType
-                || !ComparesWithMinusOne(resultType))
+            if (FixableStatement(root, model, diagnostic, context.CancellationToken) is not { } target)
             {
                 continue;
             }
 
             var document = context.Document;
-            var name = model.GetSymbolInfo(invocation, context.CancellationToken).Symbol?.Name ?? "the call";
+            var name = model.GetSymbolInfo(target.Invocation, context.CancellationToken).Symbol?.Name ?? "the call";
             context.RegisterCodeFix(
                 CodeAction.Create(
                     $"Throw with errno when '{name}' returns -1",
-                    async cancellationToken =>
-                    {
-                        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-                        var minusOne = PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
-                        var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), minusOne, model.Compilation, generator).WithTriviaFrom(statement);
-                        editor.ReplaceNode(statement, check);
-                        return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
-                    },
+                    cancellationToken => ApplyAsync(document, model, new[] { target }, cancellationToken),
                     ThrowOnFailureKey),
                 diagnostic);
         }
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return document;
+        }
+
+        var targets = diagnostics
+            .Select(diagnostic => FixableStatement(root, model, diagnostic, context.CancellationToken))
+            .OfType<(ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)>()
+            .Distinct()
+            .ToList();
+        return targets.Count == 0 ? document : await ApplyAsync(document, model, targets, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The statement to replace, when every precondition of the fix holds for the diagnostic.</summary>
+    private static (ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)? FixableStatement(
+        SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        // In a method that forks, the call may run in the child, where throwing returns into the parent's code.
+        if (!diagnostic.Properties.TryGetValue(IgnoredFailureAnalyzer.ShapeProperty, out var shape)
+            || shape != IgnoredFailureAnalyzer.DiscardedShape
+            || diagnostic.Properties.ContainsKey(IgnoredFailureAnalyzer.ForksProperty)
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+            || invocation.Parent is not (ExpressionStatementSyntax or AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Parent: ExpressionStatementSyntax })
+            || invocation.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { Parent: BlockSyntax or SwitchSectionSyntax } statement
+            || model.GetTypeInfo(invocation, cancellationToken).Type is not { } resultType
+            || !ComparesWithMinusOne(resultType))
+        {
+            return null;
+        }
+
+        return (statement, invocation);
+    }
+
+    private static async Task<Document> ApplyAsync(
+        Document document, SemanticModel model, IEnumerable<(ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)> targets, CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        var minusOne = PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
+        foreach (var (statement, invocation) in targets)
+        {
+            var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), minusOne, model.Compilation, editor.Generator).WithTriviaFrom(statement);
+            editor.ReplaceNode(statement, check);
+        }
+
+        return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
     }
 
     /// <summary>Signed integers compare with -1 directly; the bindings' typedef structs through their == operator.</summary>

@@ -73,6 +73,10 @@ public sealed class RuleSetTests
         ["'{0}' gets SIGKILL but is never waited for, so it stays a zombie; call waitpid after kill"] = new[] { LongName },
         ["'{0}' creates an IPC object with mode {1}, which lets other users write to it; narrow the mode to 0600"] =
             new[] { "shm_open", "01777" },
+        ["A failed '{0}' returns -1, and {1}(-1, ...) {2}; check the pid for -1 first"] =
+            new[] { "forkpty", "killpg", "reaps any child, even those Process owns" },
+        ["munmap length {0} differs from the mapping's {1} bytes, so pages leak; pass the length given to mmap"] =
+            new[] { "4294967296", "4294967296" },
         ["The vfork child calls '{0}' on the parent's stack; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child allocates '{0}' on the parent's heap; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child writes '{0}' into the parent's memory; call only exec* and _exit there"] = new[] { LongName },

@@ -106,7 +106,7 @@ public sealed class MismatchedMunmapAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
-            .WithMessage("munmap length 4096 does not cover the mapping's 16384 bytes, so the rest leaks; pass the length given to mmap"));
+            .WithMessage("munmap length 4096 differs from the mapping's 16384 bytes, so pages leak; pass the length given to mmap"));
 
     [Fact]
     public Task SamePagesDifferentBytes_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """

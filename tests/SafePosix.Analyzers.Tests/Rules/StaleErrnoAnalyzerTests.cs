@@ -123,7 +123,7 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("This errno is the one 'close' saved, not the one from 'write'; read errno right after 'write' fails"));
+            .WithMessage("This errno is from 'close', not 'write'; read errno right after 'write' fails"));
 
     [Fact]
     public Task MonoCloseInsideTheFailureBranch_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -159,7 +159,7 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("GetLastSystemError reads the live errno, which the runtime may have changed since 'close'; use GetLastPInvokeError"));
+            .WithMessage("GetLastSystemError reads the live errno, which the runtime may change after 'close'; use GetLastPInvokeError"));
 
     // ---- silent ---------------------------------------------------------------------------------------------
 
