@@ -1,0 +1,25 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace Showcase;
+
+/// <summary>PSX2001-PSX2009: waiting for children and handling signals in a runtime that already does both.</summary>
+internal static class WaitingAndSignalMistakes
+{
+    private const int WNOHANG = 1;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int waitpid(int pid, out int status, int options);
+
+    // PSX2002: reaps any child, including the ones System.Diagnostics.Process is waiting for.
+    public static int ReapAnyChild()
+    {
+        var reaped = 0;
+        while (waitpid(-1, out _, WNOHANG) > 0)
+        {
+            reaped++;
+        }
+
+        return reaped;
+    }
+}
