@@ -11,6 +11,16 @@ internal static class WaitingAndSignalMistakes
     [DllImport("libc", SetLastError = true)]
     private static extern int waitpid(int pid, out int status, int options);
 
+    // PSX2001: one reap per SIGCHLD, but SIGCHLDs coalesce: children that exit together stay zombies.
+    public static PosixSignalRegistration ReapOnSigchld() => PosixSignalRegistration.Create(PosixSignal.SIGCHLD, context =>
+    {
+        var pid = waitpid(-1, out var status, WNOHANG);
+        if (pid > 0)
+        {
+            Console.WriteLine($"child {pid} exited with status {status}");
+        }
+    });
+
     // PSX2002: reaps any child, including the ones System.Diagnostics.Process is waiting for.
     public static int ReapAnyChild()
     {
