@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using Mono.Unix.Native;
 
 namespace Showcase;
 
@@ -32,4 +33,7 @@ internal static class WaitingAndSignalMistakes
 
         return reaped;
     }
+
+    // PSX2004: the runtime ignores SIGPIPE; putting the default back lets the next broken pipe kill the process.
+    public static void RestoreDefaultSigpipe() => Stdlib.SetSignalAction(Signum.SIGPIPE, SignalAction.Default);
 }
