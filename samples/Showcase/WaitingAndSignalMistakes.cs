@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Net.Sockets;
 using Mono.Unix.Native;
 
 namespace Showcase;
@@ -8,6 +9,7 @@ namespace Showcase;
 internal static class WaitingAndSignalMistakes
 {
     private const int WNOHANG = 1;
+    private const int MSG_NOSIGNAL = 0x4000;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int waitpid(int pid, out int status, int options);
@@ -36,4 +38,7 @@ internal static class WaitingAndSignalMistakes
 
     // PSX2004: the runtime ignores SIGPIPE; putting the default back lets the next broken pipe kill the process.
     public static void RestoreDefaultSigpipe() => Stdlib.SetSignalAction(Signum.SIGPIPE, SignalAction.Default);
+
+    // PSX2006: SocketFlags has no MSG_NOSIGNAL: every Send throws "Operation not supported".
+    public static int SendWithoutSigpipe(Socket socket, byte[] data) => socket.Send(data, (SocketFlags)MSG_NOSIGNAL);
 }

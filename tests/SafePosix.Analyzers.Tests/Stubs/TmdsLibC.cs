@@ -104,6 +104,7 @@ namespace Tmds.Linux
         public static int SOCK_CLOEXEC => 0x80000;
         public static int AF_UNIX => 1;
         public static int SOCK_STREAM => 1;
+        public static int MSG_DONTWAIT => 0x40;
         public static int MSG_NOSIGNAL => 0x4000;
         public static int SIGKILL => 9;
         public static int SIGPIPE => 13;
