@@ -41,4 +41,7 @@ internal static class WaitingAndSignalMistakes
 
     // PSX2006: SocketFlags has no MSG_NOSIGNAL: every Send throws "Operation not supported".
     public static int SendWithoutSigpipe(Socket socket, byte[] data) => socket.Send(data, (SocketFlags)MSG_NOSIGNAL);
+
+    // PSX2008: "no zombies" the C way: the kernel now reaps Process's children too, before it can see them exit.
+    public static void NeverZombies() => Stdlib.SetSignalAction(Signum.SIGCHLD, SignalAction.Ignore);
 }

@@ -178,6 +178,9 @@ namespace Tmds.Linux
         public static extern int kill(pid_t pid, int sig);
 
         [DllImport("libc.so.6", SetLastError = true)]
+        public static extern int sigignore(int sig);
+
+        [DllImport("libc.so.6", SetLastError = true)]
         public static extern long_t sysconf(int name);
 
         [DllImport("libc.so.6")]
