@@ -44,4 +44,11 @@ internal static class WaitingAndSignalMistakes
 
     // PSX2008: "no zombies" the C way: the kernel now reaps Process's children too, before it can see them exit.
     public static void NeverZombies() => Stdlib.SetSignalAction(Signum.SIGCHLD, SignalAction.Ignore);
+
+    // PSX2003: a child killed by SIGKILL or SIGSEGV has "exit code" 0 here: a crash reads as success.
+    public static int ExitCodeOf(int pid)
+    {
+        waitpid(pid, out var status, 0);
+        return (status >> 8) & 0xff;
+    }
 }

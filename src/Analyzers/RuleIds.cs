@@ -10,6 +10,7 @@ public static class RuleIds
     public const string ZombieChild = "PSX1004";
     public const string SingleReap = "PSX2001";
     public const string AnyChildWait = "PSX2002";
+    public const string UncheckedWaitStatus = "PSX2003";
     public const string SigpipeReset = "PSX2004";
     public const string NoSignalSocketFlags = "PSX2006";
     public const string SigchldIgnored = "PSX2008";
