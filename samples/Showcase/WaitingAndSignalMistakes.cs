@@ -51,4 +51,7 @@ internal static class WaitingAndSignalMistakes
         waitpid(pid, out var status, 0);
         return (status >> 8) & 0xff;
     }
+
+    // PSX2009: managed code as a raw handler: it can run inside malloc or the GC on any thread.
+    public static void OnTerminate() => Stdlib.signal(Signum.SIGTERM, signal => Console.WriteLine($"signal {signal}: stopping"));
 }

@@ -14,6 +14,7 @@ public static class RuleIds
     public const string SigpipeReset = "PSX2004";
     public const string NoSignalSocketFlags = "PSX2006";
     public const string SigchldIgnored = "PSX2008";
+    public const string ManagedSignalHandler = "PSX2009";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";
