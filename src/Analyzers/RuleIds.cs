@@ -13,6 +13,7 @@ public static class RuleIds
     public const string UncheckedWaitStatus = "PSX2003";
     public const string SigpipeReset = "PSX2004";
     public const string NoSignalSocketFlags = "PSX2006";
+    public const string SendWithoutNoSignal = "PSX2007";
     public const string SigchldIgnored = "PSX2008";
     public const string ManagedSignalHandler = "PSX2009";
 
