@@ -12,6 +12,7 @@ public static class RuleIds
     public const string AnyChildWait = "PSX2002";
     public const string UncheckedWaitStatus = "PSX2003";
     public const string SigpipeReset = "PSX2004";
+    public const string InheritedSigpipe = "PSX2005";
     public const string NoSignalSocketFlags = "PSX2006";
     public const string SendWithoutNoSignal = "PSX2007";
     public const string SigchldIgnored = "PSX2008";
