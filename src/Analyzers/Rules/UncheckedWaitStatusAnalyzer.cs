@@ -11,6 +11,11 @@ namespace SafePosix.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>The check the decoding needs (WIFEXITED, WIFSIGNALED, WIFSTOPPED, or <see cref="HandCheck"/>), and the status local's name.</summary>
+    public const string CheckProperty = "Check";
+    public const string StatusProperty = "Status";
+    public const string HandCheck = "Hand";
+
     private const string Title = "Check how the child ended before decoding its wait status";
     private const string Description =
         "A wait status packs several answers into one int: WIFEXITED says the child called exit, and only then is " +
@@ -86,7 +91,8 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         var check = WaitStatuses.CheckFor[call.Function];
         if (statuses.IsStatus(local) && !statuses.HasMacroCheck(local, check) && !statuses.HasHandCheck(local))
         {
-            context.ReportDiagnostic(Diagnostic.Create(MacroRule, invocation.Syntax.GetLocation(), call.Function, check));
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, check).Add(StatusProperty, local.Name);
+            context.ReportDiagnostic(Diagnostic.Create(MacroRule, invocation.Syntax.GetLocation(), properties, call.Function, check));
         }
     }
 
@@ -128,7 +134,8 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         }
         else if (statuses.IsStatus(local) && !statuses.HasHandCheck(local) && !statuses.HasMacroCheck(local, "WIFEXITED"))
         {
-            context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), local.Name));
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, HandCheck).Add(StatusProperty, local.Name);
+            context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), properties, local.Name));
         }
     }
 
