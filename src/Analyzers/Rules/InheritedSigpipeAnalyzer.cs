@@ -26,11 +26,26 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
             "posix_spawnattr_setflags (measured: the child then starts with SIGPIPE at default). SafePosix's ChildProcess does it.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.InheritedSigpipe));
 
+    public static readonly DiagnosticDescriptor ForkExecRule = new(
+        RuleIds.InheritedSigpipe,
+        "Reset SIGPIPE to default in children started with posix_spawn",
+        "The child of '{0}' runs '{1}' with SIGPIPE ignored (inherited from .NET); reset it to default before exec",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: Rule.Description.ToString(),
+        helpLinkUri: RuleIds.HelpLink(RuleIds.InheritedSigpipe));
+
     private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+
+    private static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+
+    private static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+        "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
 
     private const int PosixSpawnSetSigDef = 0x04;
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, ForkExecRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -46,7 +61,18 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, SpawnFunctions, out var call))
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+        {
+            return;
+        }
+
+        if (ForkFunctions.Contains(call.Function))
+        {
+            AnalyzeFork(context, invocation, call.Function, surfaces);
+            return;
+        }
+
+        if (!SpawnFunctions.Contains(call.Function))
         {
             return;
         }
@@ -65,6 +91,45 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         if (inherits)
         {
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), call.Function));
+        }
+    }
+
+    /// <summary>
+    /// fork + exec in one method, with nothing in the method that sets a signal back to default (signal or sigaction
+    /// with SIG_DFL, sigprocmask-style resets are not dispositions): the exec'd program inherits the ignored SIGPIPE.
+    /// </summary>
+    private static void AnalyzeFork(OperationAnalysisContext context, IInvocationOperation fork, string function, PosixSurfaces surfaces)
+    {
+        IOperation root = fork;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        string? exec = null;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            {
+                continue;
+            }
+
+            if (ExecFunctions.Contains(call.Function))
+            {
+                exec ??= call.Function;
+            }
+            else if (Flow.SignalDispositions.Functions.Contains(call.Function)
+                && Flow.SignalDispositions.SignalOf(invocation, surfaces, context.CancellationToken) is null or SignalValues.SIGPIPE
+                && !Flow.SignalDispositions.InstallsOnly(invocation, call.Function, SignalValues.SIG_IGN, surfaces, context.CancellationToken))
+            {
+                // The child resets SIGPIPE (or some signal the rule cannot name) before exec: not judged further.
+                return;
+            }
+        }
+
+        if (exec is not null)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(ForkExecRule, fork.Syntax.GetLocation(), function, exec));
         }
     }
 

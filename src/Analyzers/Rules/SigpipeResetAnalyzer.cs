@@ -50,6 +50,41 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (ResetsForAnExecdChild(invocation, surfaces))
+        {
+            return;
+        }
+
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), call.Function));
+    }
+
+    private static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+
+    private static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+        "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
+
+    /// <summary>
+    /// The method forks and execs: a reset there is the child's reset before exec (PSX2005's advice), not the
+    /// parent's. The rule does not try to tell the branches apart and stays silent.
+    /// </summary>
+    private static bool ResetsForAnExecdChild(IInvocationOperation reset, PosixSurfaces surfaces)
+    {
+        IOperation root = reset;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        bool forks = false, execs = false;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IInvocationOperation invocation && surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            {
+                forks |= ForkFunctions.Contains(call.Function);
+                execs |= ExecFunctions.Contains(call.Function);
+            }
+        }
+
+        return forks && execs;
     }
 }

@@ -86,4 +86,74 @@ public sealed class InheritedSigpipeAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task ForkThenExecWithoutAReset_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class Runner
+        {
+            pid_t Run(byte* path, byte** argv, byte** envp)
+            {
+                pid_t pid = {|#0:fork()|};
+                if (pid == 0)
+                {
+                    execve(path, argv, envp);
+                    _exit(127);
+                }
+
+                return pid;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX2005").WithLocation(0)
+            .WithMessage("The child of 'fork' runs 'execve' with SIGPIPE ignored (inherited from .NET); reset it to default before exec"));
+
+    [Fact]
+    public Task ForkThatResetsSigpipeBeforeExecOrNeverExecs_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string?[] argv);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr signal(int signum, IntPtr handler);
+
+            [DllImport("libc")]
+            public static extern void _exit(int status);
+        }
+
+        class Runner
+        {
+            int Run()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native.signal(13, IntPtr.Zero);
+                    Native.execv("/bin/sh", new[] { "sh", null });
+                    Native._exit(127);
+                }
+
+                return pid;
+            }
+
+            int NoExec()
+            {
+                var pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                return pid;
+            }
+        }
+        """);
 }

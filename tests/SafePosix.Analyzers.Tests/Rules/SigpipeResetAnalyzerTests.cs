@@ -142,4 +142,35 @@ public sealed class SigpipeResetAnalyzerTests
             void Run() => Events.signal(13, null);
         }
         """);
+
+    [Fact]
+    public Task ResetInAForkChildBeforeExec_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        static class Process
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string?[] argv);
+
+            [DllImport("libc")]
+            public static extern void _exit(int status);
+        }
+
+        class Runner
+        {
+            int Run()
+            {
+                var pid = Process.fork();
+                if (pid == 0)
+                {
+                    Native.signal(Native.SIGPIPE, IntPtr.Zero);
+                    Process.execv("/bin/sh", new[] { "sh", null });
+                    Process._exit(127);
+                }
+
+                return pid;
+            }
+        }
+        """);
 }
