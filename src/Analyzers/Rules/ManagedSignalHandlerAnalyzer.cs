@@ -78,18 +78,15 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
             case IInvocationOperation { TargetMethod: { Name: "GetFunctionPointerForDelegate" } method }
                 when marshal is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, marshal):
                 return true;
-            case ILocalReferenceOperation local when depth < 2 && !local.Local.Type.IsReferenceType:
+            case ILocalReferenceOperation local when depth < 2:
                 return OnlyHoldsManagedCode(local, marshal, depth);
         }
 
-        // signal(int, SomeDelegate): any delegate that is not null is managed code, except Mono's Stdlib.SIG_DFL,
-        // SIG_IGN and SIG_ERR, delegate-typed fields that stand for the sentinels.
-        if (operation.Type?.TypeKind != TypeKind.Delegate || operation.ConstantValue.HasValue)
-        {
-            return false;
-        }
-
-        return operation is not IFieldReferenceOperation { Field: { IsStatic: true, Name: var name } } || !name.StartsWith("SIG_", System.StringComparison.Ordinal);
+        // signal(int, SomeDelegate) given a readonly delegate field: the usual way to keep a managed handler alive.
+        // A writable field or a parameter may hold a previous handler being restored (Mono's Stdlib.signal returns
+        // one), and Mono's Stdlib.SIG_DFL/SIG_IGN/SIG_ERR are delegate fields standing for the sentinels: silent.
+        return operation is IFieldReferenceOperation { Field: { IsReadOnly: true, Type.TypeKind: TypeKind.Delegate } field }
+            && !field.Name.StartsWith("SIG_", System.StringComparison.Ordinal);
     }
 
     private static bool OnlyHoldsManagedCode(ILocalReferenceOperation reference, INamedTypeSymbol? marshal, int depth)

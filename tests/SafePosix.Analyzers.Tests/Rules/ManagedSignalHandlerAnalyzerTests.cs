@@ -51,6 +51,8 @@ public sealed class ManagedSignalHandlerAnalyzerTests
 
             void Install()
             {
+                SignalHandler local = OnSignal;
+                {|#3:Native.signal(Native.SIGTERM, local)|};
                 {|#0:Native.signal(Native.SIGTERM, OnSignal)|};
                 {|#1:Native.signal(Native.SIGINT, signal => Console.WriteLine(signal))|};
                 {|#2:Native.signal(Native.SIGINT, Keep)|};
@@ -59,7 +61,8 @@ public sealed class ManagedSignalHandlerAnalyzerTests
         """,
         VerifyCS.Diagnostic("PSX2009").WithLocation(0).WithMessage(Message("signal")),
         VerifyCS.Diagnostic("PSX2009").WithLocation(1).WithMessage(Message("signal")),
-        VerifyCS.Diagnostic("PSX2009").WithLocation(2).WithMessage(Message("signal")));
+        VerifyCS.Diagnostic("PSX2009").WithLocation(2).WithMessage(Message("signal")),
+        VerifyCS.Diagnostic("PSX2009").WithLocation(3).WithMessage(Message("signal")));
 
     [Fact]
     public Task FunctionPointersAndMarshaledDelegates_AreReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -123,6 +126,15 @@ public sealed class ManagedSignalHandlerAnalyzerTests
         #pragma warning disable CS0618
         unsafe class Service
         {
+            private Mono.Unix.Native.SignalHandler? _previous;
+
+            void Restore(SignalHandler passedIn)
+            {
+                _previous = Mono.Unix.Native.Stdlib.signal(Mono.Unix.Native.Signum.SIGTERM, Mono.Unix.Native.Stdlib.SIG_IGN);
+                Mono.Unix.Native.Stdlib.signal(Mono.Unix.Native.Signum.SIGTERM, _previous);
+                Native.signal(Native.SIGTERM, passedIn);
+            }
+
             void Install(IntPtr previous, SigAction* saved)
             {
                 Native.SetHandler(Native.SIGTERM, IntPtr.Zero);
