@@ -53,8 +53,15 @@ public sealed class SignalFactsTests
     [Fact]
     public void WaitForAnyChild_StealsAProcessChild()
     {
-        var (exitCode, output, error) = RunProbeRaw("waitpid-any");
-        var facts = Parse(output);
+        // Our blocking waitpid(-1) races the runtime's own reaping; on a loaded machine the runtime may win a round.
+        var (exitCode, output, error) = (0, string.Empty, string.Empty);
+        var facts = new Dictionary<string, string>();
+        for (var attempt = 0; attempt < 3 && facts.GetValueOrDefault("stolen") != "True"; attempt++)
+        {
+            (exitCode, output, error) = RunProbeRaw("waitpid-any");
+            facts = Parse(output);
+        }
+
         Assert.Equal("True", facts["stolen"]);
         Assert.Equal("3", facts["stolen_status"]);
         var failedFast = exitCode != 0 && error.Contains("Error while reaping child", StringComparison.Ordinal);
@@ -76,9 +83,16 @@ public sealed class SignalFactsTests
     [Fact]
     public void SigchldsCoalesce()
     {
-        var facts = RunProbe("sigchld-coalesce", "16");
-        Assert.Equal("16", facts["reaped_after"]);
-        Assert.InRange(int.Parse(facts["handler_runs"], System.Globalization.CultureInfo.InvariantCulture), 1, 15);
+        // The exits of children killed together may spread out on a loaded machine: one round that coalesces proves it.
+        var runs = new List<int>();
+        for (var attempt = 0; attempt < 3 && (runs.Count == 0 || runs[^1] >= 16); attempt++)
+        {
+            var facts = RunProbe("sigchld-coalesce", "16");
+            Assert.Equal("16", facts["reaped_after"]);
+            runs.Add(int.Parse(facts["handler_runs"], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.InRange(runs[^1], 1, 15);
     }
 
     // PSX2008: with SIGCHLD ignored the kernel reaps every child: waitpid fails with ECHILD, Process never sees the exit.
