@@ -19,6 +19,15 @@ public static class RuleIds
     public const string CloseRetriedOnEintr = "PSX4006";
     public const string StaleErrno = "PSX5001";
     public const string IgnoredFailure = "PSX5002";
+    public const string SingleReap = "PSX2001";
+    public const string AnyChildWait = "PSX2002";
+    public const string UncheckedWaitStatus = "PSX2003";
+    public const string SigpipeReset = "PSX2004";
+    public const string InheritedSigpipe = "PSX2005";
+    public const string NoSignalSocketFlags = "PSX2006";
+    public const string SendWithoutNoSignal = "PSX2007";
+    public const string SigchldIgnored = "PSX2008";
+    public const string ManagedSignalHandler = "PSX2009";
 
     /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
     public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";

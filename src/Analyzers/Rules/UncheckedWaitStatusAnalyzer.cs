@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Rules;
+
+/// <summary>PSX2003: a wait status decoded without checking how the child ended, or a wait's pid decoded as a status.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The check the decoding needs (WIFEXITED, WIFSIGNALED, WIFSTOPPED, or <see cref="HandCheck"/>), and the status local's name.</summary>
+    public const string CheckProperty = "Check";
+    public const string StatusProperty = "Status";
+    public const string HandCheck = "Hand";
+
+    private const string Title = "Check how the child ended before decoding its wait status";
+    private const string Description =
+        "A wait status packs several answers into one int: WIFEXITED says the child called exit, and only then is " +
+        "WEXITSTATUS ((status >> 8) & 0xff) its exit code; WIFSIGNALED says a signal killed it, and only then is WTERMSIG " +
+        "(status & 0x7f) the signal; WIFSTOPPED/WSTOPSIG likewise. Decoding without the check turns a child killed by " +
+        "SIGKILL or SIGSEGV into 'exit code 0': a crash reads as success. The return value of wait/waitpid is a pid (or " +
+        "-1, or 0 with WNOHANG), never a status.";
+
+    public static readonly DiagnosticDescriptor MacroRule = new(
+        RuleIds.UncheckedWaitStatus,
+        Title,
+        "'{0}' is read without checking {1}: for a child that ended otherwise it means nothing; check first",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
+
+    public static readonly DiagnosticDescriptor HandDecodedRule = new(
+        RuleIds.UncheckedWaitStatus,
+        Title,
+        "Exit code decoded from '{0}' without checking '({0} & 0x7f) == 0': a child killed by a signal reads as 0",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
+
+    public static readonly DiagnosticDescriptor ReturnValueRule = new(
+        RuleIds.UncheckedWaitStatus,
+        Title,
+        "'{0}' holds the pid the wait returned, not the child's status; decode the status argument instead",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
+
+    private static readonly ImmutableHashSet<string> Decoders = PosixSurfaces.Functions("WEXITSTATUS", "WTERMSIG", "WCOREDUMP", "WSTOPSIG");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(MacroRule, HandDecodedRule, ReturnValueRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeShift(operation, surfaces), OperationKind.Binary);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Decoders, out var call)
+            || SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is not ILocalReferenceOperation { Local: var local })
+        {
+            return;
+        }
+
+        var statuses = WaitStatuses.Of(invocation, surfaces, context.CancellationToken);
+        if (statuses.IsReturnValue(local))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(ReturnValueRule, invocation.Syntax.GetLocation(), local.Name));
+            return;
+        }
+
+        // Only statuses this function got from a wait: a helper that takes the status as a parameter is its callers' to check.
+        var check = WaitStatuses.CheckFor[call.Function];
+        if (statuses.IsStatus(local) && !statuses.HasMacroCheck(local, check) && !statuses.HasHandCheck(local))
+        {
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, check).Add(StatusProperty, local.Name);
+            context.ReportDiagnostic(Diagnostic.Create(MacroRule, invocation.Syntax.GetLocation(), properties, call.Function, check));
+        }
+    }
+
+    /// <summary><c>(status &gt;&gt; 8) &amp; 0xff</c> and <c>(status &amp; 0xff00) &gt;&gt; 8</c>: WEXITSTATUS by hand.</summary>
+    private static void AnalyzeShift(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var shift = (IBinaryOperation)context.Operation;
+        if (shift.OperatorKind != BinaryOperatorKind.RightShift
+            || SignalValues.SkipConversions(shift.RightOperand)?.ConstantValue is not { HasValue: true, Value: 8 })
+        {
+            return;
+        }
+
+        var shifted = SignalValues.SkipConversions(shift.LeftOperand);
+        IOperation decoded;
+        if (shifted is ILocalReferenceOperation && MaskedBy(shift, 0xff) is { } masked)
+        {
+            decoded = masked;
+        }
+        else if (shifted is IBinaryOperation { OperatorKind: BinaryOperatorKind.And } inner && MaskOf(inner) == 0xff00)
+        {
+            shifted = SignalValues.SkipConversions(ValueMaskedIn(inner));
+            decoded = shift;
+        }
+        else
+        {
+            return;
+        }
+
+        if (shifted is not ILocalReferenceOperation { Local: var local })
+        {
+            return;
+        }
+
+        var statuses = WaitStatuses.Of(shift, surfaces, context.CancellationToken);
+        if (statuses.IsReturnValue(local))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(ReturnValueRule, decoded.Syntax.GetLocation(), local.Name));
+        }
+        else if (statuses.IsStatus(local) && !statuses.HasHandCheck(local) && !statuses.HasMacroCheck(local, "WIFEXITED"))
+        {
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, HandCheck).Add(StatusProperty, local.Name);
+            context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), properties, local.Name));
+        }
+    }
+
+    private static IOperation? MaskedBy(IOperation value, int mask)
+    {
+        var current = value;
+        while (current.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.And } and && MaskOf(and) == mask ? and : null;
+    }
+
+    private static long? MaskOf(IBinaryOperation and)
+        => SignalValues.SkipConversions(and.RightOperand)?.ConstantValue is { HasValue: true, Value: int right } ? right
+            : SignalValues.SkipConversions(and.LeftOperand)?.ConstantValue is { HasValue: true, Value: int left } ? left
+            : null;
+
+    private static IOperation ValueMaskedIn(IBinaryOperation and)
+        => SignalValues.SkipConversions(and.RightOperand)?.ConstantValue.HasValue == true ? and.LeftOperand : and.RightOperand;
+}

@@ -1,0 +1,108 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.SendWithoutNoSignalAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class SendWithoutNoSignalAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint send(int fd, byte* buffer, nuint length, int flags);
+
+            [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+            public static partial nint SendMessage(int fd, IntPtr message, int flags);
+        }
+
+        """;
+
+    private static string Message(string function)
+        => $"'{function}' without MSG_NOSIGNAL raises SIGPIPE on a closed peer where the host does not ignore it; add MSG_NOSIGNAL";
+
+    [Fact]
+    public Task SendsWithoutTheFlag_AreReportedOnEverySurface() => VerifyCS.AnalyzerAsync(OwnInterop.Replace("static unsafe class", "static unsafe partial class") + """
+        unsafe class Sender
+        {
+            void Send(int fd, byte* data, nuint length, IntPtr message, byte[] bytes)
+            {
+                {|#0:Native.send(fd, data, length, 0)|};
+                {|#1:Native.SendMessage(fd, message, Native.MSG_DONTWAIT)|};
+                {|#2:Tmds.Linux.LibC.send(fd, data, length, Tmds.Linux.LibC.MSG_DONTWAIT)|};
+                {|#3:Mono.Unix.Native.Syscall.send(fd, bytes, (ulong)bytes.Length, 0)|};
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2007").WithLocation(0).WithMessage(Message("send")),
+        VerifyCS.Diagnostic("PSX2007").WithLocation(1).WithMessage(Message("sendmsg")),
+        VerifyCS.Diagnostic("PSX2007").WithLocation(2).WithMessage(Message("send")),
+        VerifyCS.Diagnostic("PSX2007").WithLocation(3).WithMessage(Message("send")));
+
+    [Fact]
+    public Task FlagsWithMsgNoSignalOrUnknown_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop.Replace("static unsafe class", "static unsafe partial class") + """
+        unsafe class Sender
+        {
+            void Send(int fd, byte* data, nuint length, int flags, byte[] bytes, System.Net.Sockets.Socket socket)
+            {
+                Native.send(fd, data, length, Native.MSG_NOSIGNAL);
+                Native.send(fd, data, length, Native.MSG_DONTWAIT | Native.MSG_NOSIGNAL);
+                Native.send(fd, data, length, flags);
+                Tmds.Linux.LibC.send(fd, data, length, Tmds.Linux.LibC.MSG_NOSIGNAL);
+                Mono.Unix.Native.Syscall.send(fd, bytes, (ulong)bytes.Length, Mono.Unix.Native.MessageFlags.MSG_NOSIGNAL);
+                socket.Send(bytes);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_AddsTheSurfacesFlag() => VerifyCS.CodeFixAsync<SendWithoutNoSignalFixer>("""
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+        using static Tmds.Linux.LibC;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint send(int fd, byte* buffer, nuint length, int flags);
+        }
+
+        unsafe class Sender
+        {
+            void Send(int fd, byte* data, nuint length, byte[] bytes)
+            {
+                [|Native.send(fd, data, length, 0)|];
+                [|Native.send(fd, data, length, 0x40)|];
+                [|send(fd, data, length, MSG_DONTWAIT)|];
+                [|Syscall.send(fd, bytes, (ulong)bytes.Length, 0)|];
+            }
+        }
+        """, """
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+        using static Tmds.Linux.LibC;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint send(int fd, byte* buffer, nuint length, int flags);
+        }
+
+        unsafe class Sender
+        {
+            void Send(int fd, byte* data, nuint length, byte[] bytes)
+            {
+                Native.send(fd, data, length, 0x4000 /* MSG_NOSIGNAL */);
+                Native.send(fd, data, length, 0x40 | 0x4000 /* MSG_NOSIGNAL */);
+                send(fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+                Syscall.send(fd, bytes, (ulong)bytes.Length, MessageFlags.MSG_NOSIGNAL);
+            }
+        }
+        """, SendWithoutNoSignalFixer.AddNoSignalKey);
+}
