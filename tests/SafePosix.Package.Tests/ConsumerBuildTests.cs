@@ -264,7 +264,7 @@ public sealed partial class ConsumerBuildTests
         }
         else if (advice == "project-item")
         {
-            consumer.Item("<AssemblyAttribute Include=\"System.Runtime.Versioning.SupportedOSPlatformAttribute\" _Parameter1=\"linux\" />");
+            consumer.Item("<AssemblyAttribute Include=\"System.Runtime.Versioning.SupportedOSPlatformAttribute\"><_Parameter1>linux</_Parameter1></AssemblyAttribute>");
         }
 
         var build = await consumer.BuildAsync();

@@ -104,13 +104,19 @@ public sealed class PackageContentTests
         Assert.StartsWith("https://", url, StringComparison.Ordinal);
         Assert.DoesNotContain(".invalid", url, StringComparison.Ordinal);
         // The help links inside the packaged analyzers: read from the same setting at build time.
-        using var pe = new PEReader(new MemoryStream(Bytes(_feed.AnalyzersPackage, AnalyzerAssemblies[0])));
-        var reader = pe.GetMetadataReader();
-        var helpLinkBase = reader.CustomAttributes.Select(reader.GetCustomAttribute)
-            .Select(a => a.DecodeValue(new StringOnlyDecoder()))
-            .Where(v => v.FixedArguments.Length == 2 && (string?)v.FixedArguments[0].Value == "SafePosix.HelpLinkBase")
-            .Select(v => (string?)v.FixedArguments[1].Value).Single();
-        Assert.Equal(url + "/blob/main/docs/rules/", helpLinkBase);
+        var context = new System.Runtime.Loader.AssemblyLoadContext("packaged-analyzers", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(Bytes(_feed.AnalyzersPackage, AnalyzerAssemblies[0])));
+            var helpLinkBase = assembly.GetCustomAttributesData()
+                .Where(a => a.AttributeType.FullName == "System.Reflection.AssemblyMetadataAttribute" && (string?)a.ConstructorArguments[0].Value == "SafePosix.HelpLinkBase")
+                .Select(a => (string?)a.ConstructorArguments[1].Value).Single();
+            Assert.Equal(url + "/blob/main/docs/rules/", helpLinkBase);
+        }
+        finally
+        {
+            context.Unload();
+        }
     }
 
     private static XElement Metadata(string package) => PackageFeed.Nuspec(package).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
@@ -130,18 +136,5 @@ public sealed class PackageContentTests
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();
-    }
-
-    /// <summary>Decodes attribute arguments of AssemblyMetadata (two strings); other shapes decode to null.</summary>
-    private sealed class StringOnlyDecoder : ICustomAttributeTypeProvider<object?>
-    {
-        public object? GetPrimitiveType(PrimitiveTypeCode typeCode) => typeCode;
-        public object? GetSystemType() => null;
-        public object? GetSZArrayType(object? elementType) => null;
-        public object? GetTypeFromDefinition(MetadataReader reader, TypeDefinitionHandle handle, byte rawTypeKind) => null;
-        public object? GetTypeFromReference(MetadataReader reader, TypeReferenceHandle handle, byte rawTypeKind) => null;
-        public object? GetTypeFromSerializedName(string name) => null;
-        public PrimitiveTypeCode GetUnderlyingEnumType(object? type) => PrimitiveTypeCode.Int32;
-        public bool IsSystemType(object? type) => false;
     }
 }
