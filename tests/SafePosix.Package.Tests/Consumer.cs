@@ -55,6 +55,14 @@ public sealed class Consumer
 
     public Consumer EditorConfig(params string[] lines) => File(".editorconfig", "root = true\n\n[*.cs]\n" + string.Join("\n", lines) + "\n");
 
+    /// <summary>Removes the .editorconfig and .globalconfig, so one restored consumer can be built under several settings.</summary>
+    public Consumer WithoutConfigFiles()
+    {
+        System.IO.File.Delete(Path.Combine(ProjectDirectory, ".editorconfig"));
+        System.IO.File.Delete(Path.Combine(ProjectDirectory, ".globalconfig"));
+        return this;
+    }
+
     public Consumer GlobalConfig(params string[] lines) => File(".globalconfig", "is_global = true\n" + string.Join("\n", lines) + "\n");
 
     /// <summary>

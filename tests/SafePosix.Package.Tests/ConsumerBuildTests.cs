@@ -29,6 +29,33 @@ public sealed partial class ConsumerBuildTests
         return (consumer, build, sarif);
     });
 
+    /// <summary>
+    /// A second copy of the showcase, restored once, that the configuration tests build in turn with their own
+    /// .editorconfig/.globalconfig (tests of one collection never run at the same time).
+    /// </summary>
+    private async Task<Consumer> Configured(string[]? editorConfig = null, string[]? globalConfig = null)
+    {
+        var consumer = await _feed.Once("configured", async () =>
+        {
+            var created = _feed.NewConsumer("configured").Showcase(Consumer.CentralVersions()).Write();
+            var restore = await created.RunAsync("restore");
+            Assert.True(restore.ExitCode == 0, restore.ToString());
+            return created;
+        });
+        consumer.WithoutConfigFiles();
+        if (editorConfig is not null)
+        {
+            consumer.EditorConfig(editorConfig);
+        }
+
+        if (globalConfig is not null)
+        {
+            consumer.GlobalConfig(globalConfig);
+        }
+
+        return consumer;
+    }
+
     [Fact]
     public async Task Showcase_EveryMistakeIsAWarningWithItsHelpLink()
     {
@@ -116,17 +143,16 @@ public sealed partial class ConsumerBuildTests
     public async Task OneEditorConfigLine_SetsEverySafePosixRuleAndNoSdkRule(string severity)
     {
         var (_, baseline, _) = await ShowcaseBuild();
-        var consumer = _feed.NewConsumer("category-" + severity).Showcase(Consumer.CentralVersions()).EditorConfig($"{CategoryLine} = {severity}");
-        var build = await consumer.BuildAsync();
+        var consumer = await Configured(editorConfig: new[] { $"{CategoryLine} = {severity}" });
+        var build = await consumer.BuildAsync("--no-restore");
         AssertSwitched(baseline, build, severity == "none" ? null : "error");
     }
 
     [Fact]
     public async Task PerRuleLine_WinsOverTheCategoryLine()
     {
-        var consumer = _feed.NewConsumer("per-rule").Showcase(Consumer.CentralVersions())
-            .EditorConfig($"{CategoryLine} = error", "dotnet_diagnostic.PSX1004.severity = none");
-        var build = await consumer.BuildAsync();
+        var consumer = await Configured(editorConfig: new[] { $"{CategoryLine} = error", "dotnet_diagnostic.PSX1004.severity = none" });
+        var build = await consumer.BuildAsync("--no-restore");
         Assert.NotEmpty(build.Safeposix);
         Assert.DoesNotContain(build.Safeposix, d => d.Id == "PSX1004");
         Assert.All(build.Safeposix, d => Assert.Equal("error", d.Severity));
@@ -139,17 +165,8 @@ public sealed partial class ConsumerBuildTests
     [InlineData("Error", ".editorconfig", "dotnet_diagnostic.PSX1004.severity = warning", "PSX1004")]
     public async Task UsersOwnLines_WinOverTheAnalysisModeProperty(string mode, string file, string line, string? onlyRule)
     {
-        var consumer = _feed.NewConsumer("precedence").Showcase(Consumer.CentralVersions());
-        if (file == ".editorconfig")
-        {
-            consumer.EditorConfig(line);
-        }
-        else
-        {
-            consumer.GlobalConfig(line);
-        }
-
-        var build = await consumer.BuildAsync("-p:SafePosixAnalysisMode=" + mode);
+        var consumer = file == ".editorconfig" ? await Configured(editorConfig: new[] { line }) : await Configured(globalConfig: new[] { line });
+        var build = await consumer.BuildAsync("--no-restore", "-p:SafePosixAnalysisMode=" + mode);
         Assert.NotEmpty(build.Safeposix);
         foreach (var diagnostic in build.Safeposix)
         {
