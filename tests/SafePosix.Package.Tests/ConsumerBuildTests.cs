@@ -291,14 +291,19 @@ public sealed partial class ConsumerBuildTests
         Assert.DoesNotContain(build.Diagnostics, d => d.Id is "CS9057" or "CS8032" or "CS8033" or "AD0001");
     }
 
+    /// <summary>Both packages carry the analyzers and the mode targets: still one diagnostic per mistake, one mode file.</summary>
     [Fact]
-    public async Task BothPackages_ReportEachMistakeOnce()
+    public async Task BothPackages_ReportEachMistakeOnce_AndApplyTheModeOnce()
     {
         var consumer = _feed.NewConsumer("both").RuntimePackage().AnalyzersPackage()
             .File("Work.cs", RuntimeUse.Replace("BODY", "return 0;", StringComparison.Ordinal));
         var sarif = Path.Combine(consumer.ProjectDirectory, "both.sarif");
-        var build = await consumer.BuildAsync("-p:ErrorLog=" + sarif + "%2Cversion=2.1");
-        Assert.True(build.ExitCode == 0, build.ToString());
+        var build = await consumer.BuildAsync("-p:ErrorLog=" + sarif + "%2Cversion=2.1", "-p:SafePosixAnalysisMode=Error");
+        Assert.NotEqual(0, build.ExitCode);
+        var reported = Assert.Single(build.Safeposix);
+        Assert.Equal(("PSX3001", "error"), (reported.Id, reported.Severity));
+        // Two copies of the same global config would conflict (a compiler warning about duplicate keys).
+        Assert.All(build.Diagnostics, d => Assert.True(d.Id.StartsWith("PSX", StringComparison.Ordinal) || d.Id.StartsWith("CA", StringComparison.Ordinal), d.ToString()));
         using var log = JsonDocument.Parse(File.ReadAllText(sarif));
         var results = log.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray()
             .Where(r => r.GetProperty("ruleId").GetString() == "PSX3001").ToList();
