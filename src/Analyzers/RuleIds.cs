@@ -1,3 +1,6 @@
+using System.Linq;
+using System.Reflection;
+
 namespace SafePosix.Analyzers;
 
 /// <summary>Every rule ID in one place; IDs are stable once shipped.</summary>
@@ -29,16 +32,30 @@ public static class RuleIds
     public const string SigchldIgnored = "PSX2008";
     public const string ManagedSignalHandler = "PSX2009";
 
-    /// <summary>Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift.</summary>
-    public const string HelpLinkBase = "https://github.com/safeposix/safeposix/blob/main/docs/rules/";
+    /// <summary>
+    /// Rule pages live next to the code; links are built from the ID so a page and its rule cannot drift. The base
+    /// comes from Directory.Build.props (SafePosixHelpLinkBase, made from the packages' RepositoryUrl), so the links
+    /// and the package metadata cannot point to two places.
+    /// </summary>
+    public static readonly string HelpLinkBase = typeof(RuleIds).Assembly
+        .GetCustomAttributes(typeof(AssemblyMetadataAttribute), inherit: false)
+        .OfType<AssemblyMetadataAttribute>()
+        .Single(attribute => attribute.Key == "SafePosix.HelpLinkBase").Value!;
 
     public static string HelpLink(string id) => HelpLinkBase + id + ".md";
 }
 
-/// <summary>Standard categories, so a user's category-wide .editorconfig setting applies to our rules too.</summary>
+/// <summary>
+/// Every SafePosix rule is in one category of its own, so one line
+/// (<c>dotnet_analyzer_diagnostic.category-SafePosix.severity = none|warning|error</c>) configures all of them and no
+/// SDK rule: the standard categories (Reliability, Security, Usage) are shared with CA rules such as CA2014.
+/// </summary>
 internal static class RuleCategories
 {
-    public const string Reliability = "Reliability";
-    public const string Security = "Security";
-    public const string Usage = "Usage";
+    public const string SafePosix = "SafePosix";
+
+    // Descriptors written before the dedicated category name these; they all mean the one category.
+    public const string Reliability = SafePosix;
+    public const string Security = SafePosix;
+    public const string Usage = SafePosix;
 }
