@@ -19,7 +19,8 @@ return args[0] switch
     "use-fds" => UseDescriptors(args[1]),
     "listen" => ListenForever(args[1]),
     "connect-wait" => ConnectAndWait(args[1]),
-    "shm-write" => ShmWrite(args[1]),
+    "shm-write" => ShmWrite(SharedMemory.Open(args[1])),
+    "memfd-write" => ShmWrite(SharedMemory.FromDescriptor(new SafeFileDescriptor(int.Parse(args[1], CultureInfo.InvariantCulture), ownsHandle: true))),
     "ring-produce" => RingProduce(args[1], long.Parse(args[2], CultureInfo.InvariantCulture)),
     "mq-send" => QueueSend(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture)),
     _ => throw new ArgumentException("unknown command " + args[0]),
@@ -150,7 +151,24 @@ static int ConnectAndWait(string path)
     return 0;
 }
 
-static int ShmWrite(string name) => throw new NotImplementedException(name);
+// Fills the whole object with (i * 31 + 7) & 0xFF and prints its size.
+static int ShmWrite(SharedMemory memory)
+{
+    using (memory)
+    using (var region = memory.Map())
+    {
+        var span = region.Span;
+        for (var i = 0; i < span.Length; i++)
+        {
+            span[i] = (byte)(i * 31 + 7);
+        }
+
+        region.Flush();
+        Console.WriteLine(memory.Size.ToString(CultureInfo.InvariantCulture));
+    }
+
+    return 0;
+}
 
 static int RingProduce(string name, long count) => throw new NotImplementedException(name + count);
 
