@@ -172,4 +172,18 @@ static int ShmWrite(SharedMemory memory)
 
 static int RingProduce(string name, long count) => throw new NotImplementedException(name + count);
 
-static int QueueSend(int id, int count) => throw new NotImplementedException(id.ToString(CultureInfo.InvariantCulture) + count);
+// Message i has type 1 + i % 3 and carries i followed by i % 50 copies of (byte)i.
+static int QueueSend(int id, int count)
+{
+    using var queue = MessageQueue.Attach(id);
+    var message = new byte[4 + 50];
+    for (var i = 0; i < count; i++)
+    {
+        BitConverter.TryWriteBytes(message, i);
+        message.AsSpan(4, i % 50).Fill((byte)i);
+        queue.Send(1 + (i % 3), message.AsSpan(0, 4 + (i % 50)));
+    }
+
+    Console.WriteLine(count.ToString(CultureInfo.InvariantCulture));
+    return 0;
+}
