@@ -170,7 +170,21 @@ static int ShmWrite(SharedMemory memory)
     return 0;
 }
 
-static int RingProduce(string name, long count) => throw new NotImplementedException(name + count);
+// Message i is i (8 bytes) followed by i % 9 filler bytes; then Complete.
+static int RingProduce(string name, long count)
+{
+    using var ring = SharedRing.Open(name);
+    Span<byte> message = stackalloc byte[8 + 8];
+    for (long i = 0; i < count; i++)
+    {
+        BitConverter.TryWriteBytes(message, i);
+        ring.Write(message[..(8 + (int)(i % 9))]);
+    }
+
+    ring.Complete();
+    Console.WriteLine(count.ToString(CultureInfo.InvariantCulture));
+    return 0;
+}
 
 // Message i has type 1 + i % 3 and carries i followed by i % 50 copies of (byte)i.
 static int QueueSend(int id, int count)
