@@ -63,6 +63,11 @@ internal static unsafe partial class Libc
     internal const int MS_ASYNC = 1;
     internal const int MS_SYNC = 4;
     internal const uint MFD_CLOEXEC = 1;
+    internal const uint MFD_ALLOW_SEALING = 2;
+    internal const int F_ADD_SEALS = 1033;
+    internal const int F_SEAL_SEAL = 0x1;
+    internal const int F_SEAL_SHRINK = 0x2;
+    internal const int F_SEAL_GROW = 0x4;
 
     internal const int FUTEX_WAIT = 0;
     internal const int FUTEX_WAKE = 1;

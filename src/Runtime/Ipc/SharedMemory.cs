@@ -96,8 +96,12 @@ public sealed class SharedMemory : IDisposable
     /// <summary>Creates anonymous shared memory (memfd_create with MFD_CLOEXEC) of <paramref name="size"/> bytes.</summary>
     /// <param name="size">More than 0.</param>
     /// <param name="debugName">Shown in /proc/PID/fd as "memfd:NAME"; at most 249 bytes, no NUL.</param>
-    /// <exception cref="PosixException">memfd_create or ftruncate failed.</exception>
-    public static unsafe SharedMemory CreateAnonymous(long size, string debugName = "safeposix")
+    /// <param name="sealSize">
+    /// Seal the size (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): nobody holding the descriptor, here or in a process it is
+    /// passed to, can truncate it, so no mapping of it can ever hit SIGBUS.
+    /// </param>
+    /// <exception cref="PosixException">memfd_create, ftruncate or fcntl(F_ADD_SEALS) failed.</exception>
+    public static unsafe SharedMemory CreateAnonymous(long size, string debugName = "safeposix", bool sealSize = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         var nameBytes = NativeStrings.ToNullTerminatedUtf8(debugName, nameof(debugName));
@@ -109,7 +113,7 @@ public sealed class SharedMemory : IDisposable
         int raw;
         fixed (byte* p = nameBytes)
         {
-            raw = Libc.memfd_create(p, Libc.MFD_CLOEXEC);
+            raw = Libc.memfd_create(p, Libc.MFD_CLOEXEC | (sealSize ? Libc.MFD_ALLOW_SEALING : 0));
         }
 
         if (raw < 0)
@@ -121,6 +125,11 @@ public sealed class SharedMemory : IDisposable
         try
         {
             SetSize(fd, size);
+            if (sealSize && Libc.fcntl(raw, Libc.F_ADD_SEALS, Libc.F_SEAL_SEAL | Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW) != 0)
+            {
+                throw PosixException.FromLastError("fcntl(F_ADD_SEALS)");
+            }
+
             return new SharedMemory(fd, null, size, owner: false);
         }
         catch

@@ -51,6 +51,16 @@ public sealed class SharedMemoryTests
     }
 
     [Fact]
+    public void ASealedMemfdCannotBeTruncatedUnderItsMappings()
+    {
+        using var memory = SharedMemory.CreateAnonymous(8192, "sealed", sealSize: true);
+        using var region = memory.Map();
+        Assert.NotEqual(0, Interop.Libc.ftruncate(memory.Descriptor.DangerousGetDescriptor(), 0));
+        Assert.Equal(Errno.EPERM, System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        region.Span[8191] = 1; // still backed: no SIGBUS
+    }
+
+    [Fact]
     public void AnExistingNameIsRefusedAndLeftAlone()
     {
         var before = IpcSnapshot.Take();
