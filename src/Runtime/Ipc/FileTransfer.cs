@@ -45,7 +45,10 @@ public static class FileTransfer
     /// Copies <paramref name="count"/> bytes of <paramref name="source"/>, starting at <paramref name="offset"/>, to
     /// <paramref name="destination"/>.
     /// </summary>
-    /// <param name="source">A regular file (a FileStream's SafeFileHandle, a <see cref="SafeFileDescriptor"/> ...).</param>
+    /// <param name="source">
+    /// A regular file (a FileStream's SafeFileHandle, a <see cref="SafeFileDescriptor"/> ...); a pipe or socket works too,
+    /// from offset 0, copied with read/write.
+    /// </param>
     /// <param name="destination">A socket, pipe or file descriptor.</param>
     /// <param name="offset">Where to start reading the source; 0 or more.</param>
     /// <param name="count">How many bytes, or -1 for everything up to the end of the source.</param>
@@ -73,13 +76,20 @@ public static class FileTransfer
             destination.DangerousAddRef(ref destinationAdded);
             var inFd = (int)source.DangerousGetHandle();
             var outFd = (int)destination.DangerousGetHandle();
-            if (count == -1)
+            DescriptorIo.StatDescriptor(source, out var mode, out var size);
+            var seekable = (mode & Libc.S_IFMT) == Libc.S_IFREG;
+            if (!seekable && offset != 0)
             {
-                DescriptorIo.StatDescriptor(source, out _, out var size);
-                count = Math.Max(0, size - offset);
+                throw new ArgumentOutOfRangeException(nameof(offset), offset, "The source is not a regular file (a pipe or socket has no offset); pass 0.");
             }
 
-            method = TransferMethod.SendFile;
+            if (count == -1)
+            {
+                count = seekable ? Math.Max(0, size - offset) : long.MaxValue; // a pipe or socket: until end of file
+            }
+
+            // sendfile and copy_file_range need a source they can read at an offset; a pipe or socket goes by read/write.
+            method = seekable ? TransferMethod.SendFile : TransferMethod.ReadWrite;
             long moved = 0;
             var position = offset;
             while (moved < count)
@@ -89,7 +99,7 @@ public static class FileTransfer
                 {
                     TransferMethod.SendFile => Libc.sendfile(outFd, inFd, &position, chunk),
                     TransferMethod.CopyFileRange => Libc.copy_file_range(inFd, &position, outFd, null, chunk, 0),
-                    _ => ReadWrite(inFd, outFd, ref position, (int)Math.Min(BufferSize, count - moved)),
+                    _ => ReadWrite(inFd, outFd, seekable, ref position, (int)Math.Min(BufferSize, count - moved)),
                 };
                 if (n > 0)
                 {
@@ -151,22 +161,34 @@ public static class FileTransfer
         }
     }
 
-    /// <summary>One buffer's worth: pread at <paramref name="position"/>, then write all of it.</summary>
-    private static unsafe nint ReadWrite(int inFd, int outFd, ref long position, int length)
+    /// <summary>One buffer's worth: pread at <paramref name="position"/> (read for a pipe or socket), then write all of it.</summary>
+    private static unsafe nint ReadWrite(int inFd, int outFd, bool seekable, ref long position, int length)
     {
         var buffer = (byte*)NativeMemory.Alloc((nuint)length);
         try
         {
             nint n;
-            do
+            while (true)
             {
-                n = Libc.pread(inFd, buffer, length, position);
-            }
-            while (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+                n = seekable ? Libc.pread(inFd, buffer, length, position) : Libc.read(inFd, buffer, length);
+                if (n >= 0)
+                {
+                    break;
+                }
 
-            if (n < 0)
-            {
-                throw PosixException.FromLastError("pread");
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Errno.EAGAIN)
+                {
+                    DescriptorIo.WaitUntilReady(inFd, Libc.POLLIN, -1);
+                    continue;
+                }
+
+                throw new PosixException(seekable ? "pread" : "read", errno);
             }
 
             var written = 0;

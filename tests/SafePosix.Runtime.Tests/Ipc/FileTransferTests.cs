@@ -177,6 +177,35 @@ public sealed class FileTransferTests
     }
 
     [Fact]
+    public async Task APipeSourceIsCopiedToTheEnd()
+    {
+        using var pipe = AnonymousPipe.Create();
+        var (sender, receiver) = UnixSocket.CreatePair();
+        using (receiver)
+        {
+            var feed = Task.Run(() =>
+            {
+                pipe.Writer.Write(new byte[300_000]);
+                pipe.WriteEnd.Dispose();
+            });
+            var drain = Task.Run(() =>
+            {
+                using var stream = new NetworkStream(receiver);
+                return TestData.ReadAll(stream).Length;
+            });
+            using (sender)
+            {
+                Assert.Equal(300_000, FileTransfer.SendFile(pipe.ReadEnd, sender.SafeHandle, 0, -1, out var method));
+                Assert.Equal(TransferMethod.ReadWrite, method);
+                Assert.Throws<ArgumentOutOfRangeException>(() => FileTransfer.SendFile(pipe.ReadEnd, sender, offset: 5));
+            }
+
+            await feed.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(300_000, await drain.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+    }
+
+    [Fact]
     public void ARangeIsCopiedAndAShortSourceReportsWhatItHad()
     {
         var path = TestData.TempPath("src");

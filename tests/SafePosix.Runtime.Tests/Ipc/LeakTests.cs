@@ -90,4 +90,22 @@ public sealed class LeakTests
 
         Assert.Equal(before, Proc.OpenDescriptors().Count);
     }
+
+    [Fact]
+    public void SendFileBadArgumentsAreRejectedBeforeAnySystemCall()
+    {
+        var before = Proc.OpenDescriptors().Count;
+        var (a, b) = UnixSocket.CreatePair();
+        using (a)
+        using (b)
+        {
+            var pipe = AnonymousPipe.Create();
+            Assert.Throws<ArgumentOutOfRangeException>(() => FileTransfer.SendFile(pipe.ReadEnd, a, offset: -1));
+            Assert.Throws<ArgumentOutOfRangeException>(() => FileTransfer.SendFile(pipe.ReadEnd, a, count: -2));
+            pipe.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => FileTransfer.SendFile(pipe.ReadEnd, a));
+        }
+
+        Assert.Equal(before, Proc.OpenDescriptors().Count);
+    }
 }
