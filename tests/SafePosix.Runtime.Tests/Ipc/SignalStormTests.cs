@@ -71,6 +71,7 @@ public sealed partial class SignalStormTests
         var done = new CountdownEvent(6);
         var stop = new CancellationTokenSource();
         const int rounds = 300;
+        var stopWorkers = false;
 
         using var queue = MessageQueue.CreatePrivate();
         using var fullQueue = MessageQueue.CreatePrivate();
@@ -107,15 +108,34 @@ public sealed partial class SignalStormTests
         });
         signaller.Start();
 
-        // Feed each worker slowly, so it spends most of its time blocked while the signals fly. The feeding runs on its
-        // own thread with a time limit: a worker that failed must fail the test, not hang it.
+        // Feed each worker slowly, so it spends most of its time blocked while the signals fly, for at least `rounds` rounds
+        // and until enough signals have gone out. The feeding runs on its own thread with a time limit: a worker that
+        // failed must fail the test, not hang it.
         var feeding = Task.Run(() =>
         {
             var buffer = new byte[MessageQueue.MaxMessageSize];
             var pipeChunk = new byte[1000];
-            for (var round = 0; round < rounds && errors.IsEmpty; round++)
+            for (var round = 0; errors.IsEmpty; round++)
             {
+                if (round >= rounds && Volatile.Read(ref signals) >= IpcSizes.Signals)
+                {
+                    // One last round releases every worker still blocked; each sees the flag after its operation.
+                    Volatile.Write(ref stopWorkers, true);
+                }
+
                 Thread.Sleep(2);
+                if (Volatile.Read(ref stopWorkers))
+                {
+                    // The last round must not wait on a worker that has already left.
+                    queue.TrySend(1, "m"u8);
+                    pipe.TryWrite(pipeChunk);
+                    socketA.SendDescriptors("d"u8, pipe.ReadEnd);
+                    UnixSocket.Connect(path).Dispose();
+                    ring.TryWrite("r"u8);
+                    fullQueue.TryReceive(buffer, 2, out _, out _);
+                    break;
+                }
+
                 queue.Send(1, "m"u8);
                 pipe.Writer.Write(pipeChunk);
                 socketA.SendDescriptors("d"u8, pipe.ReadEnd);
@@ -123,17 +143,11 @@ public sealed partial class SignalStormTests
                 ring.Write("r"u8);
                 fullQueue.Receive(buffer, 2, out _); // makes room for the msgsnd worker
             }
-
-            // Keep signalling until enough have been sent, while the workers are blocked on nothing at all.
-            while (Volatile.Read(ref signals) < IpcSizes.Signals && errors.IsEmpty)
-            {
-                Thread.Sleep(10);
-            }
         });
         try
         {
             await feeding.WaitAsync(TimeSpan.FromSeconds(120));
-            Assert.True(done.Wait(TimeSpan.FromSeconds(30)), "a worker did not finish its rounds");
+            Assert.True(done.Wait(TimeSpan.FromSeconds(30)), "a worker did not finish");
         }
         finally
         {
@@ -157,7 +171,7 @@ public sealed partial class SignalStormTests
                 tids.Add(gettid());
                 try
                 {
-                    for (var i = 0; i < rounds; i++)
+                    while (!Volatile.Read(ref stopWorkers))
                     {
                         operation();
                     }
