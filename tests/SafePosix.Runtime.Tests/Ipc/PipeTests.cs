@@ -69,6 +69,25 @@ public sealed class PipeTests
     }
 
     [Fact]
+    public async Task PosixIoWritesAllAndReadsExactlyOnARawDescriptorNumber()
+    {
+        using var pipe = AnonymousPipe.Create(nonBlocking: true, capacity: 4096);
+        var borrowedWriteEnd = new SafeFileDescriptor(pipe.WriteEnd.DangerousGetDescriptor(), ownsHandle: false);
+        var data = new byte[100_000];
+        new Random(7).NextBytes(data);
+        var writer = Task.Run(() => PosixIo.WriteAll(borrowedWriteEnd, data)); // far more than the pipe holds
+        var received = new byte[data.Length];
+        PosixIo.ReadExactly(pipe.ReadEnd, received);
+        await writer;
+        Assert.Equal(data, received);
+        borrowedWriteEnd.Dispose();
+        Assert.False(pipe.WriteEnd.IsClosed); // the borrowed wrapper did not close our descriptor
+        pipe.WriteEnd.Dispose();
+        Assert.Throws<EndOfStreamException>(() => PosixIo.ReadExactly(pipe.ReadEnd, new byte[1]));
+        Assert.Equal(0, PosixIo.Read(pipe.ReadEnd, new byte[1]));
+    }
+
+    [Fact]
     public void CapacityCanBeReadAndRaised()
     {
         using var pipe = AnonymousPipe.Create();
