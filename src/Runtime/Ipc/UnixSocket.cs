@@ -3,7 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 using SafePosix.Interop;
 
 namespace SafePosix.Ipc;
@@ -284,12 +285,39 @@ public static class UnixSocket
     /// buffer (MSG_TRUNC). The descriptors that did arrive have been closed; the kernel closed the rest.
     /// </exception>
     /// <exception cref="PosixException">recvmsg failed.</exception>
-    public static unsafe (int BytesReceived, SafeFileDescriptor[] Descriptors) ReceiveDescriptors(this Socket socket, Span<byte> buffer, int maxDescriptors)
+    public static (int BytesReceived, SafeFileDescriptor[] Descriptors) ReceiveDescriptors(this Socket socket, Span<byte> buffer, int maxDescriptors)
+    {
+        CheckReceive(socket, buffer.Length, maxDescriptors);
+        TryReceiveCore(socket, buffer, maxDescriptors, wait: true, out var result);
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="ReceiveDescriptors"/>, waiting asynchronously: the wait for data is a zero-byte receive on the
+    /// socket, so it runs on .NET's own socket engine (epoll) and ties up no thread.
+    /// </summary>
+    /// <inheritdoc cref="ReceiveDescriptors"/>
+    public static async ValueTask<(int BytesReceived, SafeFileDescriptor[] Descriptors)> ReceiveDescriptorsAsync(
+        this Socket socket, Memory<byte> buffer, int maxDescriptors, CancellationToken cancellationToken = default)
+    {
+        CheckReceive(socket, buffer.Length, maxDescriptors);
+        while (true)
+        {
+            if (TryReceiveCore(socket, buffer.Span, maxDescriptors, wait: false, out var result))
+            {
+                return result;
+            }
+
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void CheckReceive(Socket socket, int bufferLength, int maxDescriptors)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        if (buffer.IsEmpty)
+        if (bufferLength == 0)
         {
-            throw new ArgumentException("The buffer is empty; the data that carries the descriptors needs room.", nameof(buffer));
+            throw new ArgumentException("The buffer is empty; the data that carries the descriptors needs room.", "buffer");
         }
 
         if (maxDescriptors is < 1 or > MaxDescriptorsPerMessage)
@@ -298,6 +326,11 @@ public static class UnixSocket
         }
 
         ObjectDisposedException.ThrowIf(socket.SafeHandle.IsClosed, socket);
+    }
+
+    /// <summary>recvmsg with MSG_CMSG_CLOEXEC; without <paramref name="wait"/>, false when nothing is there (EAGAIN).</summary>
+    private static unsafe bool TryReceiveCore(Socket socket, Span<byte> buffer, int maxDescriptors, bool wait, out (int, SafeFileDescriptor[]) result)
+    {
         var controlLength = Libc.CmsgSpace(sizeof(int) * maxDescriptors);
         var control = stackalloc byte[controlLength];
         var received = new List<SafeFileDescriptor>();
@@ -315,7 +348,7 @@ public static class UnixSocket
                 while (true)
                 {
                     message = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlLength };
-                    n = Libc.recvmsg(fd, &message, Libc.MSG_CMSG_CLOEXEC);
+                    n = Libc.recvmsg(fd, &message, Libc.MSG_CMSG_CLOEXEC | (wait ? 0 : Libc.MSG_DONTWAIT));
                     if (n >= 0)
                     {
                         break;
@@ -329,6 +362,12 @@ public static class UnixSocket
 
                     if (errno == Errno.EAGAIN)
                     {
+                        if (!wait)
+                        {
+                            result = default;
+                            return false;
+                        }
+
                         DescriptorIo.WaitUntilReady(fd, Libc.POLLIN, -1);
                         continue;
                     }
@@ -352,9 +391,9 @@ public static class UnixSocket
                 throw new IOException("The datagram was larger than the " + buffer.Length + "-byte buffer (MSG_TRUNC); its descriptors were closed.");
             }
 
-            var result = received.ToArray();
+            result = ((int)n, received.ToArray());
             received.Clear();
-            return ((int)n, result);
+            return true;
         }
         finally
         {

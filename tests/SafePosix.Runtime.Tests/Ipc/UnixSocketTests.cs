@@ -178,6 +178,34 @@ public sealed class UnixSocketTests
     }
 
     [Fact]
+    public async Task DescriptorsAreReceivedAsynchronouslyAndTheWaitCanBeCancelled()
+    {
+        var (a, b) = UnixSocket.CreatePair();
+        using (a)
+        using (b)
+        using (var pipe = AnonymousPipe.Create())
+        {
+            var buffer = new byte[8];
+            var pending = b.ReceiveDescriptorsAsync(buffer, 2).AsTask();
+            await Task.Delay(100);
+            Assert.False(pending.IsCompleted); // waiting on the socket engine, not failing with EAGAIN
+            a.SendDescriptors("p"u8, pipe.WriteEnd);
+            var (bytes, fds) = await pending.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(1, bytes);
+            using (var stream = new DescriptorStream(Assert.Single(fds), FileAccess.Write, ownsDescriptor: true))
+            {
+                stream.Write("via async"u8);
+            }
+
+            pipe.WriteEnd.Dispose();
+            Assert.Equal("via async", TestData.ReadAll(pipe.Reader));
+
+            using var cancel = new System.Threading.CancellationTokenSource(100);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await b.ReceiveDescriptorsAsync(buffer, 2, cancel.Token));
+        }
+    }
+
+    [Fact]
     public void EndOfStreamIsZeroBytesAndNoDescriptors()
     {
         var (a, b) = UnixSocket.CreatePair();
