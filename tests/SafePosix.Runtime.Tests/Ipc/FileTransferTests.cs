@@ -241,7 +241,7 @@ internal static class IpcSizes
 
     internal static int QueueMessages => 100_000;
 
-    internal static long RingMessages => Long ? 10_000_000 : 10_000_000;
+    internal static long RingMessages => 10_000_000;
 
     internal static int Signals => Long ? 100_000 : 10_000;
 }

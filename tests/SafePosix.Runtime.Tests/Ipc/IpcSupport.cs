@@ -68,9 +68,6 @@ internal static class Peer
 
 internal static class TestData
 {
-    /// <summary>Deterministic bytes, the same in the peer (new Random(seed).NextBytes over 100,003-byte chunks).</summary>
-    internal static void Fill(Random random, Span<byte> chunk) => random.NextBytes(chunk);
-
     internal static string Hash(ReadOnlySpan<byte> data) => Convert.ToHexString(SHA256.HashData(data));
 
     internal static string TempPath(string name)
