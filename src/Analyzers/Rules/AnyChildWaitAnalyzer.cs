@@ -14,7 +14,7 @@ public sealed class AnyChildWaitAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.AnyChildWait,
         "Wait for your own children by pid, not for any child",
-        "'{0}' reaps {1}, also those Process owns (their WaitForExit then hangs); wait for your own pids",
+        "'{0}' reaps {1}, even those Process owns (WaitForExit then hangs); wait for your own pids",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

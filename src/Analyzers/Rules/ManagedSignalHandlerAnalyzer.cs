@@ -14,7 +14,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.ManagedSignalHandler,
         "Do not install managed code as a raw signal handler",
-        "'{0}' installs managed code as a signal handler, but handlers must be async-signal-safe; use PosixSignalRegistration",
+        "'{0}' installs managed code as a signal handler, which must be async-signal-safe; use PosixSignalRegistration",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

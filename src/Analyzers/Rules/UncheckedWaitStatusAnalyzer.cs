@@ -37,7 +37,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor HandDecodedRule = new(
         RuleIds.UncheckedWaitStatus,
         Title,
-        "Exit code decoded from '{0}' without checking '({0} & 0x7f) == 0': a child killed by a signal reads as 0",
+        "Exit code decoded from '{0}' before checking that the child exited: a child killed by a signal reads as 0",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -36,7 +36,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int epoll_wait(int epollFd, byte* events, int maxEvents, int timeoutMilliseconds);
 
-    internal const int F_SETPIPE_SZ = 1031;
 
     internal const int X_OK = 1;
 

@@ -77,6 +77,16 @@ public sealed class RuleSetTests
             new[] { "forkpty", "killpg", "reaps any child, even those Process owns" },
         ["munmap length {0} differs from the mapping's {1} bytes, so pages leak; pass the length given to mmap"] =
             new[] { "4294967296", "4294967296" },
+        ["'{0}' reaps {1}, even those Process owns (WaitForExit then hangs); wait for your own pids"] =
+            new[] { "waitpid", "any child of group 2147483647" },
+        ["The child of '{0}' runs '{1}' with SIGPIPE ignored (inherited from .NET); reset it to default before exec"] =
+            new[] { "forkpty", "execveat" },
+        ["'{0}' with {1} lets the kernel reap every child: waits fail with ECHILD, Process.WaitForExit hangs"] =
+            new[] { "SetSignalAction", "SA_NOCLDWAIT" },
+        ["'{0}' reaps one child per signal, but SIGCHLDs coalesce and the rest stay zombies; loop until it returns 0 or -1"] =
+            new[] { "waitpid" },
+        ["'{0}' is read without checking {1}: for a child that ended otherwise it means nothing; check first"] =
+            new[] { "WEXITSTATUS", "WIFSIGNALED" },
         ["The vfork child calls '{0}' on the parent's stack; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child allocates '{0}' on the parent's heap; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child writes '{0}' into the parent's memory; call only exec* and _exit there"] = new[] { LongName },
@@ -85,18 +95,35 @@ public sealed class RuleSetTests
     [Fact]
     public void EveryMessage_RenderedWithLongArguments_FitsOnOneLine()
     {
-        var lengths = new List<(string Id, int Length, string Message)>();
+        // Every offender at once, so a contributor fixes them in one pass.
+        var problems = new List<string>();
         foreach (var descriptor in RuleCatalog.AllDescriptors)
         {
             var format = descriptor.MessageFormat.ToString();
             var arguments = LongestArguments.TryGetValue(format, out var known) ? known : new[] { LongFunction, LongName, LongName, LongName };
             var message = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arguments.Cast<object>().ToArray());
-            lengths.Add((descriptor.Id, message.Length, message));
-            Assert.False(message.EndsWith('.'), descriptor.Id + ": messages are single sentences without a final period: " + message);
-            Assert.DoesNotContain('\n', message);
-            Assert.True(message.Length <= MaxMessageLength, $"{descriptor.Id}: {message.Length} characters, at most {MaxMessageLength}: {message}");
-            Assert.True(descriptor.Description.ToString().Length > message.Length, descriptor.Id + ": the description says why, at more length than the message");
+            if (message.EndsWith('.'))
+            {
+                problems.Add(descriptor.Id + ": messages are single sentences without a final period: " + message);
+            }
+
+            if (message.Contains('\n', StringComparison.Ordinal))
+            {
+                problems.Add(descriptor.Id + ": one line only: " + message);
+            }
+
+            if (message.Length > MaxMessageLength)
+            {
+                problems.Add($"{descriptor.Id}: {message.Length} characters, at most {MaxMessageLength} (format: {format}): {message}");
+            }
+
+            if (descriptor.Description.ToString().Length <= message.Length)
+            {
+                problems.Add(descriptor.Id + ": the description says why, at more length than the message");
+            }
         }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class AnyChildWaitAnalyzerTests
         """;
 
     private static string Message(string function, string target)
-        => $"'{function}' reaps {target}, also those Process owns (their WaitForExit then hangs); wait for your own pids";
+        => $"'{function}' reaps {target}, even those Process owns (WaitForExit then hangs); wait for your own pids";
 
     [Fact]
     public Task WaitpidForAnyChild_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """

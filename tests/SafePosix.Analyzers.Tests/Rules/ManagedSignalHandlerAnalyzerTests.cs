@@ -39,7 +39,7 @@ public sealed class ManagedSignalHandlerAnalyzerTests
         """;
 
     private static string Message(string function)
-        => $"'{function}' installs managed code as a signal handler, but handlers must be async-signal-safe; use PosixSignalRegistration";
+        => $"'{function}' installs managed code as a signal handler, which must be async-signal-safe; use PosixSignalRegistration";
 
     [Fact]
     public Task DelegatesPassedToSignal_AreReported() => VerifyCS.AnalyzerAsync(OwnInterop + """

@@ -35,7 +35,7 @@ public sealed class SendWithoutNoSignalAnalyzerTests
             {
                 {|#0:Native.send(fd, data, length, 0)|};
                 {|#1:Native.SendMessage(fd, message, Native.MSG_DONTWAIT)|};
-                {|#2:Tmds.Linux.LibC.send(fd, data, length, Tmds.Linux.LibC.MSG_DONTWAIT)|};
+                {|#2:Tmds.Linux.LibC.send(fd, data, (int)length, Tmds.Linux.LibC.MSG_DONTWAIT)|};
                 {|#3:Mono.Unix.Native.Syscall.send(fd, bytes, (ulong)bytes.Length, 0)|};
             }
         }
@@ -54,7 +54,7 @@ public sealed class SendWithoutNoSignalAnalyzerTests
                 Native.send(fd, data, length, Native.MSG_NOSIGNAL);
                 Native.send(fd, data, length, Native.MSG_DONTWAIT | Native.MSG_NOSIGNAL);
                 Native.send(fd, data, length, flags);
-                Tmds.Linux.LibC.send(fd, data, length, Tmds.Linux.LibC.MSG_NOSIGNAL);
+                Tmds.Linux.LibC.send(fd, data, (int)length, Tmds.Linux.LibC.MSG_NOSIGNAL);
                 Mono.Unix.Native.Syscall.send(fd, bytes, (ulong)bytes.Length, Mono.Unix.Native.MessageFlags.MSG_NOSIGNAL);
                 socket.Send(bytes);
             }
@@ -79,7 +79,7 @@ public sealed class SendWithoutNoSignalAnalyzerTests
             {
                 [|Native.send(fd, data, length, 0)|];
                 [|Native.send(fd, data, length, 0x40)|];
-                [|send(fd, data, length, MSG_DONTWAIT)|];
+                [|send(fd, data, (int)length, MSG_DONTWAIT)|];
                 [|Syscall.send(fd, bytes, (ulong)bytes.Length, 0)|];
             }
         }
@@ -100,7 +100,7 @@ public sealed class SendWithoutNoSignalAnalyzerTests
             {
                 Native.send(fd, data, length, 0x4000 /* MSG_NOSIGNAL */);
                 Native.send(fd, data, length, 0x40 | 0x4000 /* MSG_NOSIGNAL */);
-                send(fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+                send(fd, data, (int)length, MSG_DONTWAIT | MSG_NOSIGNAL);
                 Syscall.send(fd, bytes, (ulong)bytes.Length, MessageFlags.MSG_NOSIGNAL);
             }
         }

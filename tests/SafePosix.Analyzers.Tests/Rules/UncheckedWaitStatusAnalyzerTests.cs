@@ -26,7 +26,7 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         => $"'{decoder}' is read without checking {check}: for a child that ended otherwise it means nothing; check first";
 
     private static string HandDecoded(string local)
-        => $"Exit code decoded from '{local}' without checking '({local} & 0x7f) == 0': a child killed by a signal reads as 0";
+        => $"Exit code decoded from '{local}' before checking that the child exited: a child killed by a signal reads as 0";
 
     private static string ReturnValue(string local)
         => $"'{local}' holds the pid the wait returned, not the child's status; decode the status argument instead";
