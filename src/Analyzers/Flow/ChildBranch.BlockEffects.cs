@@ -89,7 +89,7 @@ internal sealed partial class ChildBranch
             if (node is IInvocationOperation invocation)
             {
                 var kind = _calls.Classify(invocation);
-                if (kind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.NoReturn)
+                if (kind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw or ChildCallKind.NoReturn)
                 {
                     return (kind, invocation);
                 }

@@ -29,6 +29,9 @@ internal enum ChildCallKind
     /// <summary><c>exit</c>, <c>Environment.Exit</c>, <c>Environment.FailFast</c>: the path ends, after running managed code, atexit handlers and stdio flushes that belong to the parent.</summary>
     UnsafeExit,
 
+    /// <summary>A call into the project's own helper that throws on every path it leaves by: the parent's handlers run in the child.</summary>
+    Throw,
+
     /// <summary>Never returns for another reason (<c>abort</c>, <c>[DoesNotReturn]</c>): the path ends, nothing to say.</summary>
     NoReturn,
 }

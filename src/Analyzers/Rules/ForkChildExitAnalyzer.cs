@@ -16,6 +16,9 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     /// <summary>Set when one <c>_exit(127)</c> inserted after the reported statement closes every path that falls out there.</summary>
     public const string InsertAfterProperty = "InsertAfter";
 
+    /// <summary>Set (to the helper's name) when the child leaves inside a helper of the project's own: no automatic fix, the helper must change.</summary>
+    public const string HelperProperty = "Helper";
+
     private const string Title = "End a fork child with _exit";
     private const string Description =
         "After fork the child must end with _exit (or _Exit): exec returns only when it fails, and everything else " +
@@ -81,7 +84,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, ProcessCalls calls)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!calls.Surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.BranchingForkFunctions, out var call)
+        if (!calls.Surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, ProcessCalls.BranchingForkFunctions, out var call)
             || calls.AnalyzeChild(context, invocation) is not { } child)
         {
             return;
@@ -95,7 +98,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            // A call into the user's own void helper may end the child itself (exec + _exit inside): its return is then dead code.
+            // A call into the user's own void helper that could not be summarized may end the child itself: stay silent after it.
             if (exit.Kind is ChildExitKind.Return or ChildExitKind.Throw or ChildExitKind.FallOut && calls.MayNotReturn(exit.LastOperation))
             {
                 continue;
@@ -107,6 +110,12 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             if (exit.Kind == ChildExitKind.FallOut && exit.SingleSource)
             {
                 properties = properties.Add(InsertAfterProperty, "true");
+            }
+
+            if (exit.Kind is ChildExitKind.UnsafeExit or ChildExitKind.Throw && exit.Operation is IInvocationOperation helper
+                && !calls.IsEnvironmentExit(helper.TargetMethod) && !calls.Surfaces.TryGetLibcCall(helper.TargetMethod, out _))
+            {
+                properties = properties.Add(HelperProperty, helper.TargetMethod.Name);
             }
 
             var diagnostic = exit.Kind switch

@@ -75,7 +75,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingFunctions, out var call) || !IsAddress(invocation.Type))
+        if (!surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, MappingFunctions, out var call) || !IsAddress(invocation.Type))
         {
             return;
         }

@@ -67,7 +67,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call))
+        if (!TryGetChildCall(invocation.TargetMethod, surfaces, out var call))
         {
             return;
         }
@@ -94,6 +94,11 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(NeverWaitedRule, invocation.Syntax.GetLocation(), call.Function, why));
         }
     }
+
+    /// <summary>The calls this rule follows; a fork-like call also through the project's own wrapper (<c>static int Fork() =&gt; fork();</c>).</summary>
+    private static bool TryGetChildCall(IMethodSymbol method, PosixSurfaces surfaces, out LibcCall call)
+        => surfaces.TryGetLibcCall(method, Functions, out call)
+            || (surfaces.TryGetCallThroughWrappers(method, ProcessCalls.BranchingForkFunctions, out call) && call.Wrapper is not null);
 
     /// <summary>Why nobody can wait for the pid a fork-like call returns, or null when something may.</summary>
     private static string? ForkedPidFate(IInvocationOperation fork, IOperation body, PosixSurfaces surfaces, LibcValues values)
@@ -316,7 +321,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in body.DescendantsAndSelf())
         {
-            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call) || call.Function == "kill")
+            if (operation is not IInvocationOperation invocation || !TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
             {
                 continue;
             }
