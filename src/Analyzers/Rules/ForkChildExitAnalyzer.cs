@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
@@ -15,6 +17,13 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
 
     /// <summary>Set when one <c>_exit(127)</c> inserted after the reported statement closes every path that falls out there.</summary>
     public const string InsertAfterProperty = "InsertAfter";
+
+    /// <summary>
+    /// Set when the exit's status is kept by the fix (<c>Environment.Exit(code)</c>, <c>exit(code)</c>): the status
+    /// expression is then the third additional location. The first is the fork-like call, the second (when the fix
+    /// has one) the statement the fix replaces or inserts next to.
+    /// </summary>
+    public const string KeptStatusProperty = "KeptStatus";
 
     /// <summary>Set (to the helper's name) when the child leaves inside a helper of the project's own: no automatic fix, the helper must change.</summary>
     public const string HelperProperty = "Helper";
@@ -90,7 +99,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var forkLocation = new[] { invocation.Syntax.GetLocation() };
+        var forkLocation = invocation.Syntax.GetLocation();
         foreach (var exit in child.Exits)
         {
             if (!exit.InChildBranch)
@@ -118,13 +127,24 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
                 properties = properties.Add(HelperProperty, helper.TargetMethod.Name);
             }
 
+            var additional = new List<Location> { forkLocation };
+            if (!properties.ContainsKey(HelperProperty) && AnchorOf(exit) is { } anchor)
+            {
+                additional.Add(anchor);
+                if (KeptStatusOf(exit) is { } status)
+                {
+                    additional.Add(status.Syntax.GetLocation());
+                    properties = properties.Add(KeptStatusProperty, "true");
+                }
+            }
+
             var diagnostic = exit.Kind switch
             {
                 ChildExitKind.UnsafeExit when exit.Operation is IInvocationOperation exitCall
-                    => Diagnostic.Create(UnsafeExitRule, exit.Location, forkLocation, properties, call.Function, ExitName(exitCall, calls)),
-                ChildExitKind.Return => Diagnostic.Create(ReturnRule, exit.Location, forkLocation, properties, call.Function),
-                ChildExitKind.Throw => Diagnostic.Create(ThrowRule, exit.Location, forkLocation, properties, call.Function),
-                ChildExitKind.FallOut => Diagnostic.Create(FallOutRule, exit.Location, forkLocation, properties, call.Function),
+                    => Diagnostic.Create(UnsafeExitRule, exit.Location, additional, properties, call.Function, ExitName(exitCall, calls)),
+                ChildExitKind.Return => Diagnostic.Create(ReturnRule, exit.Location, additional, properties, call.Function),
+                ChildExitKind.Throw => Diagnostic.Create(ThrowRule, exit.Location, additional, properties, call.Function),
+                ChildExitKind.FallOut => Diagnostic.Create(FallOutRule, exit.Location, additional, properties, call.Function),
                 _ => null,
             };
             if (diagnostic is not null)
@@ -133,6 +153,24 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             }
         }
     }
+
+    /// <summary>The statement the fix edits: the exit call's statement, the return or throw statement, the last statement before a fall-out.</summary>
+    private static Location? AnchorOf(ChildExit exit) => exit.Kind switch
+    {
+        ChildExitKind.UnsafeExit => exit.Operation?.Parent is IExpressionStatementOperation statement ? statement.Syntax.GetLocation() : null,
+        ChildExitKind.Return => exit.Location,
+        // A throw statement (the graph keeps only the thrown value); a throw expression has no statement of its own.
+        ChildExitKind.Throw => exit.Operation?.Syntax.Parent is ThrowStatementSyntax thrown ? thrown.GetLocation() : null,
+        ChildExitKind.FallOut when exit.SingleSource => exit.Location,
+        _ => null,
+    };
+
+    /// <summary>The status an exit call passes (<c>Environment.Exit(code)</c>): the parent may read it, so the fix keeps it.</summary>
+    private static IOperation? KeptStatusOf(ChildExit exit)
+        => exit.Kind == ChildExitKind.UnsafeExit && exit.Operation is IInvocationOperation { Arguments.Length: 1 } call
+            && call.Arguments[0].Value.Type?.SpecialType == SpecialType.System_Int32
+            ? call.Arguments[0].Value
+            : null;
 
     private static string ExitName(IInvocationOperation exitCall, ProcessCalls calls)
     {
