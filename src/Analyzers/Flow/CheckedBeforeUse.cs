@@ -129,6 +129,8 @@ internal static class CheckedBeforeUse
         IParameterReferenceOperation parameter => SymbolEqualityComparer.Default.Equals(parameter.Parameter, holder),
         IFieldReferenceOperation field => SymbolEqualityComparer.Default.Equals(field.Field, holder)
             && (field.Instance is null || field.Instance is IInstanceReferenceOperation),
+        IPropertyReferenceOperation property => SymbolEqualityComparer.Default.Equals(property.Property, holder)
+            && property.Arguments.IsEmpty && (property.Instance is null || property.Instance is IInstanceReferenceOperation),
         _ => false,
     };
 

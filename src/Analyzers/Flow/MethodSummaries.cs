@@ -400,13 +400,17 @@ internal sealed class MethodSummaries
     }
 
     private IMethodBodyOperation? BodyOf(MethodDeclarationSyntax declaration, CancellationToken cancellationToken)
+        => ModelOf(declaration.SyntaxTree).GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
+
+    /// <summary>
+    /// One semantic model per tree for questions about code outside the analyzed body. They are asked rarely (about a
+    /// call a rule already cares about) and their answers are cached, so binding another tree is affordable.
+    /// </summary>
+    internal SemanticModel ModelOf(SyntaxTree tree)
     {
-        // Summaries are asked for rarely (a call a rule already cares about) and cached per method, so binding the
-        // callee's tree through one cached semantic model per tree is affordable.
 #pragma warning disable RS1030
-        var model = _models.GetOrAdd(declaration.SyntaxTree, tree => _surfaces.Compilation.GetSemanticModel(tree));
+        return _models.GetOrAdd(tree, t => _surfaces.Compilation.GetSemanticModel(t));
 #pragma warning restore RS1030
-        return model.GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
     }
 
     private ControlFlowGraph? GraphOf(IMethodSymbol method, CancellationToken cancellationToken)
