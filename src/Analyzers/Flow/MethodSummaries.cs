@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -53,14 +55,28 @@ internal sealed class MethodSummaries
     /// <summary>Bodies longer than this (in characters) are not summarized: real wrappers and exit helpers are short.</summary>
     public const int MaxBodyLength = 4000;
 
+    /// <summary>
+    /// The functions whose wrappers rules follow (process creation, exec, mappings). A compilation that can reach none
+    /// of them (no Tmds.LibC, no Mono.Posix, no own declaration of one) has no wrapper to find, and ordinary code
+    /// pays nothing beyond one cached answer.
+    /// </summary>
+    public static readonly ImmutableHashSet<string> WrappedFunctions = ProcessCalls.ForkFunctions
+        .Union(ProcessCalls.ExecFunctions)
+        .Union(PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat"));
+
     private readonly PosixSurfaces _surfaces;
+    private readonly Lazy<bool> _mayWrap;
     private readonly ConcurrentDictionary<IMethodSymbol, PassThroughBox> _passThroughs = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, MethodExit> _exits = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ParameterKey, ValueUse> _parameterUses = new();
     private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
     private ProcessCalls? _calls;
 
-    public MethodSummaries(PosixSurfaces surfaces) => _surfaces = surfaces;
+    public MethodSummaries(PosixSurfaces surfaces)
+    {
+        _surfaces = surfaces;
+        _mayWrap = new Lazy<bool>(() => surfaces.TmdsLibC is not null || surfaces.MonoSyscall is not null || DeclaresWrappedFunction(surfaces.Compilation));
+    }
 
     private ProcessCalls Calls => _calls ??= new ProcessCalls(_surfaces);
 
@@ -79,7 +95,7 @@ internal sealed class MethodSummaries
         call = default;
         // The cheap part first: this runs for calls to any value-returning source method of the right type.
         if (method.MethodKind != MethodKind.Ordinary || method.ReturnsVoid || method.IsExtern || depth > MaxDepth
-            || method.DeclaringSyntaxReferences.IsEmpty || !IsResultType(method.ReturnType))
+            || !IsResultType(method.ReturnType) || !_mayWrap.Value || method.DeclaringSyntaxReferences.IsEmpty)
         {
             return false;
         }
@@ -127,7 +143,7 @@ internal sealed class MethodSummaries
                 return null;
             }
 
-            if (found is { } earlier && earlier.Function != inner.Function)
+            if (!WrappedFunctions.Contains(inner.Function) || (found is { } earlier && earlier.Function != inner.Function))
             {
                 return null;
             }
@@ -136,6 +152,41 @@ internal sealed class MethodSummaries
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// Whether the project declares one of <see cref="WrappedFunctions"/> itself: extern methods and
+    /// <c>[LibraryImport]</c> methods, named by the method or by an <c>EntryPoint = "..."</c> string. A pre-filter on
+    /// declarations only (no binding), once per compilation; the summary itself then resolves the real entry point.
+    /// </summary>
+    private static bool DeclaresWrappedFunction(Compilation compilation)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var root = tree.GetRoot();
+            foreach (var node in root.DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            {
+                if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } declaration)
+                {
+                    continue;
+                }
+
+                if (WrappedFunctions.Contains(declaration.Identifier.ValueText))
+                {
+                    return true;
+                }
+
+                foreach (var literal in declaration.AttributeLists.SelectMany(list => list.DescendantNodes()).OfType<LiteralExpressionSyntax>())
+                {
+                    if (literal.Token.Value is string name && WrappedFunctions.Contains(name))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The syntactic shape of a wrapper: every return statement (or the expression body) returns a call.</summary>
