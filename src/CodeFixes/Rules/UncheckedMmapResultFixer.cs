@@ -179,7 +179,7 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             return Throw(statement, editor => editor.ReplaceNode(statement, check));
         }
 
-        if (HolderOf(statement, invocation, model) is not ({ } holder, { } holderType))
+        if (HolderOf(statement, invocation, model, diagnostic) is not ({ } holder, { } holderType))
         {
             return null;
         }
@@ -191,16 +191,25 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
     private static FixPlan Throw(SyntaxNode statement, Action<DocumentEditor> edit)
         => new("Throw with errno when the result is MAP_FAILED", statement, edit, needsUsings: true);
 
-    /// <summary>The variable the result is stored in: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.</summary>
-    private static (ExpressionSyntax? Holder, ITypeSymbol? Type) HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation, SemanticModel model)
+    /// <summary>
+    /// The variable the analyzer found holding the result (its second additional location), when the statement that
+    /// stores it is one the check can follow: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.
+    /// </summary>
+    private static (ExpressionSyntax? Holder, ITypeSymbol? Type) HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation, SemanticModel model, Diagnostic diagnostic)
     {
+        if (diagnostic.AdditionalLocations.Count < 2
+            || statement.SyntaxTree.GetRoot().FindNode(diagnostic.AdditionalLocations[1].SourceSpan, getInnermostNodeForTie: true) is not { } held)
+        {
+            return (null, null);
+        }
+
         switch (statement)
         {
             case LocalDeclarationStatementSyntax { Declaration.Variables: { Count: 1 } variables }
-                when variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
+                when variables[0] == held && variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
                 return (IdentifierName(variables[0].Identifier.WithoutTrivia()), (model.GetDeclaredSymbol(variables[0]) as ILocalSymbol)?.Type);
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment }
-                when IsResultItself(assignment.Right, invocation) && assignment.Left is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
+                when assignment.Left == held && IsResultItself(assignment.Right, invocation):
                 return (assignment.Left, model.GetTypeInfo(assignment.Left).Type);
             default:
                 return (null, null);
