@@ -70,7 +70,11 @@ internal sealed class ChildExit
 
     public ChildExitKind Kind { get; }
 
-    /// <summary>The exit call, the returned value (null for <c>return;</c>), the thrown exception, or the last child operation before a fall-out.</summary>
+    /// <summary>
+    /// The exit call, the returned value (null for <c>return;</c>), the thrown exception, or the last child operation
+    /// before a fall-out. For a child that leaves inside one of the project's helpers (<see cref="MethodSummaries.ExitOf"/>),
+    /// the call of that helper.
+    /// </summary>
     public IOperation? Operation { get; }
 
     /// <summary>Where to report it: the call, the return or throw statement, or the last child statement before a fall-out.</summary>
