@@ -65,7 +65,7 @@ internal sealed class MethodSummaries
         .Union(PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat"));
 
     private readonly PosixSurfaces _surfaces;
-    private readonly Lazy<bool> _mayWrap;
+    private readonly Lazy<ImmutableHashSet<string>> _wrapperNames;
     private readonly ConcurrentDictionary<IMethodSymbol, PassThroughBox> _passThroughs = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, MethodExit> _exits = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ParameterKey, ValueUse> _parameterUses = new();
@@ -75,7 +75,8 @@ internal sealed class MethodSummaries
     public MethodSummaries(PosixSurfaces surfaces)
     {
         _surfaces = surfaces;
-        _mayWrap = new Lazy<bool>(() => surfaces.TmdsLibC is not null || surfaces.MonoSyscall is not null || DeclaresWrappedFunction(surfaces.Compilation));
+        _wrapperNames = new Lazy<ImmutableHashSet<string>>(
+            () => WrapperCandidateNames(surfaces.Compilation, bindingReferenced: surfaces.TmdsLibC is not null || surfaces.MonoSyscall is not null));
     }
 
     private ProcessCalls Calls => _calls ??= new ProcessCalls(_surfaces);
@@ -95,7 +96,7 @@ internal sealed class MethodSummaries
         call = default;
         // The cheap part first: this runs for calls to any value-returning source method of the right type.
         if (method.MethodKind != MethodKind.Ordinary || method.ReturnsVoid || method.IsExtern || depth > MaxDepth
-            || !IsResultType(method.ReturnType) || !_mayWrap.Value || method.DeclaringSyntaxReferences.IsEmpty)
+            || !IsResultType(method.ReturnType) || !_wrapperNames.Value.Contains(method.Name) || method.DeclaringSyntaxReferences.IsEmpty)
         {
             return false;
         }
@@ -122,7 +123,7 @@ internal sealed class MethodSummaries
 
     private LibcCall? ComputePassThrough(IMethodSymbol method, int depth, CancellationToken cancellationToken)
     {
-        if (DeclarationOf(method, cancellationToken) is not { } declaration || !ReturnsOnlyCalls(declaration)
+        if (DeclarationOf(method, cancellationToken) is not { } declaration || !ReturnsOnlyCallsTo(declaration, _wrapperNames.Value)
             || BodyOf(declaration, cancellationToken) is not { } body)
         {
             return null;
@@ -155,46 +156,89 @@ internal sealed class MethodSummaries
     }
 
     /// <summary>
-    /// Whether the project declares one of <see cref="WrappedFunctions"/> itself: extern methods and
-    /// <c>[LibraryImport]</c> methods, named by the method or by an <c>EntryPoint = "..."</c> string. A pre-filter on
-    /// declarations only (no binding), once per compilation; the summary itself then resolves the real entry point.
+    /// The names a wrapper can have, found once per compilation on declarations, without binding: the project's own
+    /// declarations of <see cref="WrappedFunctions"/> (extern and <c>[LibraryImport]</c> methods, named by the method
+    /// or by an <c>EntryPoint = "..."</c> string), the functions' own names when Tmds.LibC or Mono.Posix is referenced,
+    /// and, up to <see cref="MaxDepth"/> levels, the methods whose every return calls one of those names. Only methods
+    /// with such a name are bound and summarized: ordinary code (no POSIX at all) pays one scan of its declarations.
     /// </summary>
-    private static bool DeclaresWrappedFunction(Compilation compilation)
+    private static ImmutableHashSet<string> WrapperCandidateNames(Compilation compilation, bool bindingReferenced)
     {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (bindingReferenced)
+        {
+            names.UnionWith(WrappedFunctions);
+        }
+
+        var methods = new List<MethodDeclarationSyntax>();
         foreach (var tree in compilation.SyntaxTrees)
         {
-            var root = tree.GetRoot();
-            foreach (var node in root.DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
             {
-                if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } declaration)
+                if (node is not MethodDeclarationSyntax declaration)
                 {
                     continue;
                 }
 
-                if (WrappedFunctions.Contains(declaration.Identifier.ValueText))
+                methods.Add(declaration);
+                if (declaration.AttributeLists.Count > 0 && DeclaresWrappedFunction(declaration))
                 {
-                    return true;
+                    names.Add(declaration.Identifier.ValueText);
                 }
+            }
+        }
 
-                foreach (var literal in declaration.AttributeLists.SelectMany(list => list.DescendantNodes()).OfType<LiteralExpressionSyntax>())
+        if (names.Count == 0)
+        {
+            return ImmutableHashSet<string>.Empty;
+        }
+
+        for (var level = 0; level < MaxDepth + 1; level++)
+        {
+            var found = new List<string>();
+            foreach (var method in methods)
+            {
+                if (!names.Contains(method.Identifier.ValueText) && ReturnsOnlyCallsTo(method, names))
                 {
-                    if (literal.Token.Value is string name && WrappedFunctions.Contains(name))
-                    {
-                        return true;
-                    }
+                    found.Add(method.Identifier.ValueText);
                 }
+            }
+
+            if (found.Count == 0)
+            {
+                break;
+            }
+
+            names.UnionWith(found);
+        }
+
+        return names.ToImmutableHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool DeclaresWrappedFunction(MethodDeclarationSyntax declaration)
+    {
+        if (WrappedFunctions.Contains(declaration.Identifier.ValueText))
+        {
+            return true;
+        }
+
+        foreach (var literal in declaration.AttributeLists.SelectMany(list => list.DescendantNodes()).OfType<LiteralExpressionSyntax>())
+        {
+            if (literal.Token.Value is string name && WrappedFunctions.Contains(name))
+            {
+                return true;
             }
         }
 
         return false;
     }
 
-    /// <summary>The syntactic shape of a wrapper: every return statement (or the expression body) returns a call.</summary>
-    private static bool ReturnsOnlyCalls(MethodDeclarationSyntax declaration)
+    /// <summary>The syntactic shape of a wrapper: every return statement (or the expression body) returns a call to one of <paramref name="callees"/>.</summary>
+    private static bool ReturnsOnlyCallsTo(MethodDeclarationSyntax declaration, ISet<string> callees)
     {
         if (declaration.ExpressionBody is { Expression: var expression })
         {
-            return IsCallSyntax(expression);
+            return CalleeName(expression) is { } name && callees.Contains(name);
         }
 
         if (declaration.Body is not { } block)
@@ -207,7 +251,7 @@ internal sealed class MethodSummaries
         {
             if (node is ReturnStatementSyntax statement)
             {
-                if (statement.Expression is null || !IsCallSyntax(statement.Expression))
+                if (statement.Expression is null || CalleeName(statement.Expression) is not { } name || !callees.Contains(name))
                 {
                     return false;
                 }
@@ -219,7 +263,8 @@ internal sealed class MethodSummaries
         return any;
     }
 
-    private static bool IsCallSyntax(ExpressionSyntax expression)
+    /// <summary>The name of the method a returned expression calls, under casts and parentheses: <c>(IntPtr)Native.mmap(...)</c> is <c>mmap</c>.</summary>
+    private static string? CalleeName(ExpressionSyntax expression)
     {
         while (true)
         {
@@ -234,8 +279,16 @@ internal sealed class MethodSummaries
                 case CheckedExpressionSyntax checkedExpression:
                     expression = checkedExpression.Expression;
                     continue;
+                case InvocationExpressionSyntax { Expression: var callee }:
+                    return callee switch
+                    {
+                        SimpleNameSyntax simple => simple.Identifier.ValueText,
+                        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+                        _ => null,
+                    };
                 default:
-                    return expression is InvocationExpressionSyntax;
+                    return null;
             }
         }
     }
