@@ -76,6 +76,10 @@ internal sealed class ProcessCalls
     /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
     public ChildCallKind Classify(IInvocationOperation invocation) => Classify(invocation.TargetMethod, 0, default);
 
+    /// <summary>As <see cref="Classify(IInvocationOperation)"/>; with <paramref name="helpers"/> false, a call into the project's own method is <see cref="ChildCallKind.Other"/> without summarizing it.</summary>
+    public ChildCallKind Classify(IInvocationOperation invocation, bool helpers)
+        => helpers ? Classify(invocation.TargetMethod, 0, default) : Classify(invocation.TargetMethod, MethodSummaries.MaxDepth + 1, default);
+
     /// <summary>What a call of <paramref name="method"/> does to a path, looking <paramref name="depth"/> source methods deep already.</summary>
     internal ChildCallKind Classify(IMethodSymbol method, int depth, CancellationToken cancellationToken)
     {
