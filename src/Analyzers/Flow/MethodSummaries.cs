@@ -5,6 +5,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -170,7 +171,8 @@ internal sealed class MethodSummaries
             names.UnionWith(WrappedFunctions);
         }
 
-        var methods = new List<MethodDeclarationSyntax>();
+        // Each value-returning method with the callees of its returns, when every return is a call.
+        var methods = new List<(string Name, HashSet<string> Callees)>();
         foreach (var tree in compilation.SyntaxTrees)
         {
             foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
@@ -180,10 +182,14 @@ internal sealed class MethodSummaries
                     continue;
                 }
 
-                methods.Add(declaration);
                 if (declaration.AttributeLists.Count > 0 && DeclaresWrappedFunction(declaration))
                 {
                     names.Add(declaration.Identifier.ValueText);
+                }
+                else if (declaration.ReturnType is not PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword }
+                    && ReturnedCallees(declaration) is { } callees)
+                {
+                    methods.Add((declaration.Identifier.ValueText, callees));
                 }
             }
         }
@@ -196,11 +202,11 @@ internal sealed class MethodSummaries
         for (var level = 0; level < MaxDepth + 1; level++)
         {
             var found = new List<string>();
-            foreach (var method in methods)
+            foreach (var (name, callees) in methods)
             {
-                if (!names.Contains(method.Identifier.ValueText) && ReturnsOnlyCallsTo(method, names))
+                if (!names.Contains(name) && callees.All(names.Contains))
                 {
-                    found.Add(method.Identifier.ValueText);
+                    found.Add(name);
                 }
             }
 
@@ -235,33 +241,44 @@ internal sealed class MethodSummaries
 
     /// <summary>The syntactic shape of a wrapper: every return statement (or the expression body) returns a call to one of <paramref name="callees"/>.</summary>
     private static bool ReturnsOnlyCallsTo(MethodDeclarationSyntax declaration, ISet<string> callees)
+        => ReturnedCallees(declaration) is { } returned && returned.All(callees.Contains);
+
+    /// <summary>
+    /// The names of the methods every return of the declaration calls, or null when some return is not a call (or
+    /// there is none). Walks statements only: a return cannot hide inside an expression except in a nested function.
+    /// </summary>
+    private static HashSet<string>? ReturnedCallees(MethodDeclarationSyntax declaration)
     {
         if (declaration.ExpressionBody is { Expression: var expression })
         {
-            return CalleeName(expression) is { } name && callees.Contains(name);
+            return CalleeName(expression) is { } only ? new HashSet<string>(StringComparer.Ordinal) { only } : null;
         }
 
         if (declaration.Body is not { } block)
         {
-            return false;
+            return null;
         }
 
-        var any = false;
-        foreach (var node in block.DescendantNodes(node => !IsNestedFunction(node)))
+        HashSet<string>? callees = null;
+        foreach (var node in block.DescendantNodes(IsStatementContainer))
         {
             if (node is ReturnStatementSyntax statement)
             {
-                if (statement.Expression is null || CalleeName(statement.Expression) is not { } name || !callees.Contains(name))
+                if (statement.Expression is null || CalleeName(statement.Expression) is not { } name)
                 {
-                    return false;
+                    return null;
                 }
 
-                any = true;
+                (callees ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
             }
         }
 
-        return any;
+        return callees;
     }
+
+    private static bool IsStatementContainer(SyntaxNode node)
+        => node is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or CatchClauseSyntax or FinallyClauseSyntax
+            || (node is StatementSyntax && node is not (LocalFunctionStatementSyntax or ExpressionStatementSyntax or LocalDeclarationStatementSyntax or ReturnStatementSyntax));
 
     /// <summary>The name of the method a returned expression calls, under casts and parentheses: <c>(IntPtr)Native.mmap(...)</c> is <c>mmap</c>.</summary>
     private static string? CalleeName(ExpressionSyntax expression)
