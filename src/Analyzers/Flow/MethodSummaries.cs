@@ -171,8 +171,8 @@ internal sealed class MethodSummaries
             names.UnionWith(WrappedFunctions);
         }
 
-        // Each value-returning method with the callees of its returns, when every return is a call.
-        var methods = new List<(string Name, HashSet<string> Callees)>();
+        // First the declarations alone (members, not bodies): most compilations stop here with nothing to wrap.
+        var declarations = new List<MethodDeclarationSyntax>();
         foreach (var tree in compilation.SyntaxTrees)
         {
             foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
@@ -186,10 +186,9 @@ internal sealed class MethodSummaries
                 {
                     names.Add(declaration.Identifier.ValueText);
                 }
-                else if (declaration.ReturnType is not PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword }
-                    && ReturnedCallees(declaration) is { } callees)
+                else if (declaration.ReturnType is not PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword })
                 {
-                    methods.Add((declaration.Identifier.ValueText, callees));
+                    declarations.Add(declaration);
                 }
             }
         }
@@ -197,6 +196,16 @@ internal sealed class MethodSummaries
         if (names.Count == 0)
         {
             return ImmutableHashSet<string>.Empty;
+        }
+
+        // Then each value-returning method with the callees of its returns, when every return is a call.
+        var methods = new List<(string Name, HashSet<string> Callees)>();
+        foreach (var declaration in declarations)
+        {
+            if (ReturnedCallees(declaration) is { } callees)
+            {
+                methods.Add((declaration.Identifier.ValueText, callees));
+            }
         }
 
         for (var level = 0; level < MaxDepth + 1; level++)
