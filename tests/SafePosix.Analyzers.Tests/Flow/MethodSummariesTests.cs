@@ -381,6 +381,54 @@ public sealed class MethodSummariesTests
         }
         """, ForkRule.Diagnostic(ForkFromManagedCodeAnalyzer.ChildWorkRule).WithLocation(0).WithArguments("fork", "calls 'ExecChild'"));
 
+    [Fact]
+    public Task TmdsChildCallsHelperThatThrowsAfterExecve_IsReported() => ChildExit.AnalyzerAsync("""
+        using System;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            pid_t Run(byte* path, byte** argv)
+            {
+                pid_t pid = fork();
+                switch ((int)pid)
+                {
+                    case 0:
+                        {|#0:ExecOrThrow(path, argv)|};
+                        break;
+                }
+
+                return pid;
+            }
+
+            static void ExecOrThrow(byte* path, byte** argv)
+            {
+                execve(path, argv, null);
+                throw new InvalidOperationException("execve failed: " + errno);
+            }
+        }
+        """, ChildExit.Diagnostic(ForkChildExitAnalyzer.ThrowRule).WithLocation(0).WithArguments("fork"));
+
+    [Fact]
+    public Task TmdsPidWrapper_PidOnlyCompared_IsReportedByPsx1004() => Zombie.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static pid_t Fork() => fork();
+
+            void Run()
+            {
+                if ({|#0:Fork()|} == 0)
+                {
+                    _exit(0);
+                }
+            }
+        }
+        """, Zombie.Diagnostic("PSX1004").WithLocation(0).WithArguments("fork", "pid only compared"));
+
     // ---- c. helpers that take a mapped address ----------------------------------------------------------------
 
     [Fact]
