@@ -32,11 +32,12 @@ internal enum ValueUse
 /// <summary>The outcome of following a value along every path from where it was stored.</summary>
 internal sealed class CheckedBeforeUseResult
 {
-    public CheckedBeforeUseResult(ImmutableArray<IOperation> uncheckedUses, ImmutableArray<IOperation> wrongChecks, bool anyCheck)
+    public CheckedBeforeUseResult(ImmutableArray<IOperation> uncheckedUses, ImmutableArray<IOperation> wrongChecks, bool anyCheck, bool uncheckedPathReachesEnd)
     {
         UncheckedUses = uncheckedUses;
         WrongChecks = wrongChecks;
         AnyCheck = anyCheck;
+        UncheckedPathReachesEnd = uncheckedPathReachesEnd;
     }
 
     /// <summary>The first use on each path that reached one before any check.</summary>
@@ -47,6 +48,9 @@ internal sealed class CheckedBeforeUseResult
 
     /// <summary>Whether a right check was met on any path.</summary>
     public bool AnyCheck { get; }
+
+    /// <summary>Whether some path reached the end of the graph with the value neither checked, used, handed on nor overwritten.</summary>
+    public bool UncheckedPathReachesEnd { get; }
 }
 
 /// <summary>
@@ -55,7 +59,7 @@ internal sealed class CheckedBeforeUseResult
 /// </summary>
 internal static class CheckedBeforeUse
 {
-    /// <param name="start">Where the value was stored; the walk starts right after it.</param>
+    /// <param name="start">Where the value was stored; the walk starts right after it (index -1 of the entry block: a parameter, from the start).</param>
     /// <param name="holder">The local, parameter or field holding the value.</param>
     /// <param name="classify">What a mention of the holder (a reference operation inside the graph) does.</param>
     public static CheckedBeforeUseResult Analyze(FlowPosition start, ISymbol holder, Func<IOperation, ValueUse> classify)
@@ -63,6 +67,7 @@ internal static class CheckedBeforeUse
         var uncheckedUses = ImmutableArray.CreateBuilder<IOperation>();
         var wrongChecks = ImmutableArray.CreateBuilder<IOperation>();
         var anyCheck = false;
+        var reachesEnd = false;
         var visited = new HashSet<int>();
         var pending = new Stack<(BasicBlock Block, int FirstIndex)>();
         // A value stored by the branch value itself is only seen by the successors.
@@ -103,6 +108,8 @@ internal static class CheckedBeforeUse
                 continue;
             }
 
+            reachesEnd |= block.Kind == BasicBlockKind.Exit;
+
             foreach (var successor in new[] { block.FallThroughSuccessor, block.ConditionalSuccessor })
             {
                 if (successor?.Destination is { } next && visited.Add(next.Ordinal))
@@ -112,7 +119,7 @@ internal static class CheckedBeforeUse
             }
         }
 
-        return new CheckedBeforeUseResult(uncheckedUses.ToImmutable(), wrongChecks.ToImmutable(), anyCheck);
+        return new CheckedBeforeUseResult(uncheckedUses.ToImmutable(), wrongChecks.ToImmutable(), anyCheck, reachesEnd);
     }
 
     /// <summary>True when the operation mentions the holder as a value (not as the target of an assignment).</summary>
@@ -122,6 +129,8 @@ internal static class CheckedBeforeUse
         IParameterReferenceOperation parameter => SymbolEqualityComparer.Default.Equals(parameter.Parameter, holder),
         IFieldReferenceOperation field => SymbolEqualityComparer.Default.Equals(field.Field, holder)
             && (field.Instance is null || field.Instance is IInstanceReferenceOperation),
+        IPropertyReferenceOperation property => SymbolEqualityComparer.Default.Equals(property.Property, holder)
+            && property.Arguments.IsEmpty && (property.Instance is null || property.Instance is IInstanceReferenceOperation),
         _ => false,
     };
 

@@ -34,9 +34,14 @@ internal sealed partial class ChildBranch
         public int FirstIndex { get; set; }
     }
 
-    private BlockEffect EffectOf(BasicBlock block, int firstIndex)
+    /// <param name="helpers">
+    /// Whether calls into the project's own methods are summarized (<see cref="MethodSummaries.ExitOf"/>): only on
+    /// paths where the child is still possible. A helper that ends only the parent's path changes nothing the rules
+    /// report, and not summarizing it keeps the parent's code free of that cost.
+    /// </param>
+    private BlockEffect EffectOf(BasicBlock block, int firstIndex, bool helpers = true)
     {
-        var key = block.Ordinal * 2 + (firstIndex == 0 ? 0 : 1);
+        var key = (block.Ordinal * 4) + (firstIndex == 0 ? 0 : 2) + (helpers ? 1 : 0);
         if (_effects.TryGetValue(key, out var cached))
         {
             return cached;
@@ -54,7 +59,7 @@ internal sealed partial class ChildBranch
                 break;
             }
 
-            if (Ends(operation) is { } end)
+            if (Ends(operation, helpers) is { } end)
             {
                 effect.EndIndex = index;
                 effect.EndKind = end.Kind;
@@ -82,14 +87,14 @@ internal sealed partial class ChildBranch
         return effect;
     }
 
-    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation)
+    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation, bool helpers)
     {
         foreach (var node in operation.DescendantsAndSelf())
         {
             if (node is IInvocationOperation invocation)
             {
-                var kind = _calls.Classify(invocation);
-                if (kind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.NoReturn)
+                var kind = _calls.Classify(invocation, helpers);
+                if (kind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw or ChildCallKind.NoReturn)
                 {
                     return (kind, invocation);
                 }

@@ -125,11 +125,15 @@ internal sealed partial class ChildBranch
 
         if (effect.EndsPath)
         {
-            if (effect.EndOperation is { } call && effect.EndKind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit)
+            if (effect.EndOperation is { } call && effect.EndKind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw)
             {
-                exits.Add(new ChildExit(
-                    effect.EndKind == ChildCallKind.SafeExit ? ChildExitKind.SafeExit : ChildExitKind.UnsafeExit,
-                    call, call.Syntax.GetLocation(), block.Operations[effect.EndIndex], inChildBranch, singleSource: true));
+                var kind = effect.EndKind switch
+                {
+                    ChildCallKind.SafeExit => ChildExitKind.SafeExit,
+                    ChildCallKind.UnsafeExit => ChildExitKind.UnsafeExit,
+                    _ => ChildExitKind.Throw,
+                };
+                exits.Add(new ChildExit(kind, call, call.Syntax.GetLocation(), block.Operations[effect.EndIndex], inChildBranch, singleSource: true));
             }
 
             return;

@@ -134,7 +134,7 @@ internal sealed partial class ChildBranch
         // Exceptions thrown anywhere in a try block reach its catch and finally blocks with the same states.
         EnterHandlers(block, states, pending);
 
-        var effect = EffectOf(block, firstIndex);
+        var effect = EffectOf(block, firstIndex, helpers: ChildPossible(states));
         if (effect.EndsPath)
         {
             return;
@@ -236,6 +236,19 @@ internal sealed partial class ChildBranch
             _entryStates[block.Ordinal] = after;
             pending.Push(block.Ordinal);
         }
+    }
+
+    private static bool ChildPossible(uint states)
+    {
+        for (var state = 0; state < 32; state++)
+        {
+            if ((states & (1u << state)) != 0 && (state & Child) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static uint State(int outcomes, bool isolated, bool holderValid)

@@ -29,6 +29,9 @@ internal enum ChildCallKind
     /// <summary><c>exit</c>, <c>Environment.Exit</c>, <c>Environment.FailFast</c>: the path ends, after running managed code, atexit handlers and stdio flushes that belong to the parent.</summary>
     UnsafeExit,
 
+    /// <summary>A call into the project's own helper that throws on every path it leaves by: the parent's handlers run in the child.</summary>
+    Throw,
+
     /// <summary>Never returns for another reason (<c>abort</c>, <c>[DoesNotReturn]</c>): the path ends, nothing to say.</summary>
     NoReturn,
 }
@@ -67,7 +70,11 @@ internal sealed class ChildExit
 
     public ChildExitKind Kind { get; }
 
-    /// <summary>The exit call, the returned value (null for <c>return;</c>), the thrown exception, or the last child operation before a fall-out.</summary>
+    /// <summary>
+    /// The exit call, the returned value (null for <c>return;</c>), the thrown exception, or the last child operation
+    /// before a fall-out. For a child that leaves inside one of the project's helpers (<see cref="MethodSummaries.ExitOf"/>),
+    /// the call of that helper.
+    /// </summary>
     public IOperation? Operation { get; }
 
     /// <summary>Where to report it: the call, the return or throw statement, or the last child statement before a fall-out.</summary>

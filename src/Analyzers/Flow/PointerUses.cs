@@ -11,14 +11,17 @@ internal sealed class PointerUses
     private readonly PosixSurfaces _surfaces;
     private readonly Func<IOperation, long?> _valueOf;
     private readonly long _failure;
+    private readonly int _depth;
 
     /// <param name="valueOf">The known integer value of an operand (see <see cref="LibcValues"/>).</param>
     /// <param name="failure">The sentinel libc returns on failure (-1 for MAP_FAILED).</param>
-    public PointerUses(PosixSurfaces surfaces, Func<IOperation, long?> valueOf, long failure)
+    /// <param name="depth">How many source methods deep this question already is (see <see cref="MethodSummaries"/>).</param>
+    public PointerUses(PosixSurfaces surfaces, Func<IOperation, long?> valueOf, long failure, int depth = 0)
     {
         _surfaces = surfaces;
         _valueOf = valueOf;
         _failure = failure;
+        _depth = depth;
     }
 
     /// <summary>
@@ -146,13 +149,48 @@ internal sealed class PointerUses
                     return ValueUse.Use;
                 }
 
-                // The user's own helper may well be the check (CheckResult(p, "mmap")): not ours to judge.
-                return ValueUse.Escape;
+                if (argument.Parameter is not { } parameter || argument.ArgumentKind != ArgumentKind.Explicit)
+                {
+                    return ValueUse.Escape;
+                }
+
+                // The project's own helper: its summary says whether it checks (CheckResult(p, "mmap")), uses or keeps the pointer.
+                if (!method.DeclaringSyntaxReferences.IsEmpty)
+                {
+                    return _surfaces.Summaries.PointerParameterUse(method, parameter.Ordinal, _depth, default);
+                }
+
+                return TakesAddressToUse(method, parameter) ? ValueUse.Use : ValueUse.Escape;
             case IObjectCreationOperation creation when IsMemoryView(creation.Type):
                 return ValueUse.Use;
             default:
                 return ValueUse.Escape;
         }
+    }
+
+    /// <summary>
+    /// A library method whose parameter is declared as an address (<c>IntPtr</c>, <c>nuint</c>, a pointer), e.g. an
+    /// image or buffer loader: it reads through it. Not: parameters of type object or T (logging, collections), methods
+    /// that only keep the handle (SafeHandle, Interlocked/Volatile), the address types' own members.
+    /// </summary>
+    private static bool TakesAddressToUse(IMethodSymbol method, IParameterSymbol parameter)
+    {
+        var declared = parameter.OriginalDefinition.Type;
+        if (parameter.RefKind != RefKind.None || !(declared is IPointerTypeSymbol || LibcValues.IsNativeInteger(declared)))
+        {
+            return false;
+        }
+
+        for (var type = method.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (type.Name is "SafeHandle" or "CriticalHandle" or "IntPtr" or "UIntPtr" or "GCHandle" or "HandleRef"
+                && type.ContainingNamespace?.ToDisplayString() is "System" or "System.Runtime.InteropServices")
+            {
+                return false;
+            }
+        }
+
+        return method.ContainingNamespace?.ToDisplayString() is not ("System.Threading" or "System.Runtime.CompilerServices");
     }
 
     private bool IsMemoryApi(INamedTypeSymbol? type) => type is not null && _surfaces.MemoryApiTypes.Contains(type);

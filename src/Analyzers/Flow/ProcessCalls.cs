@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.FlowAnalysis;
@@ -73,15 +74,21 @@ internal sealed class ProcessCalls
     private static readonly ConditionalWeakTable<ControlFlowGraph, ConcurrentDictionary<SyntaxNode, ChildBranch>> AnalyzedForks = new();
 
     /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
-    public ChildCallKind Classify(IInvocationOperation invocation)
+    public ChildCallKind Classify(IInvocationOperation invocation) => Classify(invocation.TargetMethod, 0, default);
+
+    /// <summary>As <see cref="Classify(IInvocationOperation)"/>; with <paramref name="helpers"/> false, a call into the project's own method is <see cref="ChildCallKind.Other"/> without summarizing it.</summary>
+    public ChildCallKind Classify(IInvocationOperation invocation, bool helpers)
+        => helpers ? Classify(invocation.TargetMethod, 0, default) : Classify(invocation.TargetMethod, MethodSummaries.MaxDepth + 1, default);
+
+    /// <summary>What a call of <paramref name="method"/> does to a path, looking <paramref name="depth"/> source methods deep already.</summary>
+    internal ChildCallKind Classify(IMethodSymbol method, int depth, CancellationToken cancellationToken)
     {
-        var method = invocation.TargetMethod;
         if (IsEnvironmentExit(method))
         {
             return ChildCallKind.UnsafeExit;
         }
 
-        if (_surfaces.TryGetLibcCall(method, out var call))
+        if (_surfaces.TryGetLibcCall(method, out var call) || _surfaces.Summaries.TryGetPassThrough(method, depth, out call, cancellationToken))
         {
             var function = call.Function;
             if (ExecFunctions.Contains(function))
@@ -102,14 +109,32 @@ internal sealed class ProcessCalls
             return NoReturnFunctions.Contains(function) ? ChildCallKind.NoReturn : ChildCallKind.Other;
         }
 
-        return HasDoesNotReturn(method) ? ChildCallKind.NoReturn : ChildCallKind.Other;
+        if (HasDoesNotReturn(method))
+        {
+            return ChildCallKind.NoReturn;
+        }
+
+        // The project's own helper: its summary says whether it returns, and if not, how it leaves.
+        return _surfaces.Summaries.ExitOf(method, depth, cancellationToken) switch
+        {
+            MethodExit.SafeExit => ChildCallKind.SafeExit,
+            MethodExit.UnsafeExit => ChildCallKind.UnsafeExit,
+            MethodExit.Throw => ChildCallKind.Throw,
+            MethodExit.NoReturn => ChildCallKind.NoReturn,
+            _ => ChildCallKind.Other,
+        };
     }
 
+    /// <summary>True for a call into a source method that returns nothing: it may well end the child itself (a helper that execs and calls _exit).</summary>
     /// <summary><c>Environment.Exit</c> and <c>Environment.FailFast</c>: they end the process after running managed code.</summary>
     public bool IsEnvironmentExit(IMethodSymbol method)
         => method.Name is "Exit" or "FailFast" && _environment is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, _environment);
 
-    /// <summary>True for a call into a method of this compilation that returns nothing: it may well end the child itself (a helper that execs and calls _exit).</summary>
+    /// <summary>
+    /// True for a call into a method of this compilation that returns nothing and that <see cref="MethodSummaries"/>
+    /// could not summarize (too long, try/catch, overridable): it may end the child itself, so rules stay silent after
+    /// it. A summarized helper needs no guess: one that never returns ends the child's path where it is called.
+    /// </summary>
     public bool MayNotReturn(IOperation? operation)
     {
         while (operation is IExpressionStatementOperation statement)
@@ -120,7 +145,8 @@ internal sealed class ProcessCalls
         return operation is IInvocationOperation { TargetMethod: { ReturnsVoid: true } method }
             && !method.IsExtern
             && !method.DeclaringSyntaxReferences.IsEmpty
-            && !_surfaces.TryGetLibcCall(method, out _);
+            && !_surfaces.TryGetLibcCall(method, out _)
+            && _surfaces.Summaries.ExitOf(method) == MethodExit.Unknown;
     }
 
     private bool HasDoesNotReturn(IMethodSymbol method)

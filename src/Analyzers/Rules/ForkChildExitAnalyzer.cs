@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
@@ -15,6 +17,16 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
 
     /// <summary>Set when one <c>_exit(127)</c> inserted after the reported statement closes every path that falls out there.</summary>
     public const string InsertAfterProperty = "InsertAfter";
+
+    /// <summary>
+    /// Set when the exit's status is kept by the fix (<c>Environment.Exit(code)</c>, <c>exit(code)</c>): the status
+    /// expression is then the third additional location. The first is the fork-like call, the second (when the fix
+    /// has one) the statement the fix replaces or inserts next to.
+    /// </summary>
+    public const string KeptStatusProperty = "KeptStatus";
+
+    /// <summary>Set (to the helper's name) when the child leaves inside a helper of the project's own: no automatic fix, the helper must change.</summary>
+    public const string HelperProperty = "Helper";
 
     private const string Title = "End a fork child with _exit";
     private const string Description =
@@ -81,13 +93,13 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, ProcessCalls calls)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!calls.Surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.BranchingForkFunctions, out var call)
+        if (!calls.Surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, ProcessCalls.BranchingForkFunctions, out var call)
             || calls.AnalyzeChild(context, invocation) is not { } child)
         {
             return;
         }
 
-        var forkLocation = new[] { invocation.Syntax.GetLocation() };
+        var forkLocation = invocation.Syntax.GetLocation();
         foreach (var exit in child.Exits)
         {
             if (!exit.InChildBranch)
@@ -95,7 +107,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            // A call into the user's own void helper may end the child itself (exec + _exit inside): its return is then dead code.
+            // A call into the user's own void helper that could not be summarized may end the child itself: stay silent after it.
             if (exit.Kind is ChildExitKind.Return or ChildExitKind.Throw or ChildExitKind.FallOut && calls.MayNotReturn(exit.LastOperation))
             {
                 continue;
@@ -109,13 +121,30 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
                 properties = properties.Add(InsertAfterProperty, "true");
             }
 
+            if (exit.Kind is ChildExitKind.UnsafeExit or ChildExitKind.Throw && exit.Operation is IInvocationOperation helper
+                && !calls.IsEnvironmentExit(helper.TargetMethod) && !calls.Surfaces.TryGetLibcCall(helper.TargetMethod, out _))
+            {
+                properties = properties.Add(HelperProperty, helper.TargetMethod.Name);
+            }
+
+            var additional = new List<Location> { forkLocation };
+            if (!properties.ContainsKey(HelperProperty) && AnchorOf(exit) is { } anchor)
+            {
+                additional.Add(anchor);
+                if (KeptStatusOf(exit) is { } status)
+                {
+                    additional.Add(status.Syntax.GetLocation());
+                    properties = properties.Add(KeptStatusProperty, "true");
+                }
+            }
+
             var diagnostic = exit.Kind switch
             {
                 ChildExitKind.UnsafeExit when exit.Operation is IInvocationOperation exitCall
-                    => Diagnostic.Create(UnsafeExitRule, exit.Location, forkLocation, properties, call.Function, ExitName(exitCall, calls)),
-                ChildExitKind.Return => Diagnostic.Create(ReturnRule, exit.Location, forkLocation, properties, call.Function),
-                ChildExitKind.Throw => Diagnostic.Create(ThrowRule, exit.Location, forkLocation, properties, call.Function),
-                ChildExitKind.FallOut => Diagnostic.Create(FallOutRule, exit.Location, forkLocation, properties, call.Function),
+                    => Diagnostic.Create(UnsafeExitRule, exit.Location, additional, properties, call.Function, ExitName(exitCall, calls)),
+                ChildExitKind.Return => Diagnostic.Create(ReturnRule, exit.Location, additional, properties, call.Function),
+                ChildExitKind.Throw => Diagnostic.Create(ThrowRule, exit.Location, additional, properties, call.Function),
+                ChildExitKind.FallOut => Diagnostic.Create(FallOutRule, exit.Location, additional, properties, call.Function),
                 _ => null,
             };
             if (diagnostic is not null)
@@ -124,6 +153,24 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             }
         }
     }
+
+    /// <summary>The statement the fix edits: the exit call's statement, the return or throw statement, the last statement before a fall-out.</summary>
+    private static Location? AnchorOf(ChildExit exit) => exit.Kind switch
+    {
+        ChildExitKind.UnsafeExit => exit.Operation?.Parent is IExpressionStatementOperation statement ? statement.Syntax.GetLocation() : null,
+        ChildExitKind.Return => exit.Location,
+        // A throw statement (the graph keeps only the thrown value); a throw expression has no statement of its own.
+        ChildExitKind.Throw => exit.Operation?.Syntax.Parent is ThrowStatementSyntax thrown ? thrown.GetLocation() : null,
+        ChildExitKind.FallOut when exit.SingleSource => exit.Location,
+        _ => null,
+    };
+
+    /// <summary>The status an exit call passes (<c>Environment.Exit(code)</c>): the parent may read it, so the fix keeps it.</summary>
+    private static IOperation? KeptStatusOf(ChildExit exit)
+        => exit.Kind == ChildExitKind.UnsafeExit && exit.Operation is IInvocationOperation { Arguments.Length: 1 } call
+            && call.Arguments[0].Value.Type?.SpecialType == SpecialType.System_Int32
+            ? call.Arguments[0].Value
+            : null;
 
     private static string ExitName(IInvocationOperation exitCall, ProcessCalls calls)
     {

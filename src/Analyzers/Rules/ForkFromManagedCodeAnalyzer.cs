@@ -89,7 +89,8 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, ProcessCalls calls)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!calls.Surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.ForkFunctions, out var call))
+        if (!calls.Surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, ProcessCalls.ForkFunctions, out var call)
+            || IsInsideOwnWrapper(context, call, calls.Surfaces))
         {
             return;
         }
@@ -119,6 +120,15 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
             ? Diagnostic.Create(ForkRule, location, additional, properties, call.Function)
             : Diagnostic.Create(ChildWorkRule, location, additional, properties, call.Function, work));
     }
+
+    /// <summary>
+    /// <c>static int Fork() =&gt; fork();</c>: the wrapper's own call is reported where the wrapper is called, where
+    /// the child's work is.
+    /// </summary>
+    private static bool IsInsideOwnWrapper(OperationAnalysisContext context, LibcCall call, PosixSurfaces surfaces)
+        => context.ContainingSymbol is IMethodSymbol containing
+            && surfaces.Summaries.TryGetPassThrough(containing, out var wrapped, context.CancellationToken)
+            && wrapped.Function == call.Function;
 
     private static bool IsExecThenExit(ChildBranch child, ProcessCalls calls)
     {

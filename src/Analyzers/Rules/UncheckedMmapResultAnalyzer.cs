@@ -75,7 +75,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingFunctions, out var call) || !IsAddress(invocation.Type))
+        if (!surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, MappingFunctions, out var call) || !IsAddress(invocation.Type))
         {
             return;
         }
@@ -118,7 +118,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
             }
             else if (!flow.UncheckedUses.IsEmpty)
             {
-                ReportUnchecked(context, call, properties, invocation, flow.UncheckedUses[0]);
+                ReportUnchecked(context, call, properties, invocation, flow.UncheckedUses[0], assignment.Target);
             }
 
             return;
@@ -137,16 +137,20 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
         }
         else if (use == ValueUse.Use)
         {
-            ReportUnchecked(context, call, properties, invocation, value);
+            ReportUnchecked(context, call, properties, invocation, value, holder: null);
         }
     }
 
     private static void ReportUnchecked(
         OperationAnalysisContext context, LibcCall call, ImmutableDictionary<string, string?> properties,
-        IInvocationOperation invocation, IOperation firstUse)
+        IInvocationOperation invocation, IOperation firstUse, IOperation? holder)
     {
+        // The first use, then (when the result is stored) the variable that holds it: where the fix inserts its check.
+        var additional = holder is null
+            ? new[] { firstUse.Syntax.GetLocation() }
+            : new[] { firstUse.Syntax.GetLocation(), holder.Syntax.GetLocation() };
         context.ReportDiagnostic(Diagnostic.Create(UncheckedRule, invocation.Syntax.GetLocation(),
-            additionalLocations: new[] { firstUse.Syntax.GetLocation() },
+            additionalLocations: additional,
             properties: properties.Add(ShapeProperty, UncheckedShape), call.Function));
     }
 

@@ -1,5 +1,8 @@
 using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
@@ -67,7 +70,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, LibcValues values)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call))
+        if (!TryGetChildCall(invocation.TargetMethod, surfaces, out var call))
         {
             return;
         }
@@ -94,6 +97,11 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(NeverWaitedRule, invocation.Syntax.GetLocation(), call.Function, why));
         }
     }
+
+    /// <summary>The calls this rule follows; a fork-like call also through the project's own wrapper (<c>static int Fork() =&gt; fork();</c>).</summary>
+    private static bool TryGetChildCall(IMethodSymbol method, PosixSurfaces surfaces, out LibcCall call)
+        => surfaces.TryGetLibcCall(method, Functions, out call)
+            || (surfaces.TryGetCallThroughWrappers(method, ProcessCalls.BranchingForkFunctions, out call) && call.Wrapper is not null);
 
     /// <summary>Why nobody can wait for the pid a fork-like call returns, or null when something may.</summary>
     private static string? ForkedPidFate(IInvocationOperation fork, IOperation body, PosixSurfaces surfaces, LibcValues values)
@@ -166,9 +174,9 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>True when this mention of the pid hands it to something that may wait for it.</summary>
-    private static bool Sees(ILocalReferenceOperation reference, PosixSurfaces surfaces, LibcValues values)
+    private static bool Sees(IOperation reference, PosixSurfaces surfaces, LibcValues values)
     {
-        if (reference.IsDeclaration)
+        if (reference is ILocalReferenceOperation { IsDeclaration: true })
         {
             return false;
         }
@@ -270,14 +278,37 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (pidValue is not ILocalReferenceOperation { Local: var local } || signalValue is null || SignalNumber(signalValue, surfaces, values) != SigKill)
+        if (signalValue is null || SignalNumber(signalValue, surfaces, values) != SigKill)
         {
             return;
         }
 
         var body = RootOf(kill);
-        // A pid nothing ever waits for is reported once, at the call that created it.
-        if (!HoldsChildPid(local, body, surfaces) || WaitsForAnyChild(body, surfaces, values) || LocalFate(local, body, surfaces, values) is not null)
+        ISymbol holder;
+        switch (pidValue)
+        {
+            case ILocalReferenceOperation { Local: var local }:
+                // A pid nothing ever waits for is reported once, at the call that created it.
+                if (!HoldsChildPid(local, body, surfaces) || LocalFate(local, body, surfaces, values) is not null)
+                {
+                    return;
+                }
+
+                holder = local;
+                break;
+            case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation, Field: var field }:
+                // The child was started in another method (or by native code) and its pid kept in the object.
+                holder = field;
+                break;
+            case IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation, Arguments.IsEmpty: true, Property: var property }
+                when surfaces.BindingSurfaceOf(property.ContainingType) is null:
+                holder = property;
+                break;
+            default:
+                return;
+        }
+
+        if (WaitsForAnyChild(body, surfaces, values) || (holder is not ILocalSymbol && TypeWaitsFor(holder, surfaces, context.CancellationToken)))
         {
             return;
         }
@@ -288,12 +319,47 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var after = CheckedBeforeUse.Analyze(position, local, reference =>
-            reference is ILocalReferenceOperation mention && Sees(mention, surfaces, values) ? ValueUse.Check : ValueUse.Neutral);
+        var after = CheckedBeforeUse.Analyze(position, holder, reference => Sees(reference, surfaces, values) ? ValueUse.Check : ValueUse.Neutral);
         if (!after.AnyCheck)
         {
-            context.ReportDiagnostic(Diagnostic.Create(KilledNotWaitedRule, kill.Syntax.GetLocation(), local.Name));
+            context.ReportDiagnostic(Diagnostic.Create(KilledNotWaitedRule, kill.Syntax.GetLocation(), holder.Name));
         }
+    }
+
+    /// <summary>
+    /// A pid kept in a field or property may be reaped by another member of its type (Dispose, a SIGCHLD handler):
+    /// true when any member of the type passes it to a wait call.
+    /// </summary>
+    private static bool TypeWaitsFor(ISymbol holder, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        foreach (var reference in holder.ContainingType.DeclaringSyntaxReferences)
+        {
+            var declaration = reference.GetSyntax(cancellationToken);
+            var model = surfaces.Summaries.ModelOf(declaration.SyntaxTree);
+            foreach (var call in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (call.ArgumentList.Arguments.Count == 0
+                    || model.GetSymbolInfo(call, cancellationToken).Symbol is not IMethodSymbol method
+                    || !surfaces.TryGetLibcCall(method, WaitFunctions, out _))
+                {
+                    continue;
+                }
+
+                foreach (var argument in call.ArgumentList.Arguments)
+                {
+                    foreach (var name in argument.Expression.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>())
+                    {
+                        if (name.Identifier.ValueText == holder.Name
+                            && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, cancellationToken).Symbol, holder))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     private static long? SignalNumber(IOperation signal, PosixSurfaces surfaces, LibcValues values)
@@ -316,7 +382,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in body.DescendantsAndSelf())
         {
-            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call) || call.Function == "kill")
+            if (operation is not IInvocationOperation invocation || !TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
             {
                 continue;
             }

@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+
 namespace SafePosix.Analyzers.Surfaces;
 
 /// <summary>How the C# code reaches libc; fixes write code in the same surface's vocabulary.</summary>
@@ -19,14 +21,18 @@ internal enum PosixSurface
 /// <summary>An invocation resolved to the libc function it ends up calling.</summary>
 internal readonly struct LibcCall
 {
-    public LibcCall(string function, PosixSurface surface)
+    public LibcCall(string function, PosixSurface surface, IMethodSymbol? wrapper = null)
     {
         Function = function;
         Surface = surface;
+        Wrapper = wrapper;
     }
 
     /// <summary>The libc entry point, e.g. <c>mmap</c> for <c>[DllImport("libc", EntryPoint = "mmap")] static extern IntPtr Map(...)</c>.</summary>
     public string Function { get; }
 
     public PosixSurface Surface { get; }
+
+    /// <summary>The project's own method that passes the call's result through (<see cref="Flow.MethodSummaries.TryGetPassThrough"/>), when the call goes through one.</summary>
+    public IMethodSymbol? Wrapper { get; }
 }

@@ -45,6 +45,7 @@ internal sealed class PosixSurfaces
 
         MemoryApiTypes = memoryApis.ToImmutable();
         Values = new LibcValues(this);
+        Summaries = new Flow.MethodSummaries(this);
     }
 
     // Types whose members or constructors read or write through a pointer argument.
@@ -75,6 +76,9 @@ internal sealed class PosixSurfaces
 
     /// <summary>The sentinel evaluator for this compilation, with its cache of readonly-field values.</summary>
     public LibcValues Values { get; }
+
+    /// <summary>Summaries of the compilation's own methods (wrappers, helpers that never return, pointer checks), shared by every rule.</summary>
+    public Flow.MethodSummaries Summaries { get; }
 
     /// <summary>
     /// The compilation's one instance: every rule's compilation-start action asks for it, so the symbols are
@@ -113,6 +117,21 @@ internal sealed class PosixSurfaces
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
         => TryGetLibcCall(method, out call) && functions.Contains(call.Function);
+
+    /// <summary>
+    /// Like <see cref="TryGetLibcCall(IMethodSymbol, ImmutableHashSet{string}, out LibcCall)"/>, and also through the
+    /// project's own wrappers: <c>static int Fork() =&gt; fork();</c> is <c>fork</c> at its call sites
+    /// (<see cref="LibcCall.Wrapper"/> is then set). For rules whose question is about the call's result.
+    /// </summary>
+    public bool TryGetCallThroughWrappers(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
+    {
+        if (TryGetLibcCall(method, out call))
+        {
+            return functions.Contains(call.Function);
+        }
+
+        return Summaries.TryGetPassThrough(method, out call) && functions.Contains(call.Function);
+    }
 
     /// <summary>The binding surface a type belongs to, if it is one of the known binding classes.</summary>
     public PosixSurface? BindingSurfaceOf(INamedTypeSymbol? type)

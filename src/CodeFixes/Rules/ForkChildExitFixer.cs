@@ -60,6 +60,7 @@ public sealed class ForkChildExitFixer : CodeFixProvider
     private static async Task<Document> FixAsync(Document document, ImmutableArray<Diagnostic> diagnostics, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        // One _exit declaration per type (or per block of local functions), however many forks (fork and vfork) it declares.
         var declared = new HashSet<SyntaxNode>();
         foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
         {
@@ -82,7 +83,7 @@ public sealed class ForkChildExitFixer : CodeFixProvider
                     break;
             }
 
-            if (plan.Target.DeclareAfter is { } anchor && declared.Add(anchor))
+            if (plan.Target.DeclareAfter is { Parent: { } scope } anchor && declared.Add(scope))
             {
                 if (anchor is LocalFunctionStatementSyntax localFunction)
                 {
@@ -150,42 +151,56 @@ public sealed class ForkChildExitFixer : CodeFixProvider
         public ExitTarget Target { get; }
     }
 
-    /// <summary>Everything the fix needs, or null when one precondition fails (then no fix is offered).</summary>
+    /// <summary>
+    /// Everything the fix needs, or null when one precondition fails (then no fix is offered). The analyzer found the
+    /// fork, the statement to edit and the status to keep (additional locations 0, 1, 2); the fixer only chooses how
+    /// to write the edit so that the code still compiles.
+    /// </summary>
     private static FixPlan? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         if (!diagnostic.Properties.TryGetValue(ForkChildExitAnalyzer.ExitKindProperty, out var kindName)
             || !Enum.TryParse<ChildExitKind>(kindName, out var kind)
             || !diagnostic.Properties.TryGetValue(ForkChildExitAnalyzer.SurfaceProperty, out var surfaceName)
             || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
-            || diagnostic.AdditionalLocations.Count == 0
+            || diagnostic.Properties.ContainsKey(ForkChildExitAnalyzer.HelperProperty)
+            || diagnostic.AdditionalLocations.Count < 2
             || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax fork
             || model.GetSymbolInfo(fork, cancellationToken).Symbol is not IMethodSymbol forkMethod
-            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node)
+            || root.FindNode(diagnostic.AdditionalLocations[1].SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<StatementSyntax>() is not { } anchor
+            || anchor.Span != diagnostic.AdditionalLocations[1].SourceSpan)
         {
             return null;
         }
 
-        FixPlan? Build(Edit edit, StatementSyntax anchor, ExpressionSyntax status)
-            => ExitTargetFor(surface, forkMethod, anchor, model, cancellationToken) is { } target ? new FixPlan(edit, anchor, status, target) : null;
-
-        switch (kind)
+        var status = ProcessSyntax.ExecFailedLiteral();
+        if (diagnostic.Properties.ContainsKey(ForkChildExitAnalyzer.KeptStatusProperty))
         {
-            case ChildExitKind.UnsafeExit when node.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Parent: ExpressionStatementSyntax statement } call:
-                // Environment.Exit(code) and exit(code) keep their status: the parent may read it.
-                var status = call.ArgumentList.Arguments.Count == 1 && model.GetTypeInfo(call.ArgumentList.Arguments[0].Expression, cancellationToken).ConvertedType?.SpecialType == SpecialType.System_Int32
-                    ? call.ArgumentList.Arguments[0].Expression.WithoutTrivia()
-                    : ProcessSyntax.ExecFailedLiteral();
-                return Build(Edit.Replace, statement, status);
-            case ChildExitKind.Return when node is ReturnStatementSyntax returnStatement:
-                // `return value;` stays after _exit, unreachable at run time, so every path still returns for the compiler.
-                return Build(returnStatement.Expression is null && !InSwitchSection(returnStatement) ? Edit.Replace : Edit.InsertBefore, returnStatement, ProcessSyntax.ExecFailedLiteral());
-            case ChildExitKind.Throw when node is ThrowStatementSyntax throwStatement:
-                return Build(ReturnsVoid(throwStatement, model, cancellationToken) && !InSwitchSection(throwStatement) ? Edit.Replace : Edit.InsertBefore, throwStatement, ProcessSyntax.ExecFailedLiteral());
-            case ChildExitKind.FallOut when node is StatementSyntax last && diagnostic.Properties.ContainsKey(ForkChildExitAnalyzer.InsertAfterProperty):
-                return Build(Edit.InsertAfter, last, ProcessSyntax.ExecFailedLiteral());
-            default:
+            // Environment.Exit(code) and exit(code) keep their status: the parent may read it.
+            if (diagnostic.AdditionalLocations.Count < 3
+                || root.FindNode(diagnostic.AdditionalLocations[2].SourceSpan, getInnermostNodeForTie: true) is not ExpressionSyntax kept)
+            {
                 return null;
+            }
+
+            status = kept.WithoutTrivia();
         }
+
+        var edit = kind switch
+        {
+            ChildExitKind.UnsafeExit => Edit.Replace,
+            // `return value;` stays after _exit, unreachable at run time, so every path still returns for the compiler.
+            ChildExitKind.Return => anchor is ReturnStatementSyntax { Expression: null } && !InSwitchSection(anchor) ? Edit.Replace : Edit.InsertBefore,
+            ChildExitKind.Throw => ReturnsVoid(anchor, model, cancellationToken) && !InSwitchSection(anchor) ? Edit.Replace : Edit.InsertBefore,
+            ChildExitKind.FallOut when diagnostic.Properties.ContainsKey(ForkChildExitAnalyzer.InsertAfterProperty) => Edit.InsertAfter,
+            _ => (Edit?)null,
+        };
+        if (edit is not { } chosen
+            || ExitTargetFor(surface, forkMethod, anchor, model, cancellationToken) is not { } target)
+        {
+            return null;
+        }
+
+        return new FixPlan(chosen, anchor, status, target);
     }
 
     /// <summary>The surface's _exit: Tmds' LibC._exit, Mono's Syscall._exit, the project's own declaration, or a new one.</summary>

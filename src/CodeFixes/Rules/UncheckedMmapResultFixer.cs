@@ -21,12 +21,17 @@ namespace SafePosix.CodeFixes.Rules;
 [Shared]
 public sealed class UncheckedMmapResultFixer : CodeFixProvider
 {
-    public const string CompareWithMapFailedKey = RuleIds.UncheckedMmapResult + ".CompareWithMapFailed";
-    public const string ThrowOnMapFailedKey = RuleIds.UncheckedMmapResult + ".ThrowOnMapFailed";
+    /// <summary>
+    /// One key for both shapes (compare with MAP_FAILED; throw when the result is MAP_FAILED): each diagnostic gets the
+    /// one action its shape calls for, so one Fix All (and one <c>dotnet format analyzers</c> pass) fixes every PSX3001.
+    /// </summary>
+    public const string FixKey = RuleIds.UncheckedMmapResult + ".CheckMapFailed";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.UncheckedMmapResult);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    // One editor per document: every edit lands, and the usings the throw needs are added once.
+    public override FixAllProvider GetFixAllProvider()
+        => FixAllProvider.Create(async (context, document, diagnostics) => await FixAllAsync(document, diagnostics, context.CancellationToken).ConfigureAwait(false));
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -47,17 +52,85 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
                 continue;
             }
 
-            var action = shape == UncheckedMmapResultAnalyzer.WrongSentinelShape
-                ? WrongSentinelAction(context.Document, root, model, generator, diagnostic, surface)
-                : ThrowAction(context.Document, root, model, generator, diagnostic, surface);
-            if (action is not null)
+            if (PlanFor(root, model, generator, diagnostic) is not { } plan)
             {
-                context.RegisterCodeFix(action, diagnostic);
+                continue;
             }
+
+            var document = context.Document;
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    plan.Title,
+                    async cancellationToken =>
+                    {
+                        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+                        plan.Edit(editor);
+                        return await FinishAsync(editor.GetChangedDocument(), plan.NeedsUsings, cancellationToken).ConfigureAwait(false);
+                    },
+                    FixKey),
+                diagnostic);
         }
     }
 
-    private static CodeAction? WrongSentinelAction(Document document, SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
+    private static async Task<Document?> FixAllAsync(Document document, ImmutableArray<Diagnostic> diagnostics, CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        var generator = SyntaxGenerator.GetGenerator(document);
+        var needsUsings = false;
+        var edited = new System.Collections.Generic.HashSet<SyntaxNode>();
+        foreach (var diagnostic in diagnostics)
+        {
+            if (PlanFor(editor.OriginalRoot, editor.SemanticModel, generator, diagnostic) is { } plan && edited.Add(plan.Target))
+            {
+                plan.Edit(editor);
+                needsUsings |= plan.NeedsUsings;
+            }
+        }
+
+        return await FinishAsync(editor.GetChangedDocument(), needsUsings, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Task<Document> FinishAsync(Document document, bool needsUsings, CancellationToken cancellationToken)
+        => needsUsings
+            ? PosixSyntax.AddUsingsAsync(document, cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices")
+            : Task.FromResult(document);
+
+    /// <summary>The one edit a diagnostic's shape calls for, or null when a precondition fails.</summary>
+    private static FixPlan? PlanFor(SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic)
+    {
+        if (!diagnostic.Properties.TryGetValue(UncheckedMmapResultAnalyzer.SurfaceProperty, out var surfaceName)
+            || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+            || !diagnostic.Properties.TryGetValue(UncheckedMmapResultAnalyzer.ShapeProperty, out var shape))
+        {
+            return null;
+        }
+
+        return shape == UncheckedMmapResultAnalyzer.WrongSentinelShape
+            ? WrongSentinelPlan(root, model, generator, diagnostic, surface)
+            : ThrowPlan(root, model, generator, diagnostic, surface);
+    }
+
+    private sealed class FixPlan
+    {
+        public FixPlan(string title, SyntaxNode target, Action<DocumentEditor> edit, bool needsUsings)
+        {
+            Title = title;
+            Target = target;
+            Edit = edit;
+            NeedsUsings = needsUsings;
+        }
+
+        public string Title { get; }
+
+        /// <summary>The node the edit changes; a second diagnostic on the same node is left to the next pass.</summary>
+        public SyntaxNode Target { get; }
+
+        public Action<DocumentEditor> Edit { get; }
+
+        public bool NeedsUsings { get; }
+    }
+
+    private static FixPlan? WrongSentinelPlan(SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
     {
         if (diagnostic.AdditionalLocations.Count == 0
             || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not { } wrong)
@@ -85,13 +158,10 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             return null;
         }
 
-        return CodeAction.Create(
-            "Compare with MAP_FAILED",
-            cancellationToken => ReplaceAsync(document, wrong, replacement, cancellationToken),
-            CompareWithMapFailedKey);
+        return new FixPlan("Compare with MAP_FAILED", wrong, editor => editor.ReplaceNode(wrong, replacement), needsUsings: false);
     }
 
-    private static CodeAction? ThrowAction(Document document, SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
+    private static FixPlan? ThrowPlan(SyntaxNode root, SemanticModel model, SyntaxGenerator generator, Diagnostic diagnostic, PosixSurface surface)
     {
         if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
             || invocation.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
@@ -106,39 +176,40 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
         {
             var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), PosixSyntax.MapFailed(surface, null, resultType, model.Compilation, generator), model.Compilation, generator)
                 .WithTriviaFrom(statement);
-            return Create(document, statement, editor => editor.ReplaceNode(statement, check));
+            return Throw(statement, editor => editor.ReplaceNode(statement, check));
         }
 
-        if (HolderOf(statement, invocation, model) is not ({ } holder, { } holderType))
+        if (HolderOf(statement, invocation, model, diagnostic) is not ({ } holder, { } holderType))
         {
             return null;
         }
 
         var guard = PosixSyntax.ThrowIfEqual(holder.WithoutTrivia(), PosixSyntax.MapFailed(surface, null, holderType, model.Compilation, generator), model.Compilation, generator);
-        return Create(document, statement, editor => editor.InsertAfter(statement, guard));
+        return Throw(statement, editor => editor.InsertAfter(statement, guard));
     }
 
-    private static CodeAction Create(Document document, SyntaxNode statement, Action<DocumentEditor> edit)
-        => CodeAction.Create(
-            "Throw with errno when the result is MAP_FAILED",
-            async cancellationToken =>
-            {
-                var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-                edit(editor);
-                return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
-            },
-            ThrowOnMapFailedKey);
+    private static FixPlan Throw(SyntaxNode statement, Action<DocumentEditor> edit)
+        => new("Throw with errno when the result is MAP_FAILED", statement, edit, needsUsings: true);
 
-    /// <summary>The variable the result is stored in: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.</summary>
-    private static (ExpressionSyntax? Holder, ITypeSymbol? Type) HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation, SemanticModel model)
+    /// <summary>
+    /// The variable the analyzer found holding the result (its second additional location), when the statement that
+    /// stores it is one the check can follow: <c>var p = mmap(...)</c> or <c>p = (byte*)mmap(...)</c>.
+    /// </summary>
+    private static (ExpressionSyntax? Holder, ITypeSymbol? Type) HolderOf(StatementSyntax statement, InvocationExpressionSyntax invocation, SemanticModel model, Diagnostic diagnostic)
     {
+        if (diagnostic.AdditionalLocations.Count < 2
+            || statement.SyntaxTree.GetRoot().FindNode(diagnostic.AdditionalLocations[1].SourceSpan, getInnermostNodeForTie: true) is not { } held)
+        {
+            return (null, null);
+        }
+
         switch (statement)
         {
             case LocalDeclarationStatementSyntax { Declaration.Variables: { Count: 1 } variables }
-                when variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
+                when variables[0] == held && variables[0].Initializer is { Value: var value } && IsResultItself(value, invocation):
                 return (IdentifierName(variables[0].Identifier.WithoutTrivia()), (model.GetDeclaredSymbol(variables[0]) as ILocalSymbol)?.Type);
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment }
-                when IsResultItself(assignment.Right, invocation) && assignment.Left is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
+                when assignment.Left == held && IsResultItself(assignment.Right, invocation):
                 return (assignment.Left, model.GetTypeInfo(assignment.Left).Type);
             default:
                 return (null, null);
@@ -172,10 +243,4 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
         }
     }
 
-    private static async Task<Document> ReplaceAsync(Document document, SyntaxNode node, SyntaxNode replacement, CancellationToken cancellationToken)
-    {
-        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        editor.ReplaceNode(node, replacement);
-        return editor.GetChangedDocument();
-    }
 }

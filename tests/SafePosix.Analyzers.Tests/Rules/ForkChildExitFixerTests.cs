@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.ForkChildExitAnalyzer>;
@@ -465,6 +466,186 @@ public sealed class ForkChildExitFixerTests
                     _exit(127);
                 }
             }
+        }
+        """);
+
+    // ---- Fix All compiles in one pass -----------------------------------------------------------------------
+
+    [Fact]
+    public Task ForkAndVforkDeclaredInOneClass_FixAllDeclaresExitOnce() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int vfork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string?[] argv);
+        }
+
+        class C
+        {
+            void Start()
+            {
+                if (Native.fork() == 0)
+                {
+                    [|Native.execv("/bin/ls", new[] { "ls", null });|]
+                }
+            }
+
+            void StartFast(string?[] argv)
+            {
+                if (Native.vfork() == 0)
+                {
+                    [|Native.execv("/bin/ls", argv);|]
+                }
+            }
+        }
+        """, """
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fork();
+
+            [DllImport("libc", EntryPoint = "_exit")]
+            public static extern void _exit(int status);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int vfork();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int execv(string path, string?[] argv);
+        }
+
+        class C
+        {
+            void Start()
+            {
+                if (Native.fork() == 0)
+                {
+                    Native.execv("/bin/ls", new[] { "ls", null });
+                    Native._exit(127);
+                }
+            }
+
+            void StartFast(string?[] argv)
+            {
+                if (Native.vfork() == 0)
+                {
+                    Native.execv("/bin/ls", argv);
+                    Native._exit(127);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FixAllInProjectScope_FixesChildrenInEveryDocument()
+    {
+        var test = new PosixCodeFixTest<ForkChildExitAnalyzer, ForkChildExitFixer>();
+        test.TestState.Sources.Add(("/0/A.cs", """
+            using System;
+            using static Tmds.Linux.LibC;
+
+            class A
+            {
+                void Run()
+                {
+                    if (fork() == 0)
+                    {
+                        {|#0:Environment.Exit(3)|};
+                    }
+                }
+            }
+            """));
+        test.TestState.Sources.Add(("/0/B.cs", """
+            using static Tmds.Linux.LibC;
+
+            unsafe class B
+            {
+                void Run(byte* path, byte** argv)
+                {
+                    if (vfork() == 0)
+                    {
+                        execve(path, argv, null);
+                        {|#1:throw new System.InvalidOperationException();|}
+                    }
+                }
+            }
+            """));
+        test.ExpectedDiagnostics.Add(VerifyCS.Diagnostic(ForkChildExitAnalyzer.UnsafeExitRule).WithLocation(0).WithArguments("fork", "Environment.Exit"));
+        test.ExpectedDiagnostics.Add(VerifyCS.Diagnostic(ForkChildExitAnalyzer.ThrowRule).WithLocation(1).WithArguments("vfork"));
+        test.FixedState.Sources.Add(("/0/A.cs", """
+            using System;
+            using static Tmds.Linux.LibC;
+
+            class A
+            {
+                void Run()
+                {
+                    if (fork() == 0)
+                    {
+                        _exit(3);
+                    }
+                }
+            }
+            """));
+        test.FixedState.Sources.Add(("/0/B.cs", """
+            using static Tmds.Linux.LibC;
+
+            unsafe class B
+            {
+                void Run(byte* path, byte** argv)
+                {
+                    if (vfork() == 0)
+                    {
+                        execve(path, argv, null);
+                        _exit(127);
+                    }
+                }
+            }
+            """));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task ChildLeavingInsideAHelper_OffersNoFix() => VerifyCS.CodeFixAsync<ForkChildExitFixer>("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run()
+            {
+                if (fork() == 0)
+                {
+                    [|Die()|];
+                }
+            }
+
+            static void Die() => Environment.Exit(1);
+        }
+        """, """
+        using System;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void Run()
+            {
+                if (fork() == 0)
+                {
+                    [|Die()|];
+                }
+            }
+
+            static void Die() => Environment.Exit(1);
         }
         """);
 }

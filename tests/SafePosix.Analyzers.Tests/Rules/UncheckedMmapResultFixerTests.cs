@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.UncheckedMmapResultAnalyzer>;
@@ -48,7 +50,7 @@ public sealed class UncheckedMmapResultFixerTests
                 Marshal.WriteByte(p, 1);
             }
         }
-        """, UncheckedMmapResultFixer.CompareWithMapFailedKey);
+        """, UncheckedMmapResultFixer.FixKey);
 
     [Fact]
     public Task OwnInterop_NativeIntComparedWithZero_ComparesWithMinusOne() => VerifyCS.CodeFixAsync<UncheckedMmapResultFixer>(OwnInterop + """
@@ -188,7 +190,7 @@ public sealed class UncheckedMmapResultFixerTests
                 Marshal.WriteByte(p, 1);
             }
         }
-        """, UncheckedMmapResultFixer.ThrowOnMapFailedKey);
+        """, UncheckedMmapResultFixer.FixKey);
 
     [Fact]
     public Task Tmds_UncheckedField_InsertsCheckWithTmdsMapFailed() => VerifyCS.CodeFixAsync<UncheckedMmapResultFixer>("""
@@ -329,4 +331,105 @@ public sealed class UncheckedMmapResultFixerTests
             }
         }
         """);
+
+    [Fact]
+    public Task FixAll_FixesEveryShapeInOnePass() => VerifyCS.CodeFixAsync<UncheckedMmapResultFixer>("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                var a = mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0);
+                if ([|a == null|]) return;
+                var b = (byte*)[|mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0)|];
+                b[0] = 1;
+                [|mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0)|];
+            }
+        }
+        """, """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                var a = mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0);
+                if (a == MAP_FAILED) return;
+                var b = (byte*)mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0);
+                if (b == MAP_FAILED)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                b[0] = 1;
+                if (mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """, UncheckedMmapResultFixer.FixKey);
+
+    [Fact]
+    public Task FixAllInProjectScope_FixesEveryDocument()
+    {
+        var test = new PosixCodeFixTest<UncheckedMmapResultAnalyzer, UncheckedMmapResultFixer> { CodeActionEquivalenceKey = UncheckedMmapResultFixer.FixKey };
+        test.TestState.Sources.Add(("/0/A.cs", """
+            using System;
+            using Mono.Unix.Native;
+
+            class A
+            {
+                bool M(int fd) => {|#0:Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0) == IntPtr.Zero|};
+            }
+            """));
+        test.TestState.Sources.Add(("/0/B.cs", """
+            using static Tmds.Linux.LibC;
+
+            unsafe class B
+            {
+                void M(int fd)
+                {
+                    byte* p = (byte*){|#1:mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0)|};
+                    p[0] = 1;
+                }
+            }
+            """));
+        test.ExpectedDiagnostics.Add(VerifyCS.Diagnostic(UncheckedMmapResultAnalyzer.WrongSentinelRule).WithLocation(0).WithArguments("mmap", "IntPtr.Zero"));
+        test.ExpectedDiagnostics.Add(VerifyCS.Diagnostic(UncheckedMmapResultAnalyzer.UncheckedRule).WithLocation(1).WithArguments("mmap"));
+        test.FixedState.Sources.Add(("/0/A.cs", """
+            using System;
+            using Mono.Unix.Native;
+
+            class A
+            {
+                bool M(int fd) => Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0) == Syscall.MAP_FAILED;
+            }
+            """));
+        test.FixedState.Sources.Add(("/0/B.cs", """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+            using static Tmds.Linux.LibC;
+
+            unsafe class B
+            {
+                void M(int fd)
+                {
+                    byte* p = (byte*)mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0);
+                    if (p == MAP_FAILED)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    p[0] = 1;
+                }
+            }
+            """));
+        return test.RunAsync();
+    }
 }

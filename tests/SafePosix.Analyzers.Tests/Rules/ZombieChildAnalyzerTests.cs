@@ -336,4 +336,143 @@ public sealed class ZombieChildAnalyzerTests
             """,
         AllowCompilerErrors = true,
     }.RunAsync();
+
+    // ---- posix_spawn(out _, ...) --------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("out _")]
+    [InlineData("out var _")]
+    [InlineData("out int _")]
+    public Task SpawnedPidDiscarded_IsReported(string pid) => VerifyCS.AnalyzerAsync(OwnInterop + $$"""
+        class C
+        {
+            void Run()
+            {
+                {|#0:Native.posix_spawn({{pid}}, "/bin/true", IntPtr.Zero, IntPtr.Zero, new[] { "true", null }, new string?[] { null })|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0).WithMessage(NeverWaited("posix_spawn", "pid discarded")));
+
+    [Fact]
+    public Task SpawnedPidKeptAndWaitedFor_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void Run()
+            {
+                Native.posix_spawn(out var child, "/bin/true", IntPtr.Zero, IntPtr.Zero, new[] { "true", null }, new string?[] { null });
+                Native.waitpid(child, out _, 0);
+            }
+        }
+        """);
+
+    // ---- kill(field or property, SIGKILL) -----------------------------------------------------------------------
+
+    [Fact]
+    public Task SigkillOfAPidInAField_WithNoWaitAfterIt_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Worker
+        {
+            private int _pid;
+
+            public void Start(int pid) => _pid = pid;
+
+            public void Stop()
+            {
+                {|#0:Native.kill(_pid, Native.SIGKILL)|};
+                _pid = 0;
+            }
+        }
+        """, VerifyCS.Diagnostic(ZombieChildAnalyzer.KilledNotWaitedRule).WithLocation(0).WithArguments("_pid"));
+
+    [Fact]
+    public Task SigkillOfAPidInAProperty_WithNoWaitAfterIt_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        class Worker
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int waitpid(int pid, out int status, int options);
+
+            public int ChildPid { get; set; }
+
+            public void Stop()
+            {
+                {|#0:kill(this.ChildPid, SIGKILL)|};
+            }
+        }
+        """, VerifyCS.Diagnostic(ZombieChildAnalyzer.KilledNotWaitedRule).WithLocation(0).WithArguments("ChildPid"));
+
+    [Fact]
+    public Task SigkillOfAPidInAField_WaitedForAfterIt_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Worker
+        {
+            private int _pid;
+
+            public void Stop()
+            {
+                Native.kill(_pid, Native.SIGKILL);
+                Native.waitpid(_pid, out _, 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SigkillOfAPidInAField_PassedOnAfterIt_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Worker
+        {
+            private int _pid;
+
+            public void Stop(Reaper reaper)
+            {
+                Native.kill(_pid, Native.SIGKILL);
+                reaper.Reap(_pid);
+            }
+        }
+
+        class Reaper
+        {
+            public void Reap(int pid) => Native.waitpid(pid, out _, 0);
+        }
+        """);
+
+    [Fact]
+    public Task SigtermOfAPidInAField_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Worker
+        {
+            private int _pid;
+
+            public void Stop() => Native.kill(_pid, Native.SIGTERM);
+        }
+        """);
+
+    [Fact]
+    public Task SigkillOfAPidInAField_ReapedByAnotherMemberOfTheType_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Worker : IDisposable
+        {
+            private int _pid;
+
+            public void Stop() => Native.kill(_pid, Native.SIGKILL);
+
+            public void Dispose() => Native.waitpid(_pid, out _, 0);
+        }
+        """);
+
+    [Fact]
+    public Task SigkillOfAForkWrappersPid_WithNoWait_IsReportedAtTheWrapperCall() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Spawn() => Native.fork();
+
+            void Run()
+            {
+                var pid = {|#0:Spawn()|};
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Native.kill(pid, Native.SIGKILL);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1004").WithLocation(0).WithMessage(NeverWaited("fork", "pid only in 'pid'")));
 }
