@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Xunit;
@@ -25,17 +28,28 @@ public sealed class FormatTests
     // PSX3001 needs three passes (one code action kind per pass: Fill/Remap in pass 2, the IntPtr.Zero comparison
     // in pass 3), and `--verify-no-changes --diagnostics PSX1001` keeps reporting ProcessCreation.cs as changed
     // while applying it changes nothing (a Fix All with no effective change), so it exits 2 after any number of passes.
-    [Fact(Skip = "FIXALL-PENDING: PSX3001 code actions need one equivalence key (one pass applies one kind); PSX1001 Fix All reports a change that changes nothing")]
+    [Fact(Skip = "FORMAT-ORDER: 1 run in 4 a second pass still changes MappingAndResultMistakes.cs; suspected cause: the PSX3004 (O_RDONLY -> O_RDWR) and PSX4002 (add O_CLOEXEC) fixes edit the same open() flags argument, and dotnet format applies one of them per pass depending on order")]
     public async Task OnePass_LeavesNothingToFix_AndTheResultBuilds()
     {
         var consumer = _feed.NewConsumer("format-fix").Showcase(Consumer.CentralVersions()).Write();
         var format = await consumer.RunAsync("format", "analyzers", "--severity", "warn");
         Assert.True(format.ExitCode == 0, format.ToString());
 
-        var verify = await consumer.RunAsync("format", "analyzers", "--verify-no-changes", "--severity", "warn");
-        Assert.True(verify.ExitCode == 0, "A second pass still has fixes to apply:\n" + verify);
+        // `--verify-no-changes` cannot say this: it fails while any diagnostic of a rule that has a fixer remains, even
+        // where the fixer rightly offers nothing for that shape (PSX1001 on daemon()). So: a second pass changes no file.
+        var afterOnePass = Sources(consumer.ProjectDirectory);
+        var second = await consumer.RunAsync("format", "analyzers", "--severity", "warn");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        var changed = Sources(consumer.ProjectDirectory).Where(pair => afterOnePass[pair.Key] != pair.Value).Select(pair => pair.Key).ToList();
+        var after = Sources(consumer.ProjectDirectory);
+        Assert.True(changed.Count == 0, "A second pass changed " + string.Join(", ", changed) + ":\n"
+            + string.Join("\n", changed.Select(file => "--- " + file + "\n" + string.Join("\n", after[file].Split('\n').Except(afterOnePass[file].Split('\n')).Select(line => "+ " + line))))
+            + "\n" + second);
 
         var build = await consumer.BuildAsync("--no-restore");
         Assert.True(build.ExitCode == 0 && !build.Diagnostics.Any(d => d.Severity == "error"), build.ToString());
     }
+
+    private static Dictionary<string, string> Sources(string directory)
+        => Directory.GetFiles(directory, "*.cs").ToDictionary(path => Path.GetFileName(path), File.ReadAllText, StringComparer.Ordinal);
 }
