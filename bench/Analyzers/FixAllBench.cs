@@ -44,6 +44,9 @@ internal static class FixAllBench
 
             [DllImport("libc", SetLastError = true)]
             public static extern int close(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
         }
 
         """;
@@ -64,6 +67,27 @@ internal static class FixAllBench
                 {
                     IntPtr map = Native.mmap(IntPtr.Zero, (UIntPtr)4096, 1, 1, fd, IntPtr.Zero);
                     return Marshal.ReadByte(map);
+                }
+
+            """),
+        ("PSX4004", """
+                public static unsafe int Wait$I(void* fds, nuint count)
+                {
+                    int ready = Native.poll(fds, count, 1000);
+                    if (ready == -1)
+                    {
+                        throw new InvalidOperationException("poll: " + Marshal.GetLastPInvokeError());
+                    }
+
+                    return ready;
+                }
+
+            """),
+        ("PSX4001", """
+                public static void Listen$I(System.Net.Sockets.Socket socket, string path)
+                {
+                    socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+                    socket.Listen();
                 }
 
             """),
@@ -135,6 +159,11 @@ internal static class FixAllBench
                 // The equivalence key of the first diagnostic's fix: Fix All applies that fix everywhere.
                 var actions = new List<CodeAction>();
                 await fixer.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostics[0], (a, _) => actions.Add(a), CancellationToken.None)).ConfigureAwait(false);
+                if (actions.Count == 0)
+                {
+                    throw new InvalidOperationException($"{rule}: the fixer offers no fix for the template");
+                }
+
                 var provider = fixer.GetFixAllProvider()
                     ?? throw new InvalidOperationException($"{rule}: the fixer has no Fix All");
                 var context = new FixAllContext(document, fixer, FixAllScope.Document, actions[0].EquivalenceKey,
