@@ -5,6 +5,8 @@
 # Usage: bench/RealCode/run.sh [--out FILE (bench/RealCode/scan.md)]
 # Sources go to bench/RealCode/.corpus (gitignored; $SAFEPOSIX_REALCODE_CORPUS to use another folder), fetched once
 # with `apt-get source` through a private apt state, as bench/Analyzers/run.sh does: the machine's lists are untouched.
+# mono's source is large (about 1.3 GB unpacked): the first run spends most of its time fetching it. A package the
+# archive does not serve is left out with a message; the scan goes on with the others.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
