@@ -17,7 +17,8 @@ namespace SafePosix.Bench.Analyzers;
 /// </summary>
 public static class PosixCorpus
 {
-    private const int MethodsPerFile = 20;
+    // Every file holds each template once.
+    private static int MethodsPerFile => Templates.Length;
 
     // Coprime with the template count, so consecutive methods walk through every template in a shuffled order.
     private const int Stride = 7;
@@ -89,6 +90,13 @@ public static class PosixCorpus
             [DllImport("libc", SetLastError = true)] internal static extern int close(int fd);
             [DllImport("libc", SetLastError = true)] internal static extern nint write(int fd, byte* buf, nuint count);
             [DllImport("libc", SetLastError = true)] internal static extern int unlink(string path);
+            [DllImport("libc", SetLastError = true)] internal static extern nint send(int fd, byte* buf, nuint len, int flags);
+            [DllImport("libc", SetLastError = true)] internal static extern nint read(int fd, byte* buf, nuint count);
+            [DllImport("libc", SetLastError = true)] internal static extern int poll(void* fds, nuint nfds, int timeout);
+            [DllImport("libc", SetLastError = true)] internal static extern int msgget(int key, int flags);
+            [DllImport("libc", SetLastError = true)] internal static extern int mkfifo(string path, int mode);
+            [DllImport("libc")] internal static extern int setuid(uint uid);
+            internal const int IPC_CREAT = 0x200, MSG_NOSIGNAL = 0x4000;
 
             [LibraryImport("libc", EntryPoint = "getpid")]
             internal static partial int GetPid();
@@ -445,6 +453,98 @@ public static class PosixCorpus
                 Libc.kill(pid, 0);
                 Console.WriteLine("daemon {0} from {1}", pid, Libc.GetPid());
             }
+
+        """,
+        // Raw: send without MSG_NOSIGNAL and its count discarded, poll not retried on EINTR, close retried on EINTR,
+        // errno read after a call that does not save it, a message queue and a FIFO open to everyone.
+        """
+            public static int RawIo$I(int fd, byte* buffer, nuint length, string fifo)
+            {
+                Libc.send(fd, buffer, length, 0);
+                int ready = Libc.poll(null, 0, 100);
+                if (ready == -1)
+                {
+                    throw new IOException("poll: " + Marshal.GetLastWin32Error());
+                }
+
+                int r;
+                do
+                {
+                    r = Libc.close(fd);
+                }
+                while (r == -1 && Marshal.GetLastWin32Error() == Libc.EINTR);
+
+                if (Libc.setuid(0) != 0)
+                {
+                    throw new IOException("setuid: " + Marshal.GetLastWin32Error());
+                }
+
+                int queue = Libc.msgget(42, Libc.IPC_CREAT | 0x1B6);
+                if (Libc.mkfifo(fifo, 0x1B6) != 0)
+                {
+                    return -1;
+                }
+
+                nint n = Libc.read(fd, buffer, length);
+                return queue + ready + (int)n;
+            }
+
+        """,
+        // Tmds: send's count discarded, setuid ignored, a FIFO open to everyone, an mmap offset off the page, munmap
+        // with another length, close retried on EINTR.
+        """
+            public static long TmdsIo$I(int fd, void* buffer, int length, byte* fifo)
+            {
+                LibC.send(fd, buffer, length, 0);
+                LibC.setuid(default);
+                LibC.mkfifo(fifo, 0x1B6);
+                void* map = LibC.mmap(null, 8192, LibC.PROT_READ, LibC.MAP_SHARED, fd, 100);
+                if (map == LibC.MAP_FAILED)
+                {
+                    return -1;
+                }
+
+                long first = *(byte*)map;
+                LibC.munmap(map, 4096);
+                int r;
+                do
+                {
+                    r = LibC.close(fd);
+                }
+                while (r == -1 && LibC.errno == LibC.EINTR);
+
+                return first;
+            }
+
+        """,
+        // Mono.Posix: send without MSG_NOSIGNAL, setuid ignored, a FIFO open to everyone, a managed signal handler,
+        // an exit status read without WIFEXITED, close retried on EINTR.
+        """
+            public static int MonoIo$I(int fd, byte[] buffer, string fifo, int pid)
+            {
+                long sent = Syscall.send(fd, buffer, (ulong)buffer.Length, 0);
+                Syscall.setuid(0);
+                Syscall.mkfifo(fifo, FilePermissions.ACCESSPERMS);
+                Stdlib.signal(Signum.SIGUSR1, OnSignal$I);
+                Syscall.waitpid(pid, out int status, 0);
+                int code = Syscall.WEXITSTATUS(status);
+                int r;
+                do
+                {
+                    r = Syscall.close(fd);
+                }
+                while (r == -1 && Stdlib.GetLastError() == Errno.EINTR);
+
+                return code + (int)sent;
+            }
+
+            private static void OnSignal$I(int signal) => Console.WriteLine(signal);
+
+        """,
+        // Managed socket: MSG_NOSIGNAL cast into SocketFlags.
+        """
+            public static int ManagedSend$I(System.Net.Sockets.Socket socket, byte[] data) =>
+                socket.Send(data, (System.Net.Sockets.SocketFlags)Libc.MSG_NOSIGNAL);
 
         """,
         // Ordinary managed helpers: most of any real file.

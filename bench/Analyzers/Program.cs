@@ -23,6 +23,16 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "scan")
+        {
+            return await RealCodeScan.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "fixall")
+        {
+            return await FixAllBench.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
         var options = Options.Parse(args);
         if (options is null)
         {
@@ -66,7 +76,16 @@ internal static class Program
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, concurrentBuild: false));
             var errors = compilation.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error);
             Log($"corpus {corpus.Name}: {corpus.Files} files, {corpus.Lines} lines, {errors} compile errors");
-            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options).ConfigureAwait(false));
+            if (corpus.Name == "posix-dense" && errors > 0)
+            {
+                // The generated corpus must compile against the real packages: show what does not.
+                foreach (var error in compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Take(10))
+                {
+                    Log($"  {error}");
+                }
+            }
+            var callSites = CallSites.Count(compilation);
+            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options).ConfigureAwait(false) with { CallSites = callSites });
         }
 
         var report = Report.Render(options, sets, results, clock.Elapsed);
@@ -185,7 +204,7 @@ internal static class Program
     }
 
     /// <summary>The running runtime's reference set: TRUSTED_PLATFORM_ASSEMBLIES inside the shared framework folder.</summary>
-    private static ImmutableArray<MetadataReference> FrameworkReferences()
+    internal static ImmutableArray<MetadataReference> FrameworkReferences()
     {
         var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "";
@@ -207,6 +226,9 @@ internal sealed record CorpusResult(Corpus Corpus, int CompileErrors, ImmutableD
 
     /// <summary>Invocation operations the floor analyzer saw in one run (-1: the floor did not run).</summary>
     public long FloorInvocations { get; init; } = -1;
+
+    /// <summary>Call sites each rule starts from (CallSites.ByRule), per rule ID.</summary>
+    public ImmutableDictionary<string, int> CallSites { get; init; } = ImmutableDictionary<string, int>.Empty;
 
     public string LoadBefore { get; init; } = "?";
 

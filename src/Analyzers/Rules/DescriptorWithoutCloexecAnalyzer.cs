@@ -55,6 +55,14 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A binding's own overload passing the call on to another overload of the same function (Mono.Posix's
+        // Syscall.pipe(int[]) calls pipe(out int, out int)): the descriptor is its caller's, and so is the finding.
+        if (context.ContainingSymbol is IMethodSymbol caller && surfaces.TryGetLibcCall(caller, out var outer)
+            && outer.Function == call.Function)
+        {
+            return;
+        }
+
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(SurfaceProperty, call.Surface.ToString())
             .Add(FunctionProperty, call.Function);

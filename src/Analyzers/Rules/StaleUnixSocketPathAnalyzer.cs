@@ -54,8 +54,11 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         {
             address = invocation.Arguments[0].Value;
         }
-        else if (surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2)
+        else if (surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
+            && !IsNegativeConstant(invocation.Arguments[0].Value))
         {
+            // A constant negative descriptor is no socket: the call fails with EBADF before the path is looked at
+            // (Mono.Posix's tests bind -1 on purpose).
             address = invocation.Arguments[1].Value;
         }
         else
@@ -73,6 +76,9 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         IEnumerable<Location> additional = found.Path is { Syntax: { } pathSyntax } ? new[] { pathSyntax.GetLocation() } : Array.Empty<Location>();
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), additional));
     }
+
+    private static bool IsNegativeConstant(IOperation value) =>
+        SkipConversions(value).ConstantValue is { HasValue: true, Value: int number } && number < 0;
 
     private readonly struct FoundAddress
     {

@@ -34,7 +34,9 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.DescriptorWithoutCloexec);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    // Every fix replaces one invocation and shares one equivalence key: Fix All computes them all against the one
+    // document and replaces them in a single pass (the batch fixer would build and diff a document per diagnostic).
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -49,22 +51,7 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
         var generator = SyntaxGenerator.GetGenerator(context.Document);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.SurfaceProperty, out var surfaceName)
-                || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
-                || !diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FunctionProperty, out var functionName)
-                || functionName is null
-                || !CloexecFunctions.ByName.TryGetValue(functionName, out var function)
-                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
-                || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation)
-            {
-                continue;
-            }
-
-            var rewrite = diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FlagParameterProperty, out var ordinalText)
-                          && int.TryParse(ordinalText, NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal)
-                ? AddToFlags(operation, invocation, ordinal, function, surface, model, generator)
-                : ReplaceCall(operation, invocation, function, surface, surfaces, model, generator);
-            if (rewrite is not ({ } replacement, { } title))
+            if (Rewrite(diagnostic, root, model, surfaces, generator, context.CancellationToken) is not ({ } invocation, { } replacement, { } title))
             {
                 continue;
             }
@@ -81,6 +68,57 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
                     AddCloexecKey),
                 diagnostic);
         }
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return document;
+        }
+
+        var surfaces = PosixSurfaces.Create(model.Compilation);
+        var generator = SyntaxGenerator.GetGenerator(document);
+        var replacements = new Dictionary<SyntaxNode, SyntaxNode>();
+        foreach (var diagnostic in diagnostics)
+        {
+            if (Rewrite(diagnostic, root, model, surfaces, generator, context.CancellationToken) is ({ } invocation, { } replacement, _))
+            {
+                replacements[invocation] = replacement.WithTriviaFrom(invocation);
+            }
+        }
+
+        // A call nested in another fixed call's arguments (dup(open(...))) waits for the next pass: the outer
+        // replacement is built from the original syntax.
+        var outermost = replacements.Keys.Where(node => !node.Ancestors().Any(replacements.ContainsKey)).ToList();
+        return outermost.Count == 0
+            ? document
+            : document.WithSyntaxRoot(root.ReplaceNodes(outermost, (original, _) => replacements[original]));
+    }
+
+    /// <summary>The invocation a diagnostic points at, its fixed form and the fix's title; null when no fix applies.</summary>
+    private static (InvocationExpressionSyntax Invocation, InvocationExpressionSyntax Replacement, string Title)? Rewrite(
+        Diagnostic diagnostic, SyntaxNode root, SemanticModel model, PosixSurfaces surfaces, SyntaxGenerator generator,
+        System.Threading.CancellationToken cancellationToken)
+    {
+        if (!diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.SurfaceProperty, out var surfaceName)
+            || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+            || !diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FunctionProperty, out var functionName)
+            || functionName is null
+            || !CloexecFunctions.ByName.TryGetValue(functionName, out var function)
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+            || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation)
+        {
+            return null;
+        }
+
+        var rewrite = diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FlagParameterProperty, out var ordinalText)
+                      && int.TryParse(ordinalText, NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal)
+            ? AddToFlags(operation, invocation, ordinal, function, surface, model, generator)
+            : ReplaceCall(operation, invocation, function, surface, surfaces, model, generator);
+        return rewrite is ({ } replacement, { } title) ? (invocation, replacement, title) : null;
     }
 
     /// <summary><c>open(path, O_RDWR)</c> -> <c>open(path, O_RDWR | O_CLOEXEC)</c>; a literal 0 becomes the flag alone.</summary>

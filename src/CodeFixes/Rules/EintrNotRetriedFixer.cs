@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -31,7 +32,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.EintrNotRetried);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -44,12 +45,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.TryGetValue(EintrNotRetriedAnalyzer.SurfaceProperty, out var surfaceName)
-                || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
-                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax call
-                || call.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax or SwitchSectionSyntax } statement
-                || model.GetSymbolInfo(call, context.CancellationToken).Symbol is not IMethodSymbol method
-                || Rewrite(statement, call, method, surface, model) is not { } statements)
+            if (Plan(diagnostic, root, model, context.CancellationToken) is not ({ } statement, { } statements, var surface))
             {
                 continue;
             }
@@ -71,6 +67,50 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
                     RetryOnEintrKey),
                 diagnostic);
         }
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return document;
+        }
+
+        var changes = new Dictionary<StatementSyntax, Func<StatementSyntax, IEnumerable<StatementSyntax>>>();
+        var usings = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var diagnostic in diagnostics)
+        {
+            if (Plan(diagnostic, root, model, context.CancellationToken) is ({ } statement, { } statements, var surface)
+                && !changes.ContainsKey(statement))
+            {
+                var loop = statements.Select((s, i) => (i == 0 ? s.WithLeadingTrivia(statement.GetLeadingTrivia()) : s).WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
+                changes[statement] = _ => loop;
+                usings.Add(surface == PosixSurface.MonoNative ? "Mono.Unix" : "System.Runtime.InteropServices");
+            }
+        }
+
+        return changes.Count == 0
+            ? document
+            : await PosixSyntax.AddUsingsAsync(document.WithSyntaxRoot(StatementLists.Rewrite(root, changes)), context.CancellationToken, usings.ToArray()).ConfigureAwait(false);
+    }
+
+    /// <summary>The statement holding the call, the statements that replace it, and the call's surface; null when no fix applies.</summary>
+    private static (StatementSyntax Statement, StatementSyntax[] Statements, PosixSurface Surface)? Plan(
+        Diagnostic diagnostic, SyntaxNode root, SemanticModel model, System.Threading.CancellationToken cancellationToken)
+    {
+        if (!diagnostic.Properties.TryGetValue(EintrNotRetriedAnalyzer.SurfaceProperty, out var surfaceName)
+            || !Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax call
+            || call.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax or SwitchSectionSyntax } statement
+            || model.GetSymbolInfo(call, cancellationToken).Symbol is not IMethodSymbol method
+            || Rewrite(statement, call, method, surface, model) is not { } statements)
+        {
+            return null;
+        }
+
+        return (statement, statements, surface);
     }
 
     private static StatementSyntax[]? Rewrite(StatementSyntax statement, InvocationExpressionSyntax call, IMethodSymbol method, PosixSurface surface, SemanticModel model)

@@ -96,15 +96,27 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
     private static async Task<Document> ApplyAsync(
         Document document, SemanticModel model, IEnumerable<(ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)> targets, CancellationToken cancellationToken)
     {
-        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        var minusOne = PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
-        foreach (var (statement, invocation) in targets)
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        if (root is null)
         {
-            var check = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), minusOne, model.Compilation, editor.Generator).WithTriviaFrom(statement);
-            editor.ReplaceNode(statement, check);
+            return document;
         }
 
-        return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
+        // One ReplaceNodes pass: the targets are separate statements, and Fix All may bring a thousand of them, where
+        // an editor's change-by-change replay grows with the square of their number.
+        var generator = SyntaxGenerator.GetGenerator(document);
+        var minusOne = PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
+        var checks = new Dictionary<SyntaxNode, SyntaxNode>();
+        foreach (var (statement, invocation) in targets)
+        {
+            checks[statement] = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), minusOne, model.Compilation, generator).WithTriviaFrom(statement);
+        }
+
+        // A call nested in another target's arguments (inside a lambda) waits for the next pass: replacing the outer
+        // statement rebuilds it from the original syntax.
+        var outermost = checks.Keys.Where(statement => !statement.Ancestors().Any(checks.ContainsKey)).ToList();
+        var fixedRoot = root.ReplaceNodes(outermost, (original, _) => checks[original]);
+        return await PosixSyntax.AddUsingsAsync(document.WithSyntaxRoot(fixedRoot), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
     }
 
     /// <summary>Signed integers compare with -1 directly; the bindings' typedef structs through their == operator.</summary>

@@ -261,4 +261,32 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M() => Native.shm_open("/ring", 0x42, 0x180);
         }
         """);
+
+    [Fact]
+    public Task BindingForwardingToItsOwnOverload_IsSilent_ItsCallersAreReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "pipe", SetLastError = true)]
+            public static partial int Pipe(int[] fds);
+
+            // The binding's array overload passes the call on, as Mono.Posix's Syscall.pipe(int[]) does.
+            public static partial int Pipe(int[] fds)
+            {
+                fixed (int* p = fds)
+                {
+                    return PipeCore(p);
+                }
+            }
+
+            [DllImport("libc", EntryPoint = "pipe", SetLastError = true)]
+            private static extern int PipeCore(int* fds);
+        }
+
+        class C
+        {
+            int M(int[] fds) => [|Native.Pipe(fds)|];
+        }
+        """);
 }

@@ -184,4 +184,88 @@ public sealed class EintrNotRetriedFixerTests
             }
         }
         """);
+
+    [Fact]
+    public Task FixAll_TwoCallsInOneDocument_BothBecomeLoops_AndOneUsing() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int First(void* fds)
+            {
+                int ready = [|Native.poll(fds, 1, 1000)|];
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+
+            int Second(void* fds)
+            {
+                int ready = [|Native.poll(fds, 2, 50)|];
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int First(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1, 1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+
+            int Second(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 2, 50);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                if (ready == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                return ready;
+            }
+        }
+        """, EintrNotRetriedFixer.RetryOnEintrKey);
 }

@@ -239,4 +239,20 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             void Tcp(Socket socket) => socket.Bind(new IPEndPoint(IPAddress.Loopback, 8080));
         }
         """);
+
+    [Fact]
+    public Task Mono_BindOnAConstantNegativeDescriptor_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class AddressTests
+        {
+            void LongPathGoesThroughMalloc(string path)
+            {
+                var address = new SockaddrUn(path);
+                Syscall.bind(-1, address);
+            }
+
+            void RealSocket(int fd, string path) => [|Syscall.bind(fd, new SockaddrUn(path))|];
+        }
+        """);
 }

@@ -111,4 +111,61 @@ public sealed class StaleUnixSocketPathFixerTests
             }
         }
         """);
+
+    [Fact]
+    public Task FixAll_ThreeBindsInOneDocument_EachGetsItsDelete_AndOneUsing() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Control(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+
+            void Events(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+
+            void Either(Socket socket, string path, int kind)
+            {
+                switch (kind)
+                {
+                    case 1:
+                        [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                        break;
+                }
+            }
+        }
+        """, """
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Control(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+
+            void Events(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+
+            void Either(Socket socket, string path, int kind)
+            {
+                switch (kind)
+                {
+                    case 1:
+                        File.Delete(path);
+                        socket.Bind(new UnixDomainSocketEndPoint(path));
+                        break;
+                }
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
 }
