@@ -67,6 +67,19 @@ internal static partial class Proc
         return new Stat(rest[0][0], Parse(rest[1]), Parse(rest[2]), Parse(rest[3]));
     }
 
+    /// <summary>
+    /// Fails when a descriptor is open now that was not before (same number and target). Counting instead breaks
+    /// whenever a finalizer or a background completion of an earlier test closes one in between: fewer is no leak.
+    /// </summary>
+    internal static void AssertNoNewDescriptors(Dictionary<int, string> before)
+    {
+        var added = OpenDescriptors()
+            .Where(kv => (!before.TryGetValue(kv.Key, out var target) || target != kv.Value) && !kv.Value.StartsWith("/proc/", StringComparison.Ordinal))
+            .Select(kv => kv.Key + " -> " + kv.Value)
+            .ToList();
+        Xunit.Assert.True(added.Count == 0, "new descriptors: " + string.Join(", ", added));
+    }
+
     /// <summary>Our open descriptors with what they point to.</summary>
     internal static Dictionary<int, string> OpenDescriptors()
     {

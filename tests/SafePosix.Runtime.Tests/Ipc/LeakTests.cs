@@ -21,12 +21,12 @@ public sealed class LeakTests
         try
         {
             Fifo.Create(path);
-            var before = Proc.OpenDescriptors().Count;
+            var before = Proc.OpenDescriptors();
             var clock = Stopwatch.StartNew();
             Assert.Throws<TimeoutException>(() => Fifo.OpenWrite(path, TimeSpan.FromMilliseconds(200)));
             Assert.InRange(clock.ElapsedMilliseconds, 190, 5000);
             Assert.Throws<TimeoutException>(() => Fifo.OpenRead(path, TimeSpan.FromMilliseconds(100)));
-            Assert.Equal(before, Proc.OpenDescriptors().Count);
+            Proc.AssertNoNewDescriptors(before);
         }
         finally
         {
@@ -37,7 +37,7 @@ public sealed class LeakTests
     [Fact]
     public void PipeBadArgumentsAreRejectedBeforeAnySystemCall()
     {
-        var before = Proc.OpenDescriptors().Count;
+        var before = Proc.OpenDescriptors();
         Assert.Throws<ArgumentOutOfRangeException>(() => AnonymousPipe.Create(capacity: -1));
         using var pipe = AnonymousPipe.Create();
         Assert.Throws<ArgumentOutOfRangeException>(() => pipe.Capacity = 0);
@@ -46,7 +46,7 @@ public sealed class LeakTests
         Assert.Throws<ObjectDisposedException>(() => new DescriptorStream(pipe.ReadEnd, FileAccess.Read));
         Assert.Throws<NotSupportedException>(() => pipe.Writer.Read(new byte[1]));
         pipe.Dispose();
-        Assert.Equal(before, Proc.OpenDescriptors().Count);
+        Proc.AssertNoNewDescriptors(before);
     }
 
     [Fact]
@@ -57,18 +57,18 @@ public sealed class LeakTests
         using (b)
         using (var pipe = AnonymousPipe.Create())
         {
-            var before = Proc.OpenDescriptors().Count;
+            var before = Proc.OpenDescriptors();
             a.SendDescriptors("x"u8, pipe.ReadEnd, pipe.WriteEnd, pipe.ReadEnd);
             var error = Assert.Throws<IOException>(() => b.ReceiveDescriptors(new byte[4], maxDescriptors: 1));
             Assert.Contains("MSG_CTRUNC", error.Message, StringComparison.Ordinal);
-            Assert.Equal(before, Proc.OpenDescriptors().Count);
+            Proc.AssertNoNewDescriptors(before);
         }
     }
 
     [Fact]
     public void SocketBadArgumentsAreRejectedBeforeAnySystemCall()
     {
-        var before = Proc.OpenDescriptors().Count;
+        var before = Proc.OpenDescriptors();
         Assert.Throws<ArgumentException>(() => UnixSocket.Listen("/tmp/" + new string('a', 103)));
         Assert.Throws<ArgumentException>(() => UnixSocket.Listen("/tmp/a\0b"));
         Assert.Throws<ArgumentException>(() => UnixSocket.Connect("/tmp/é" + new string('a', 101)));
@@ -88,13 +88,13 @@ public sealed class LeakTests
             Assert.Throws<ObjectDisposedException>(() => a.SendDescriptors("x"u8, pipe.ReadEnd));
         }
 
-        Assert.Equal(before, Proc.OpenDescriptors().Count);
+        Proc.AssertNoNewDescriptors(before);
     }
 
     [Fact]
     public void SendFileBadArgumentsAreRejectedBeforeAnySystemCall()
     {
-        var before = Proc.OpenDescriptors().Count;
+        var before = Proc.OpenDescriptors();
         var (a, b) = UnixSocket.CreatePair();
         using (a)
         using (b)
@@ -106,6 +106,6 @@ public sealed class LeakTests
             Assert.Throws<ObjectDisposedException>(() => FileTransfer.SendFile(pipe.ReadEnd, a));
         }
 
-        Assert.Equal(before, Proc.OpenDescriptors().Count);
+        Proc.AssertNoNewDescriptors(before);
     }
 }

@@ -143,7 +143,7 @@ public sealed class SharedRingTests(ITestOutputHelper output)
     public void BadArgumentsAreRejectedAndNothingLeaks()
     {
         var before = IpcSnapshot.Take();
-        var descriptors = Proc.OpenDescriptors().Count;
+        var descriptors = Proc.OpenDescriptors();
         Assert.Throws<ArgumentOutOfRangeException>(() => SharedRing.Create(NewName(), 5000));
         Assert.Throws<ArgumentOutOfRangeException>(() => SharedRing.Create(NewName(), -4096));
         Assert.Throws<ArgumentOutOfRangeException>(() => SharedRing.CreateAnonymous(2048));
@@ -162,7 +162,7 @@ public sealed class SharedRingTests(ITestOutputHelper output)
         disposed.Dispose();
         Assert.Throws<ObjectDisposedException>(() => disposed.TryWrite("x"u8));
         before.AssertNothingNew();
-        Assert.Equal(descriptors, Proc.OpenDescriptors().Count);
+        Proc.AssertNoNewDescriptors(descriptors);
     }
 
     private static SafeFileDescriptor Dup(SafeFileDescriptor descriptor)
