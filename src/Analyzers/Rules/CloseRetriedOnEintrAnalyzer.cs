@@ -37,6 +37,11 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
         });
     }

@@ -48,6 +48,11 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
         });
     }

@@ -92,6 +92,11 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
         });
     }

@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
 
@@ -85,7 +86,13 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var calls = new ProcessCalls(Surfaces.PosixSurfaces.Create(start.Compilation));
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
+            var calls = new ProcessCalls(surfaces);
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
         });
     }

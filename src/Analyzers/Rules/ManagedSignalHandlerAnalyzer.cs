@@ -39,6 +39,11 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             var marshal = start.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, marshal), OperationKind.Invocation);
         });

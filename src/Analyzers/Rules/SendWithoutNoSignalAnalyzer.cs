@@ -38,6 +38,11 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
         });
     }

@@ -36,6 +36,11 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
         });
     }

@@ -67,6 +67,11 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             var symbols = new Symbols(
                 start.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.PosixSignalRegistration"),
                 start.Compilation.GetTypeByMetadataName("Mono.Unix.UnixSignal"));

@@ -64,6 +64,12 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            // Without a native call there is no errno to read stale.
+            if (!surfaces.MayCallNative)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(
                 operation =>
                 {

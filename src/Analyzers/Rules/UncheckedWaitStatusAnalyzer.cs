@@ -66,6 +66,11 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
             start.RegisterOperationAction(operation => AnalyzeShift(operation, surfaces), OperationKind.Binary);
         });

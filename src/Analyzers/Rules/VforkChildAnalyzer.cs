@@ -94,7 +94,13 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var calls = new ProcessCalls(PosixSurfaces.Create(start.Compilation));
+            var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
+            var calls = new ProcessCalls(surfaces);
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
         });
     }

@@ -62,6 +62,11 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
+            if (!surfaces.MayCallMatchedFunction)
+            {
+                return;
+            }
+
             var values = surfaces.Values;
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
         });

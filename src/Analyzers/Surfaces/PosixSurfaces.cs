@@ -46,7 +46,20 @@ internal sealed class PosixSurfaces
         MemoryApiTypes = memoryApis.ToImmutable();
         Values = new LibcValues(this);
         Summaries = new Flow.MethodSummaries(this);
+        var bindingReferenced = _tmdsLibC is not null || _monoSyscall is not null || _monoStdlib is not null || _monoLegacySyscall is not null;
+        _reach = new Lazy<NativeReach>(() => NativeReach.Of(compilation, bindingReferenced));
     }
+
+    private readonly Lazy<NativeReach> _reach;
+
+    /// <summary>
+    /// Whether the compilation can call a function some rule matches (<see cref="MatchedFunctions"/>). Rules that start
+    /// from such calls register nothing when it cannot: ordinary code then costs no per-operation callback.
+    /// </summary>
+    public bool MayCallMatchedFunction => _reach.Value.MayCallMatchedFunction;
+
+    /// <summary>Whether the compilation can call any P/Invoke or binding function at all.</summary>
+    public bool MayCallNative => _reach.Value.MayCallNative;
 
     // Types whose members or constructors read or write through a pointer argument.
     private static readonly string[] MemoryApiTypeNames =
@@ -207,5 +220,15 @@ internal sealed class PosixSurfaces
 
     /// <summary>The functions a rule cares about, as the set the per-invocation name check uses.</summary>
     public static ImmutableHashSet<string> Functions(params string[] names)
-        => ImmutableHashSet.Create(StringComparer.Ordinal, names);
+    {
+        foreach (var name in names)
+        {
+            DeclaredFunctionNames.TryAdd(name, 0);
+        }
+
+        return ImmutableHashSet.Create(StringComparer.Ordinal, names);
+    }
+
+    /// <summary>Every name a <see cref="Functions"/> set holds, for the test that keeps <see cref="MatchedFunctions"/> complete.</summary>
+    internal static ConcurrentDictionary<string, byte> DeclaredFunctionNames { get; } = new(StringComparer.Ordinal);
 }
