@@ -250,7 +250,7 @@ internal sealed class ErrnoSources
             var candidate = operation switch
             {
                 IInvocationOperation invocation => invocation,
-                ILocalReferenceOperation local => Strip((_origins ??= new ValueOrigins(_graph)).SingleAssignment(local.Local)) as IInvocationOperation,
+                ILocalReferenceOperation local => Strip((_origins ??= ValueOrigins.Of(_graph)).SingleAssignment(local.Local)) as IInvocationOperation,
                 _ => null,
             };
             if (candidate is null || !ErrnoSurfaces.IsNativeCall(_surfaces, candidate.TargetMethod, out _))

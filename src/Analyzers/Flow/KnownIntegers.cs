@@ -425,6 +425,7 @@ internal sealed class KnownIntegers
     }
 
     /// <summary>Locals this walk cannot follow: written through a reference, by a pattern or deconstruction, or inside a lambda or local function.</summary>
+    /// <remarks>The same for every evaluation on a graph, and several rules evaluate on each: computed once per graph.</remarks>
     private HashSet<ILocalSymbol> Untrackable()
     {
         if (_untrackable is not null)
@@ -432,16 +433,19 @@ internal sealed class KnownIntegers
             return _untrackable;
         }
 
-        _untrackable = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
-        if (_graph is not null)
-        {
-            CollectUntrackable(_graph.OriginalOperation, nested: false);
-        }
-
-        return _untrackable;
+        return _untrackable = _graph is null
+            ? new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)
+            : UntrackableByGraph.GetValue(_graph, graph =>
+            {
+                var locals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+                CollectUntrackable(graph.OriginalOperation, nested: false, locals);
+                return locals;
+            });
     }
 
-    private void CollectUntrackable(IOperation operation, bool nested)
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlFlowGraph, HashSet<ILocalSymbol>> UntrackableByGraph = new();
+
+    private static void CollectUntrackable(IOperation operation, bool nested, HashSet<ILocalSymbol> untrackable)
     {
         foreach (var child in operation.ChildOperations)
         {
@@ -449,46 +453,46 @@ internal sealed class KnownIntegers
             switch (child)
             {
                 case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
                 case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
                 case ISimpleAssignmentOperation { IsRef: true, Value: ILocalReferenceOperation local }:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
                 case IDeclarationExpressionOperation or IDeconstructionAssignmentOperation or IDeclarationPatternOperation or IRecursivePatternOperation:
                     foreach (var reference in child.DescendantsAndSelf())
                     {
                         if (reference is ILocalReferenceOperation declared)
                         {
-                            _untrackable!.Add(declared.Local);
+                            untrackable.Add(declared.Local);
                         }
                     }
 
                     if (child is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol patternLocal })
                     {
-                        _untrackable!.Add(patternLocal);
+                        untrackable.Add(patternLocal);
                     }
 
                     if (child is IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol recursiveLocal })
                     {
-                        _untrackable!.Add(recursiveLocal);
+                        untrackable.Add(recursiveLocal);
                     }
 
                     break;
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
                 case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
                 case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local } when nested:
-                    _untrackable!.Add(local.Local);
+                    untrackable.Add(local.Local);
                     break;
             }
 
-            CollectUntrackable(child, childNested);
+            CollectUntrackable(child, childNested, untrackable);
         }
     }
 

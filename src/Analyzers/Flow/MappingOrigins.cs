@@ -40,7 +40,7 @@ internal static class MappingOrigins
         switch (value)
         {
             case ILocalReferenceOperation local when graph is not null:
-                var origins = new ValueOrigins(graph);
+                var origins = ValueOrigins.Of(graph);
                 if (origins.SingleAssignment(local.Local) is { } assigned && AsMmap(surfaces, assigned) is { } mmap
                     && MappingValues.ArgumentFor(mmap, 1) is { } length)
                 {
@@ -134,7 +134,7 @@ internal static class MappingOrigins
         {
             case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field:
                 return (field.Syntax.ToString(), field.Field.ToDisplayString());
-            case ILocalReferenceOperation local when origin.InSameGraph && graph is not null && new ValueOrigins(graph).SingleAssignment(local.Local) is not null:
+            case ILocalReferenceOperation local when origin.InSameGraph && graph is not null && ValueOrigins.Of(graph).SingleAssignment(local.Local) is not null:
                 return (local.Local.Name, local.Local.ToDisplayString());
             case IParameterReferenceOperation parameter when origin.InSameGraph && !IsAssigned(graph!.OriginalOperation, parameter.Parameter):
                 return (parameter.Parameter.Name, parameter.Parameter.ToDisplayString());

@@ -481,7 +481,7 @@ internal sealed class MethodSummaries
             return ValueUse.Escape;
         }
 
-        var origins = new ValueOrigins(graph);
+        var origins = ValueOrigins.Of(graph);
         var uses = new PointerUses(_surfaces, operand => _surfaces.Values.IntegerValue(operand, origins.SingleAssignment, cancellationToken), failure: -1, depth + 1);
         var escaped = false;
         var result = CheckedBeforeUse.Analyze(

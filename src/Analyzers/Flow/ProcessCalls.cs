@@ -67,7 +67,7 @@ internal sealed class ProcessCalls
             return known;
         }
 
-        var branch = ChildBranch.Analyze(position, this, new ValueOrigins(position.Graph), context.CancellationToken);
+        var branch = ChildBranch.Analyze(position, this, ValueOrigins.Of(position.Graph), context.CancellationToken);
         return forks.GetOrAdd(fork.Syntax, branch);
     }
 

@@ -11,7 +11,12 @@ internal sealed class ValueOrigins
     private readonly Dictionary<ILocalSymbol, IOperation?> _singleAssignments = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _writtenOtherwise = new(SymbolEqualityComparer.Default);
 
-    public ValueOrigins(ControlFlowGraph graph)
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlFlowGraph, ValueOrigins> ByGraph = new();
+
+    /// <summary>The graph's origins, computed once per graph: several rules ask on every graph that holds a POSIX call.</summary>
+    public static ValueOrigins Of(ControlFlowGraph graph) => ByGraph.GetValue(graph, g => new ValueOrigins(g));
+
+    private ValueOrigins(ControlFlowGraph graph)
     {
         foreach (var block in graph.Blocks)
         {

@@ -144,7 +144,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
             || graph is null
             || MappingValues.ArgumentFor(arguments, 4) is not { } fdArgument
             || MappingOrigins.StripConversions(fdArgument) is not ILocalReferenceOperation descriptor
-            || new ValueOrigins(graph).SingleAssignment(descriptor.Local) is not { } assigned
+            || ValueOrigins.Of(graph).SingleAssignment(descriptor.Local) is not { } assigned
             || MappingOrigins.StripConversions(assigned) is not IInvocationOperation open
             || !surfaces.TryGetLibcCall(open.TargetMethod, OpenFunctions, out var openCall))
         {

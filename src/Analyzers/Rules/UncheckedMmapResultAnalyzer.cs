@@ -99,7 +99,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var origins = new ValueOrigins(position.Graph);
+        var origins = ValueOrigins.Of(position.Graph);
         var uses = new PointerUses(surfaces, operand => values.IntegerValue(operand, origins.SingleAssignment, context.CancellationToken), failure: -1);
         var result = PointerUses.SkipRepresentationChanges(position.Operation);
 

@@ -53,7 +53,7 @@ public sealed class ChildBranchTests
         var member = fork.Ancestors().OfType<MethodDeclarationSyntax>().First();
         var graph = ControlFlowGraph.Create((IMethodBodyOperation)model.GetOperation(member)!);
         var position = ControlFlowGraphs.Find(graph, fork, CancellationToken.None) ?? throw new InvalidOperationException("fork not in the graph");
-        var branch = ChildBranch.Analyze(position, calls, new ValueOrigins(position.Graph), CancellationToken.None);
+        var branch = ChildBranch.Analyze(position, calls, ValueOrigins.Of(position.Graph), CancellationToken.None);
 
         static string Text(SyntaxNode node) => string.Join(" ", node.ToString().Split(new[] { '\n', '\r' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
         var child = branch.Operations.Where(o => o.InChildBranch).Select(o => Text(o.Operation.Syntax));
