@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Markdig;
 using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -48,6 +49,29 @@ public sealed class DocsPageTests
         {
             Assert.Contains((rule.Id, "Non-compliant code"), examples);
             Assert.Contains((rule.Id, "Compliant code"), examples);
+        }
+    }
+
+    [Fact]
+    public void EveryPage_CitesItsSourcesJustBeforeConfigureOrSuppress()
+    {
+        var directory = RuleCatalog.PathInRepository("docs", "rules");
+        foreach (var rule in RuleCatalog.Rules)
+        {
+            var document = Markdown.Parse(File.ReadAllText(Path.Combine(directory, rule.Id + ".md")));
+            var headings = document.OfType<HeadingBlock>().Where(h => h.Level == 2).Select(h => h.Inline?.FirstChild?.ToString()).ToList();
+            var sources = headings.IndexOf("Sources");
+            Assert.True(sources >= 0, $"{rule.Id} has no '## Sources' section.");
+            Assert.True(sources + 1 < headings.Count && headings[sources + 1] == "Configure or suppress",
+                $"{rule.Id}: '## Sources' must come right before '## Configure or suppress'.");
+
+            var links = document.SkipWhile(b => !(b is HeadingBlock { Level: 2 } h && h.Inline?.FirstChild?.ToString() == "Sources"))
+                .Skip(1)
+                .TakeWhile(b => b is not HeadingBlock { Level: 2 })
+                .SelectMany(b => b.Descendants<LinkInline>())
+                .Where(l => !l.IsImage && Uri.TryCreate(l.Url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps)
+                .ToList();
+            Assert.True(links.Count >= 2, $"{rule.Id}: '## Sources' cites {links.Count} absolute https link(s), at least 2 are needed.");
         }
     }
 
