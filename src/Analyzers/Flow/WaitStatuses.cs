@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -38,7 +39,15 @@ internal sealed class WaitStatuses
     /// <summary>One pass over the function (lambda, local function or member body) that contains <paramref name="operation"/>.</summary>
     public static WaitStatuses Of(IOperation operation, PosixSurfaces surfaces)
     {
+        // Every decoder, mask and shift in a function asks about the same function: one walk each (`x & 0xff` is common).
         var root = ReapLoops.EnclosingFunction(operation) ?? RootOf(operation);
+        return Computed.GetValue(root, function => Compute(function, surfaces));
+    }
+
+    private static readonly ConditionalWeakTable<IOperation, WaitStatuses> Computed = new();
+
+    private static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
+    {
         var result = new WaitStatuses();
         foreach (var descendant in root.Descendants())
         {
