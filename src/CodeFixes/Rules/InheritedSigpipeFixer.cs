@@ -149,7 +149,13 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
             }
         }
 
-        if (init?.Syntax.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax } initStatement
+        // After the statement that runs the init (`init(a);`, `if (init(a) != 0) throw ...;`), when the spawn follows it
+        // in the same block: not when the spawn is inside it (`if (init(a) == 0) { ... spawn ... }`).
+        if (init?.Syntax.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax initBlock } initStatement
+            || initStatement.Span.Contains(spawnSyntax.Span)
+            || initStatement.SpanStart > spawnSyntax.SpanStart
+            || !initBlock.Span.Contains(spawnSyntax.Span)
+            || init.Syntax.Ancestors().TakeWhile(a => a != initStatement).Any(a => a is AnonymousFunctionExpressionSyntax)
             || initStatement.Ancestors().TakeWhile(a => a != member).Any(a => a is WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax or ForEachStatementSyntax)
             || !IsUnsafeContext(initStatement)
             || (setFlags is not null && setFlags.Syntax.SpanStart < initStatement.SpanStart))

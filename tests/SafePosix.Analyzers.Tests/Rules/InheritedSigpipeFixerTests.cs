@@ -396,4 +396,52 @@ public sealed class InheritedSigpipeFixerTests
             }
         }
         """, InheritedSigpipeFixer.SetSigDefaultKey);
+
+    [Fact]
+    public Task CheckedInit_GetsTheResetAfterItsCheck() => VerifyCS.CodeFixAsync<InheritedSigpipeFixer>(OwnInterop + """
+        unsafe class Runner
+        {
+            int Run(IntPtr attributes)
+            {
+                if (Native.posix_spawnattr_init(attributes) != 0) throw new InvalidOperationException("posix_spawnattr_init");
+                [|Native.posix_spawn(out var pid, "/bin/sh", IntPtr.Zero, attributes, new[] { "sh", null }, new string?[] { null })|];
+                return pid;
+            }
+        }
+        """, OwnInterop + """
+        unsafe class Runner
+        {
+            int Run(IntPtr attributes)
+            {
+                if (Native.posix_spawnattr_init(attributes) != 0) throw new InvalidOperationException("posix_spawnattr_init");
+                ulong* sigpipeDefault = stackalloc ulong[16];
+                Native.sigemptyset(sigpipeDefault);
+                Native.sigaddset(sigpipeDefault, Native.SIGPIPE);
+                Native.posix_spawnattr_setsigdefault(attributes, sigpipeDefault);
+                Native.posix_spawnattr_setflags(attributes, Native.POSIX_SPAWN_SETSIGDEF);
+                Native.posix_spawn(out var pid, "/bin/sh", IntPtr.Zero, attributes, new[] { "sh", null }, new string?[] { null });
+                return pid;
+            }
+        }
+        """, InheritedSigpipeFixer.SetSigDefaultKey);
+
+    [Fact]
+    public Task SpawnInsideTheInitCheck_GetsNoFix() => VerifyCS.CodeFixAsync<InheritedSigpipeFixer>(OwnInterop + SpawnInsideTheInitCheck, OwnInterop + SpawnInsideTheInitCheck, InheritedSigpipeFixer.SetSigDefaultKey);
+
+    // The reset would have to go inside the if, before the spawn: not written.
+    private const string SpawnInsideTheInitCheck = """
+        unsafe class Runner
+        {
+            int Run(IntPtr attributes)
+            {
+                if (Native.posix_spawnattr_init(attributes) == 0)
+                {
+                    [|Native.posix_spawn(out var pid, "/bin/sh", IntPtr.Zero, attributes, new[] { "sh", null }, new string?[] { null })|];
+                    return pid;
+                }
+
+                return -1;
+            }
+        }
+        """;
 }
