@@ -566,6 +566,49 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         """);
 
     [Fact]
+    public Task CheckedDecodingInLambdasAndLocalFunctions_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            Func<int, int> Waiter() => pid =>
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                return Syscall.WIFEXITED(status) ? Syscall.WEXITSTATUS(status) : -1;
+            };
+
+            int Run(int pid)
+            {
+                return Wait();
+
+                int Wait()
+                {
+                    if (Native.waitpid(pid, out var status, 0) <= 0) return -1;
+                    if ((status & 0x7f) != 0) return -1;
+                    return (status >> 8) & 0xff;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task UncheckedDecodingInALocalFunction_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                return Wait();
+
+                int Wait()
+                {
+                    Syscall.waitpid(pid, out var status, 0);
+                    return {|#0:Syscall.WEXITSTATUS(status)|};
+                }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Discarded("status")),
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
