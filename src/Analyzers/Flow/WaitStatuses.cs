@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Threading;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -9,7 +9,8 @@ namespace SafePosix.Analyzers.Flow;
 
 /// <summary>
 /// Which locals of a function hold a wait status (written by wait/waitpid/wait3/wait4 through out, ref or a
-/// pointer), which hold a wait's return value (a pid), and which of them the function checks. PSX2003 asks.
+/// pointer) and which hold a wait's return value (a pid). PSX2003 asks; whether a read of a status is checked on
+/// every path is <see cref="WaitStatusPaths"/>' question.
 /// </summary>
 internal sealed class WaitStatuses
 {
@@ -30,17 +31,23 @@ internal sealed class WaitStatuses
     private readonly HashSet<ILocalSymbol> _statuses = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _returnValues = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _otherwiseAssigned = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<ILocalSymbol, HashSet<string>> _macroChecks = new(SymbolEqualityComparer.Default);
-    private readonly HashSet<ILocalSymbol> _handChecked = new(SymbolEqualityComparer.Default);
 
     private WaitStatuses()
     {
     }
 
     /// <summary>One pass over the function (lambda, local function or member body) that contains <paramref name="operation"/>.</summary>
-    public static WaitStatuses Of(IOperation operation, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    public static WaitStatuses Of(IOperation operation, PosixSurfaces surfaces)
     {
+        // Every decoder, mask and shift in a function asks about the same function: one walk each (`x & 0xff` is common).
         var root = ReapLoops.EnclosingFunction(operation) ?? RootOf(operation);
+        return Computed.GetValue(root, function => Compute(function, surfaces));
+    }
+
+    private static readonly ConditionalWeakTable<IOperation, WaitStatuses> Computed = new();
+
+    private static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
+    {
         var result = new WaitStatuses();
         foreach (var descendant in root.Descendants())
         {
@@ -56,12 +63,6 @@ internal sealed class WaitStatuses
                     // `int status = 0;` before `waitpid(pid, &status, 0)` only gives it a value the wait overwrites.
                     result.AddAssignment(declarator.Symbol, initializer.Value, surfaces);
                     break;
-                case IBinaryOperation binary:
-                    result.AddHandCheck(binary, cancellationToken);
-                    break;
-                case IIsPatternOperation { Value: var tested } when SignalValues.SkipConversions(tested) is ILocalReferenceOperation local:
-                    result._handChecked.Add(local.Local);
-                    break;
             }
         }
 
@@ -74,13 +75,6 @@ internal sealed class WaitStatuses
     /// <summary>The local holds only what wait calls returned: pids, not statuses.</summary>
     public bool IsReturnValue(ILocalSymbol local) => _returnValues.Contains(local) && !_otherwiseAssigned.Contains(local) && !_statuses.Contains(local);
 
-    /// <summary>The function calls the check macro on the local somewhere (any shape: the rule then trusts it).</summary>
-    public bool HasMacroCheck(ILocalSymbol local, string check)
-        => _macroChecks.TryGetValue(local, out var checks) && checks.Contains(check);
-
-    /// <summary>The function tests the local by hand somewhere: masks it with 0x7f, compares it whole, or matches a pattern.</summary>
-    public bool HasHandCheck(ILocalSymbol local) => _handChecked.Contains(local);
-
     private void AddCall(IInvocationOperation invocation, string function)
     {
         if (StatusWaitFunctions.Contains(function))
@@ -90,17 +84,6 @@ internal sealed class WaitStatuses
             {
                 _statuses.Add(status);
             }
-        }
-        else if (Macros.Contains(function) && function.StartsWith("WIF", System.StringComparison.Ordinal)
-            && SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is ILocalReferenceOperation checkedLocal)
-        {
-            if (!_macroChecks.TryGetValue(checkedLocal.Local, out var checks))
-            {
-                checks = new HashSet<string>(System.StringComparer.Ordinal);
-                _macroChecks.Add(checkedLocal.Local, checks);
-            }
-
-            checks.Add(function);
         }
     }
 
@@ -115,34 +98,6 @@ internal sealed class WaitStatuses
         {
             _otherwiseAssigned.Add(local);
         }
-    }
-
-    private void AddHandCheck(IBinaryOperation binary, CancellationToken cancellationToken)
-    {
-        // `status & 0x7f` (the WIFEXITED/WIFSIGNALED mask), or the whole status compared with anything.
-        if (binary.OperatorKind == BinaryOperatorKind.And)
-        {
-            foreach (var (side, other) in new[] { (binary.LeftOperand, binary.RightOperand), (binary.RightOperand, binary.LeftOperand) })
-            {
-                if (SignalValues.SkipConversions(side) is ILocalReferenceOperation local
-                    && SignalValues.SkipConversions(other)?.ConstantValue is { HasValue: true, Value: int mask } && (mask & 0x7f) == 0x7f)
-                {
-                    _handChecked.Add(local.Local);
-                }
-            }
-        }
-        else if (binary.OperatorKind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals)
-        {
-            foreach (var side in new[] { binary.LeftOperand, binary.RightOperand })
-            {
-                if (SignalValues.SkipConversions(side) is ILocalReferenceOperation local)
-                {
-                    _handChecked.Add(local.Local);
-                }
-            }
-        }
-
-        _ = cancellationToken;
     }
 
     /// <summary>The local a status argument writes: <c>out status</c>, <c>out var status</c>, <c>ref status</c>, <c>&amp;status</c>.</summary>

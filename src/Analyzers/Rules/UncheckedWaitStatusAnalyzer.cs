@@ -54,10 +54,30 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
 
+    public static readonly DiagnosticDescriptor DiscardedResultRule = new(
+        RuleIds.UncheckedWaitStatus,
+        Title,
+        "'{0}' is read but the wait's result is discarded: on -1 (EINTR, ECHILD) it is garbage; check the result first",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
+
+    public static readonly DiagnosticDescriptor FailedWaitRule = new(
+        RuleIds.UncheckedWaitStatus,
+        Title,
+        "'{0}' is read where the wait may have returned {1} and written nothing; check that it returned a pid first",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
+
     private static readonly ImmutableHashSet<string> Decoders = PosixSurfaces.Functions("WEXITSTATUS", "WTERMSIG", "WCOREDUMP", "WSTOPSIG");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(MacroRule, HandDecodedRule, ReturnValueRule);
+        ImmutableArray.Create(MacroRule, HandDecodedRule, ReturnValueRule, DiscardedResultRule, FailedWaitRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -79,32 +99,48 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Decoders, out var call)
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out var call)
             || SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is not ILocalReferenceOperation { Local: var local })
         {
             return;
         }
 
-        var statuses = WaitStatuses.Of(invocation, surfaces, context.CancellationToken);
-        if (statuses.IsReturnValue(local))
+        var statuses = WaitStatuses.Of(invocation, surfaces);
+        var isDecoder = Decoders.Contains(call.Function);
+        if (isDecoder && statuses.IsReturnValue(local))
         {
             context.ReportDiagnostic(Diagnostic.Create(ReturnValueRule, invocation.Syntax.GetLocation(), local.Name));
             return;
         }
 
         // Only statuses this function got from a wait: a helper that takes the status as a parameter is its callers' to check.
-        var check = WaitStatuses.CheckFor[call.Function];
-        if (statuses.IsStatus(local) && !statuses.HasMacroCheck(local, check) && !statuses.HasHandCheck(local))
+        if (!statuses.IsStatus(local) || FactsBefore(context, invocation, local, surfaces) is not { } facts)
+        {
+            return;
+        }
+
+        ReportWaitResult(context, invocation, local, facts);
+        var check = isDecoder ? WaitStatuses.CheckFor[call.Function] : null;
+        if (check is not null && (facts & FactOf(check)) == 0)
         {
             var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, check).Add(StatusProperty, local.Name);
             context.ReportDiagnostic(Diagnostic.Create(MacroRule, invocation.Syntax.GetLocation(), properties, call.Function, check));
         }
     }
 
-    /// <summary><c>(status &gt;&gt; 8) &amp; 0xff</c> and <c>(status &amp; 0xff00) &gt;&gt; 8</c>: WEXITSTATUS by hand.</summary>
+    /// <summary>
+    /// <c>(status &gt;&gt; 8) &amp; 0xff</c> and <c>(status &amp; 0xff00) &gt;&gt; 8</c>: WEXITSTATUS by hand; and
+    /// <c>status &amp; 0x7f</c>, a read of the status whose wait result must have been a pid.
+    /// </summary>
     private static void AnalyzeShift(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var shift = (IBinaryOperation)context.Operation;
+        if (shift.OperatorKind == BinaryOperatorKind.And)
+        {
+            AnalyzeMask(context, shift, surfaces);
+            return;
+        }
+
         if (shift.OperatorKind != BinaryOperatorKind.RightShift
             || SignalValues.SkipConversions(shift.RightOperand)?.ConstantValue is not { HasValue: true, Value: 8 })
         {
@@ -132,17 +168,60 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var statuses = WaitStatuses.Of(shift, surfaces, context.CancellationToken);
+        var statuses = WaitStatuses.Of(shift, surfaces);
         if (statuses.IsReturnValue(local))
         {
             context.ReportDiagnostic(Diagnostic.Create(ReturnValueRule, decoded.Syntax.GetLocation(), local.Name));
         }
-        else if (statuses.IsStatus(local) && !statuses.HasHandCheck(local) && !statuses.HasMacroCheck(local, "WIFEXITED"))
+        else if (statuses.IsStatus(local) && FactsBefore(context, decoded, local, surfaces) is { } facts)
         {
-            var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, HandCheck).Add(StatusProperty, local.Name);
-            context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), properties, local.Name));
+            ReportWaitResult(context, decoded, local, facts);
+            if ((facts & StatusFacts.Exited) == 0)
+            {
+                var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, HandCheck).Add(StatusProperty, local.Name);
+                context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), properties, local.Name));
+            }
         }
     }
+
+    /// <summary><c>status &amp; 0x7f</c> (any mask over the low seven bits) that is not part of a hand decoding.</summary>
+    private static void AnalyzeMask(OperationAnalysisContext context, IBinaryOperation and, PosixSurfaces surfaces)
+    {
+        if (MaskOf(and) is not { } mask || (mask & 0x7f) != 0x7f
+            || SignalValues.SkipConversions(ValueMaskedIn(and)) is not ILocalReferenceOperation { Local: var local })
+        {
+            return;
+        }
+
+        if (WaitStatuses.Of(and, surfaces).IsStatus(local) && FactsBefore(context, and, local, surfaces) is { } facts)
+        {
+            ReportWaitResult(context, and, local, facts);
+        }
+    }
+
+    private static StatusFacts? FactsBefore(OperationAnalysisContext context, IOperation read, ILocalSymbol status, PosixSurfaces surfaces)
+        => context.TryGetGraph() is { } graph ? WaitStatusPaths.Before(graph, read.Syntax, status, surfaces, context.CancellationToken) : null;
+
+    /// <summary>The status is read on a path where the wait that wrote it may have failed or found no child.</summary>
+    private static void ReportWaitResult(OperationAnalysisContext context, IOperation read, ILocalSymbol status, StatusFacts facts)
+    {
+        if ((facts & StatusFacts.ResultKept) == 0)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiscardedResultRule, read.Syntax.GetLocation(), status.Name));
+        }
+        else if ((facts & (StatusFacts.NotFailed | StatusFacts.NotEmpty)) != (StatusFacts.NotFailed | StatusFacts.NotEmpty))
+        {
+            var returned = (facts & StatusFacts.NotFailed) == 0 ? (facts & StatusFacts.NotEmpty) == 0 ? "-1 or 0" : "-1" : "0";
+            context.ReportDiagnostic(Diagnostic.Create(FailedWaitRule, read.Syntax.GetLocation(), status.Name, returned));
+        }
+    }
+
+    private static StatusFacts FactOf(string check) => check switch
+    {
+        "WIFEXITED" => StatusFacts.Exited,
+        "WIFSIGNALED" => StatusFacts.Signaled,
+        _ => StatusFacts.Stopped,
+    };
 
     private static IOperation? MaskedBy(IOperation value, int mask)
     {

@@ -87,6 +87,8 @@ public sealed class RuleSetTests
             new[] { "waitpid" },
         ["'{0}' is read without checking {1}: for a child that ended otherwise it means nothing; check first"] =
             new[] { "WEXITSTATUS", "WIFSIGNALED" },
+        ["'{0}' is read where the wait may have returned {1} and written nothing; check that it returned a pid first"] =
+            new[] { LongFunction, "-1 or 0" },
         ["The vfork child calls '{0}' on the parent's stack; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child allocates '{0}' on the parent's heap; call only exec* and _exit there"] = new[] { LongName },
         ["The vfork child writes '{0}' into the parent's memory; call only exec* and _exit there"] = new[] { LongName },

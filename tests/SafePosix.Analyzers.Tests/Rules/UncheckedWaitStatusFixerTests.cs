@@ -15,7 +15,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid)
             {
-                Syscall.waitpid(pid, out var status, 0);
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
                 var code = [|Syscall.WEXITSTATUS(status)|];
                 return code;
             }
@@ -27,7 +27,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid)
             {
-                Syscall.waitpid(pid, out var status, 0);
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
                 if (!Syscall.WIFEXITED(status))
                 {
                     throw new System.InvalidOperationException($"The child did not exit normally (wait status {status}).");
@@ -54,7 +54,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid)
             {
-                Native.waitpid(pid, out var status, 0);
+                if (Native.waitpid(pid, out var status, 0) != pid) return -1;
                 return [|(status >> 8) & 0xff|];
             }
         }
@@ -72,7 +72,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid)
             {
-                Native.waitpid(pid, out var status, 0);
+                if (Native.waitpid(pid, out var status, 0) != pid) return -1;
                 if ((status & 0x7f) != 0)
                 {
                     throw new InvalidOperationException($"The child did not exit normally (wait status {status}).");
@@ -91,7 +91,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid, bool verbose)
             {
-                Syscall.waitpid(pid, out var status, 0);
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
                 if (verbose)
                     System.Console.WriteLine([|Syscall.WEXITSTATUS(status)|]);
 
@@ -111,7 +111,7 @@ public sealed class UncheckedWaitStatusFixerTests
         {
             int Run(int pid, bool verbose)
             {
-                Syscall.waitpid(pid, out var status, 0);
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
                 if (verbose)
                     System.Console.WriteLine([|Syscall.WEXITSTATUS(status)|]);
 
@@ -122,6 +122,31 @@ public sealed class UncheckedWaitStatusFixerTests
             {
                 var reaped = Syscall.waitpid(pid, out _, 0);
                 return [|Syscall.WEXITSTATUS(reaped)|];
+            }
+        }
+        """, UncheckedWaitStatusFixer.GuardKey);
+
+    [Fact]
+    public Task StatusOfADiscardedWait_GetsNoFix() => VerifyCS.CodeFixAsync<UncheckedWaitStatusFixer>("""
+        using Mono.Unix.Native;
+
+        class Runner
+        {
+            bool Run(int pid)
+            {
+                Syscall.waitpid(pid, out var status, 0);
+                return [|Syscall.WIFEXITED(status)|];
+            }
+        }
+        """, """
+        using Mono.Unix.Native;
+
+        class Runner
+        {
+            bool Run(int pid)
+            {
+                Syscall.waitpid(pid, out var status, 0);
+                return [|Syscall.WIFEXITED(status)|];
             }
         }
         """, UncheckedWaitStatusFixer.GuardKey);

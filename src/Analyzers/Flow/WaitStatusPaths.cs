@@ -1,0 +1,484 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>What holds on every path to a read of a wait status, about the status and about the wait that wrote it.</summary>
+[Flags]
+internal enum StatusFacts
+{
+    None = 0,
+
+    /// <summary>The wait that wrote the status did not return -1 (or no wait wrote it yet, or an earlier read was already judged).</summary>
+    NotFailed = 1,
+
+    /// <summary>The wait did not return 0 (a blocking wait never does; WNOHANG returns 0 when no child has changed state).</summary>
+    NotEmpty = 2,
+
+    /// <summary>WIFEXITED (or <c>(status &amp; 0x7f) == 0</c>) held.</summary>
+    Exited = 4,
+
+    /// <summary>WIFSIGNALED held.</summary>
+    Signaled = 8,
+
+    /// <summary>WIFSTOPPED held.</summary>
+    Stopped = 16,
+
+    /// <summary>The wait that wrote the status had its result kept (on no path was it thrown away).</summary>
+    ResultKept = 32,
+
+    All = NotFailed | NotEmpty | Exited | Signaled | Stopped | ResultKept,
+}
+
+/// <summary>
+/// PSX2003's path proofs, on the control-flow graph of the function that reads a wait status: a forward "must" walk
+/// in which a wait writing the status forgets every fact about it, and each conditional edge adds what its condition
+/// proves when it goes that way (<c>!WIFEXITED(s)</c> false, <c>r &gt; 0</c> true, <c>(s &amp; 0x7f) == 0</c> true,
+/// <c>&amp;&amp;</c>, <c>?:</c> and <c>switch</c> arms as the graph lowers them). A fact holds at a read when it holds on
+/// every path that reaches it.
+/// </summary>
+internal sealed class WaitStatusPaths
+{
+    private const StatusFacts Entry = StatusFacts.NotFailed | StatusFacts.NotEmpty | StatusFacts.ResultKept;
+    private const StatusFacts Read = StatusFacts.NotFailed | StatusFacts.NotEmpty | StatusFacts.ResultKept;
+
+    private readonly ControlFlowGraph _graph;
+    private readonly ILocalSymbol _status;
+    private readonly PosixSurfaces _surfaces;
+    private readonly CancellationToken _cancellationToken;
+    private readonly Dictionary<CaptureId, IOperation?> _captures = new();
+    private readonly HashSet<ILocalSymbol> _resultHolders = new(SymbolEqualityComparer.Default);
+
+    private WaitStatusPaths(ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        _graph = graph;
+        _status = status;
+        _surfaces = surfaces;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>
+    /// The facts that hold right before <paramref name="read"/> on every path, or null when the read is not found in
+    /// the graph (then the rule stays silent).
+    /// </summary>
+    public static StatusFacts? Before(ControlFlowGraph rootGraph, SyntaxNode read, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        if (ControlFlowGraphs.Find(rootGraph, read, cancellationToken) is not { } position)
+        {
+            return null;
+        }
+
+        var paths = new WaitStatusPaths(position.Graph, status, surfaces, cancellationToken);
+        paths.Collect();
+        var inStates = paths.Solve();
+        var state = inStates[position.Block.Ordinal];
+        var count = position.Index == FlowPosition.BranchValueIndex ? position.Block.Operations.Length : position.Index;
+        for (var index = 0; index < count; index++)
+        {
+            state = paths.Transfer(position.Block.Operations[index], state, before: null);
+        }
+
+        var containing = position.Index == FlowPosition.BranchValueIndex ? position.Block.BranchValue : position.Block.Operations[position.Index];
+        return containing is null ? state : paths.Transfer(containing, state, before: read);
+    }
+
+    private void Collect()
+    {
+        foreach (var block in _graph.Blocks)
+        {
+            foreach (var operation in ControlFlowGraphs.TopLevelOperations(block))
+            {
+                foreach (var descendant in operation.DescendantsAndSelf())
+                {
+                    switch (descendant)
+                    {
+                        case IFlowCaptureOperation capture:
+                            // A capture written on two branches (a ?: result) stands for no single value.
+                            _captures[capture.Id] = _captures.ContainsKey(capture.Id) ? null : capture.Value;
+                            break;
+                        case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment
+                            when WaitWritingStatus(SignalValues.SkipConversions(assignment.Value)) is not null:
+                            _resultHolders.Add(target.Local);
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
+    private StatusFacts[] Solve()
+    {
+        var blocks = _graph.Blocks;
+        var inStates = new StatusFacts[blocks.Length];
+        var outStates = new StatusFacts[blocks.Length];
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            inStates[i] = StatusFacts.All;
+        }
+
+        inStates[0] = Entry;
+        // Each fact can only go from held to not held, so the walk ends; the bound is a guard against a mistake.
+        for (var round = 0; round < (blocks.Length + 2) * 8; round++)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            for (var i = 0; i < blocks.Length; i++)
+            {
+                var state = inStates[i];
+                foreach (var operation in blocks[i].Operations)
+                {
+                    state = Transfer(operation, state, before: null);
+                }
+
+                outStates[i] = blocks[i].BranchValue is { } branchValue ? Transfer(branchValue, state, before: null) : state;
+            }
+
+            var changed = false;
+            for (var i = 1; i < blocks.Length; i++)
+            {
+                var block = blocks[i];
+                var meet = StatusFacts.All;
+                foreach (var predecessor in block.Predecessors)
+                {
+                    if (predecessor.Source.IsReachable)
+                    {
+                        meet &= Along(predecessor, outStates[predecessor.Source.Ordinal]);
+                    }
+                }
+
+                // A block with no predecessor (a catch or finally start, unreachable code) proves nothing and is not
+                // reported from: it starts from "everything holds".
+                if (meet != inStates[i])
+                {
+                    inStates[i] = meet;
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        return inStates;
+    }
+
+    private StatusFacts Along(ControlFlowBranch branch, StatusFacts state)
+    {
+        var source = branch.Source;
+        if (source.ConditionKind == ControlFlowConditionKind.None || source.BranchValue is not { } condition)
+        {
+            return state;
+        }
+
+        var whenTrue = source.ConditionKind == ControlFlowConditionKind.WhenTrue;
+        var sense = branch.IsConditionalSuccessor ? whenTrue : !whenTrue;
+        return state | Implied(condition, sense);
+    }
+
+    /// <summary>The effect of one operation on the facts: waits and other writes of the status, and reads of it.</summary>
+    private StatusFacts Transfer(IOperation operation, StatusFacts state, SyntaxNode? before)
+    {
+        foreach (var descendant in operation.DescendantsAndSelf())
+        {
+            if (before is not null && descendant.Syntax.Span.End > before.SpanStart)
+            {
+                continue;
+            }
+
+            switch (descendant)
+            {
+                case IInvocationOperation invocation when WaitWritingStatus(invocation) is { } function:
+                    state = WaitCalls.IsNonBlocking(invocation, function, _surfaces, _cancellationToken) ? StatusFacts.None : StatusFacts.NotEmpty;
+                    if (!IsDiscarded(invocation))
+                    {
+                        state |= StatusFacts.ResultKept;
+                    }
+
+                    break;
+                case IInvocationOperation invocation when IsReadOfStatus(invocation):
+                    // Only the first read on a path is judged; later ones would repeat the same finding.
+                    state |= Read;
+                    break;
+                case IBinaryOperation binary when IsHandReadOfStatus(binary):
+                    state |= Read;
+                    break;
+                case ILocalReferenceOperation local when IsStatus(local) && IsOtherWrite(local):
+                    // Written by something other than a wait: no longer this rule's status on this path.
+                    state = StatusFacts.All;
+                    break;
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>What the condition proves when it evaluates to <paramref name="sense"/>.</summary>
+    private StatusFacts Implied(IOperation condition, bool sense)
+    {
+        var operation = Unwrap(condition);
+        switch (operation)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return Implied(not.Operand, !sense);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both:
+                return sense ? Implied(both.LeftOperand, true) | Implied(both.RightOperand, true) : StatusFacts.None;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either:
+                return sense ? StatusFacts.None : Implied(either.LeftOperand, false) | Implied(either.RightOperand, false);
+            case IInvocationOperation invocation:
+                return CheckFact(invocation) is { } fact ? (sense ? fact : StatusFacts.None) : UserTest(invocation);
+            case IBinaryOperation binary when OperationFacts.IntegerRelation(binary) is { } relation:
+                if (Constant(binary.RightOperand) is var right && Compare(binary.LeftOperand, relation, right, binary.RightOperand, sense) is { } leftFacts)
+                {
+                    return leftFacts;
+                }
+
+                return Compare(binary.RightOperand, OperationFacts.Swap(relation), Constant(binary.LeftOperand), binary.LeftOperand, sense) ?? StatusFacts.None;
+            case IIsPatternOperation isPattern:
+                return Matches(isPattern.Value, isPattern.Pattern, sense);
+            default:
+                return StatusFacts.None;
+        }
+    }
+
+    private StatusFacts Matches(IOperation subject, IPatternOperation pattern, bool sense) => pattern switch
+    {
+        INegatedPatternOperation negated => Matches(subject, negated.Pattern, !sense),
+        IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.And } both
+            => sense ? Matches(subject, both.LeftPattern, true) | Matches(subject, both.RightPattern, true) : StatusFacts.None,
+        IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.Or } either
+            => sense ? StatusFacts.None : Matches(subject, either.LeftPattern, false) | Matches(subject, either.RightPattern, false),
+        IConstantPatternOperation constant => Compare(subject, BinaryOperatorKind.Equals, Constant(constant.Value), constant.Value, sense) ?? StatusFacts.None,
+        IRelationalPatternOperation relational => Compare(subject, relational.OperatorKind, Constant(relational.Value), relational.Value, sense) ?? StatusFacts.None,
+        _ => StatusFacts.None,
+    };
+
+    /// <summary>
+    /// What <c>subject relation other</c> proves when it is <paramref name="sense"/>, when the subject is something this
+    /// walk knows (a wait's result, a WIF* check, the status masked or whole); null when it is not.
+    /// </summary>
+    private StatusFacts? Compare(IOperation subject, BinaryOperatorKind relation, long? constant, IOperation other, bool sense)
+    {
+        subject = Unwrap(subject);
+        if (subject is ISimpleAssignmentOperation assignment)
+        {
+            subject = Unwrap(assignment.Value);
+        }
+
+        if (IsResult(subject))
+        {
+            // A comparison with a variable (`r == pid`) is the wait answering for that child: a pid.
+            if (constant is null)
+            {
+                var equal = relation == BinaryOperatorKind.Equals ? sense : relation == BinaryOperatorKind.NotEquals && !sense;
+                return equal && !other.ConstantValue.HasValue ? StatusFacts.NotFailed | StatusFacts.NotEmpty : StatusFacts.None;
+            }
+
+            return ResultFacts(relation, constant.Value, sense);
+        }
+
+        if (subject is IInvocationOperation invocation && CheckFact(invocation) is { } fact)
+        {
+            // An own P/Invoke of WIFEXITED returns int: `!= 0` is the check, `== 0` its negation.
+            var truth = other.ConstantValue.Value switch
+            {
+                bool boolean => (bool?)boolean,
+                _ when constant == 0 => false,
+                _ when constant == 1 => true,
+                _ => null,
+            };
+            return truth switch
+            {
+                null => StatusFacts.None,
+                _ when relation == BinaryOperatorKind.Equals => sense == truth ? fact : StatusFacts.None,
+                _ when relation == BinaryOperatorKind.NotEquals => sense != truth ? fact : StatusFacts.None,
+                false when relation == BinaryOperatorKind.GreaterThan => sense ? fact : StatusFacts.None,
+                _ => StatusFacts.None,
+            };
+        }
+
+        // `(status & 0x7f) == 0`, `(status & 0xff) == 0`, `status == 0`: the low seven bits are 0, the child exited.
+        var exitTest = subject switch
+        {
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.And } masked when MaskedStatus(masked) is { } mask => (mask & 0x7f) == 0x7f,
+            ILocalReferenceOperation local => IsStatus(local),
+            _ => false,
+        };
+        if (exitTest && constant is { } value && (value & 0x7f) == 0)
+        {
+            var equal = relation == BinaryOperatorKind.Equals ? sense : relation == BinaryOperatorKind.NotEquals && !sense;
+            return equal ? StatusFacts.Exited : StatusFacts.None;
+        }
+
+        return null;
+    }
+
+    /// <summary>What <c>result relation k</c> being <paramref name="sense"/> says about a wait's result.</summary>
+    private static StatusFacts ResultFacts(BinaryOperatorKind relation, long k, bool sense)
+    {
+        switch (relation)
+        {
+            case BinaryOperatorKind.NotEquals:
+                return ResultFacts(BinaryOperatorKind.Equals, k, !sense);
+            case BinaryOperatorKind.LessThan:
+                return sense ? StatusFacts.None : ResultFacts(BinaryOperatorKind.GreaterThanOrEqual, k, true);
+            case BinaryOperatorKind.LessThanOrEqual:
+                return sense ? StatusFacts.None : ResultFacts(BinaryOperatorKind.GreaterThan, k, true);
+            case BinaryOperatorKind.GreaterThan:
+                return ResultFacts(BinaryOperatorKind.GreaterThanOrEqual, k + 1, sense);
+            case BinaryOperatorKind.GreaterThanOrEqual:
+                return !sense ? StatusFacts.None
+                    : (k >= 0 ? StatusFacts.NotFailed : StatusFacts.None) | (k >= 1 ? StatusFacts.NotEmpty : StatusFacts.None);
+            case BinaryOperatorKind.Equals:
+                if (sense)
+                {
+                    return (k != -1 ? StatusFacts.NotFailed : StatusFacts.None) | (k != 0 ? StatusFacts.NotEmpty : StatusFacts.None);
+                }
+
+                return k == -1 ? StatusFacts.NotFailed : k == 0 ? StatusFacts.NotEmpty : StatusFacts.None;
+            default:
+                return StatusFacts.None;
+        }
+    }
+
+    private StatusFacts? CheckFact(IInvocationOperation invocation)
+    {
+        if (!_surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out var call)
+            || SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is not ILocalReferenceOperation local || !IsStatus(local))
+        {
+            return null;
+        }
+
+        return call.Function switch
+        {
+            "WIFEXITED" => StatusFacts.Exited,
+            "WIFSIGNALED" => StatusFacts.Signaled,
+            "WIFSTOPPED" => StatusFacts.Stopped,
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// A condition that hands the status to the program's own method (<c>if (Exited(status))</c>): this walk cannot
+    /// see what it tests, so on both edges it trusts it, rather than report a check it cannot read.
+    /// </summary>
+    private StatusFacts UserTest(IInvocationOperation invocation)
+    {
+        if (_surfaces.TryGetLibcCall(invocation.TargetMethod, out _))
+        {
+            return StatusFacts.None;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (SignalValues.SkipConversions(argument.Value) is ILocalReferenceOperation local && IsStatus(local))
+            {
+                return StatusFacts.Exited | StatusFacts.Signaled | StatusFacts.Stopped;
+            }
+        }
+
+        return StatusFacts.None;
+    }
+
+    private bool IsResult(IOperation operation) => operation switch
+    {
+        IInvocationOperation invocation => WaitWritingStatus(invocation) is not null,
+        ILocalReferenceOperation local => _resultHolders.Contains(local.Local),
+        _ => false,
+    };
+
+    private string? WaitWritingStatus(IOperation? operation)
+    {
+        if (operation is not IInvocationOperation invocation
+            || !_surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.StatusWaitFunctions, out var call))
+        {
+            return null;
+        }
+
+        var ordinal = call.Function is "wait" or "wait3" ? 0 : 1;
+        return SignalValues.SkipConversions(SignalValues.Argument(invocation, ordinal)) switch
+        {
+            ILocalReferenceOperation local when IsStatus(local) => call.Function,
+            IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } when IsStatus(declared) => call.Function,
+            IAddressOfOperation { Reference: ILocalReferenceOperation addressed } when IsStatus(addressed) => call.Function,
+            _ => null,
+        };
+    }
+
+    /// <summary>The wait is a statement of its own (the graph keeps it as a block operation) or assigned to a discard.</summary>
+    private static bool IsDiscarded(IInvocationOperation wait)
+    {
+        var outer = OperationFacts.OutermostConversion(wait);
+        return outer.Parent is null or IExpressionStatementOperation
+            || outer.Parent is ISimpleAssignmentOperation { Target: IDiscardOperation };
+    }
+
+    private bool IsReadOfStatus(IInvocationOperation invocation)
+        => _surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out _)
+            && SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is ILocalReferenceOperation local && IsStatus(local);
+
+    private bool IsHandReadOfStatus(IBinaryOperation binary)
+        => binary.OperatorKind == BinaryOperatorKind.And ? MaskedStatus(binary) is not null
+            : binary.OperatorKind == BinaryOperatorKind.RightShift && SignalValues.SkipConversions(binary.LeftOperand) is ILocalReferenceOperation local && IsStatus(local);
+
+    /// <summary>The mask of <c>status &amp; mask</c> (either order).</summary>
+    private long? MaskedStatus(IBinaryOperation and)
+    {
+        if (SignalValues.SkipConversions(and.LeftOperand) is ILocalReferenceOperation left && IsStatus(left))
+        {
+            return Constant(and.RightOperand);
+        }
+
+        return SignalValues.SkipConversions(and.RightOperand) is ILocalReferenceOperation right && IsStatus(right) ? Constant(and.LeftOperand) : null;
+    }
+
+    /// <summary>A mention of the status that writes it, other than as a status wait's status argument.</summary>
+    private bool IsOtherWrite(ILocalReferenceOperation local)
+    {
+        var outer = OperationFacts.OutermostConversion(local);
+        if (outer.Parent is ISimpleAssignmentOperation assignment && assignment.Target == outer)
+        {
+            return true;
+        }
+
+        // `out status`, `ref status`, `out var status`, `&status` handed to a call that is not a status wait.
+        var passed = outer;
+        var byAddressOrDeclaration = false;
+        if (outer.Parent is IAddressOfOperation or IDeclarationExpressionOperation)
+        {
+            passed = OperationFacts.OutermostConversion(outer.Parent);
+            byAddressOrDeclaration = true;
+        }
+
+        return passed.Parent is IArgumentOperation { Parent: IInvocationOperation invocation } argument
+            && (byAddressOrDeclaration || argument.Parameter?.RefKind is RefKind.Out or RefKind.Ref)
+            && WaitWritingStatus(invocation) is null && !IsReadOfStatus(invocation);
+    }
+
+    private bool IsStatus(ILocalReferenceOperation local) => SymbolEqualityComparer.Default.Equals(local.Local, _status);
+
+    private long? Constant(IOperation? operation) => SignalValues.IntegerValue(Unwrap(operation), _surfaces, _cancellationToken);
+
+    /// <summary>Through conversions, parentheses and the graph's captures (a switch's value, a condition held for later).</summary>
+    private IOperation Unwrap(IOperation? operation)
+    {
+        for (var depth = 0; depth < 8; depth++)
+        {
+            operation = SignalValues.SkipConversions(operation);
+            if (operation is IFlowCaptureReferenceOperation reference && _captures.TryGetValue(reference.Id, out var captured) && captured is not null)
+            {
+                operation = captured;
+                continue;
+            }
+
+            break;
+        }
+
+        return operation!;
+    }
+}
