@@ -48,7 +48,7 @@ internal enum MethodExit
 /// through other summarized methods. Only results computed from the top are cached, so a summary never depends on
 /// which rule asked first.
 /// </remarks>
-internal sealed class MethodSummaries
+internal sealed partial class MethodSummaries
 {
     /// <summary>How many further source methods one summary may look through.</summary>
     public const int MaxDepth = 2;
@@ -169,6 +169,7 @@ internal sealed class MethodSummaries
         if (bindingReferenced)
         {
             names.UnionWith(WrappedFunctions);
+            names.UnionWith(ArgumentWrappedFunctions);
         }
 
         // First the declarations alone (members, not bodies): most compilations stop here with nothing to wrap.
@@ -182,7 +183,7 @@ internal sealed class MethodSummaries
                     continue;
                 }
 
-                if (declaration.AttributeLists.Count > 0 && DeclaresWrappedFunction(declaration))
+                if (declaration.AttributeLists.Count > 0 && (DeclaresWrappedFunction(declaration) || DeclaresLibcImport(declaration)))
                 {
                     names.Add(declaration.Identifier.ValueText);
                 }
@@ -232,14 +233,14 @@ internal sealed class MethodSummaries
 
     private static bool DeclaresWrappedFunction(MethodDeclarationSyntax declaration)
     {
-        if (WrappedFunctions.Contains(declaration.Identifier.ValueText))
+        if (WrappedFunctions.Contains(declaration.Identifier.ValueText) || ArgumentWrappedFunctions.Contains(declaration.Identifier.ValueText))
         {
             return true;
         }
 
         foreach (var literal in declaration.AttributeLists.SelectMany(list => list.DescendantNodes()).OfType<LiteralExpressionSyntax>())
         {
-            if (literal.Token.Value is string name && WrappedFunctions.Contains(name))
+            if (literal.Token.Value is string name && (WrappedFunctions.Contains(name) || ArgumentWrappedFunctions.Contains(name)))
             {
                 return true;
             }

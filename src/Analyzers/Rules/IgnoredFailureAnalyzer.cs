@@ -73,13 +73,14 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
         var mayMatch = MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name)
-            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null;
-        if (!mayMatch || !surfaces.TryGetLibcCall(method, out var call))
+            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
+            || surfaces.Summaries.IsWrapperCandidate(method);
+        if (!mayMatch || !LibcInvocation.TryCreate(surfaces, invocation, null, context.CancellationToken, out var call))
         {
             return;
         }
 
-        if (MustCheckFunctions.Contains(call.Function))
+        if (MustCheckFunctions.Contains(call.Call.Function))
         {
             if (IsDiscarded(invocation) && method.ReturnType.SpecialType != SpecialType.System_Void)
             {
@@ -89,15 +90,15 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
                     properties = properties.Add(ForksProperty, "true");
                 }
 
-                context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(), properties, call.Function));
+                context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(), properties, call.ShownName));
             }
 
             return;
         }
 
-        if (PidFunctions.Contains(call.Function))
+        if (PidFunctions.Contains(call.Call.Function))
         {
-            AnalyzePid(context, surfaces, invocation, call.Function);
+            AnalyzePid(context, surfaces, invocation, call.ShownName);
         }
     }
 
@@ -129,11 +130,11 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            var consequence = sink is "kill" or "killpg"
+            var consequence = sink.Function is "kill" or "killpg"
                 ? "signals every process you may signal"
                 : "reaps any child, even those Process owns";
             context.ReportDiagnostic(Diagnostic.Create(FailedPidRule, use.Syntax.GetLocation(),
-                ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, FailedPidShape), function, sink, consequence));
+                ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, FailedPidShape), function, sink.Shown, consequence));
         }
     }
 
@@ -166,8 +167,8 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             case IFlowCaptureOperation:
                 // A switch (or ?:, ??) on the pid compares a captured copy: its cases may test for -1.
                 return ValueUse.Check;
-            case IArgumentOperation { Parent: IInvocationOperation call } argument:
-                if (argument.Parameter?.Ordinal == 0 && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out _))
+            case IArgumentOperation { Parent: IInvocationOperation call }:
+                if (SinkOf(surfaces, call, value) is not null)
                 {
                     return ValueUse.Use;
                 }
@@ -181,7 +182,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static string? Sink(PosixSurfaces surfaces, IOperation use)
+    private static (string Function, string Shown)? Sink(PosixSurfaces surfaces, IOperation use)
     {
         var value = use;
         while (value.Parent is IConversionOperation conversion)
@@ -189,10 +190,17 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             value = conversion;
         }
 
-        return value.Parent is IArgumentOperation { Parent: IInvocationOperation call } && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out var sink)
-            ? sink.Function
-            : null;
+        return value.Parent is IArgumentOperation { Parent: IInvocationOperation call } ? SinkOf(surfaces, call, value) : null;
     }
+
+    /// <summary>The pid sink <paramref name="call"/> is, directly or through a wrapper, when <paramref name="value"/> is its pid argument.</summary>
+    private static (string Function, string Shown)? SinkOf(PosixSurfaces surfaces, IInvocationOperation call, IOperation value)
+        => LibcInvocation.MayBe(surfaces, call.TargetMethod, PidSinks)
+            && LibcInvocation.TryCreate(surfaces, call, PidSinks, default, out var sink)
+            && sink.Argument(0) is { } pid
+            && ReferenceEquals(pid, value)
+                ? (sink.Call.Function, sink.ShownName)
+                : null;
 
     private static bool IsComparison(BinaryOperatorKind kind) => kind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals
         or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual;
@@ -219,7 +227,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 
         foreach (var descendant in root.DescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation call && surfaces.TryGetLibcCall(call.TargetMethod, PidFunctions, out _))
+            if (descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
             {
                 return true;
             }

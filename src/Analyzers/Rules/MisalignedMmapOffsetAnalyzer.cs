@@ -17,6 +17,9 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     /// <summary>The offset's remainder modulo 4096, when the analysis knows it.</summary>
     public const string RemainderProperty = "Remainder";
 
+    /// <summary>Present when the call goes through the project's wrapper: the wrapper's name (the fix then does not apply).</summary>
+    public const string WrapperProperty = "Wrapper";
+
     private const int OffsetOrdinal = 5;
 
     public static readonly DiagnosticDescriptor Rule = new(
@@ -49,14 +52,15 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!MappingValues.MmapFunctions.Contains(invocation.TargetMethod.Name) && !invocation.TargetMethod.IsExtern && !IsPartial(invocation.TargetMethod))
+        if (!LibcInvocation.MayBe(surfaces, invocation.TargetMethod, MappingValues.MmapFunctions))
         {
             return;
         }
 
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out var call)
-            || invocation.TargetMethod.Parameters.Length != 6
-            || MappingValues.ArgumentFor(invocation, OffsetOrdinal) is not { } offset)
+        // Through a wrapper, only an offset the caller passes in: one fixed in the wrapper is reported there.
+        if (!LibcInvocation.TryCreate(surfaces, invocation, MappingValues.MmapFunctions, context.CancellationToken, out var call)
+            || call.Target.Parameters.Length != 6
+            || call.Argument(OffsetOrdinal) is not { } offset)
         {
             return;
         }
@@ -72,7 +76,7 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
         {
             if (context.TryGetGraph() is not { } graph
                 || ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is not { Operation: IInvocationOperation inGraph } position
-                || MappingValues.ArgumentFor(inGraph, OffsetOrdinal) is not { } offsetInGraph)
+                || call.With(inGraph).Argument(OffsetOrdinal) is not { } offsetInGraph)
             {
                 return;
             }
@@ -86,13 +90,16 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty
-            .Add(SurfaceProperty, call.Surface.ToString())
+            .Add(SurfaceProperty, call.Call.Surface.ToString())
             .Add(RemainderProperty, value.Low?.ToString(CultureInfo.InvariantCulture));
         var shown = value.Exact is { } exact ? exact.ToString(CultureInfo.InvariantCulture) : "'" + Shorten(offset.Syntax.ToString()) + "'";
+        if (call.IsWrapped)
+        {
+            properties = properties.Add(WrapperProperty, call.ShownName);
+        }
+
         context.ReportDiagnostic(Diagnostic.Create(Rule, offset.Syntax.GetLocation(), properties, shown));
     }
-
-    private static bool IsPartial(IMethodSymbol method) => method.IsPartialDefinition || method.PartialDefinitionPart is not null;
 
     private static string Shorten(string text)
     {

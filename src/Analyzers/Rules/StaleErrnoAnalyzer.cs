@@ -102,13 +102,14 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
 
         var sources = new ErrnoSources(surfaces, read.Graph, context.CancellationToken);
         if (sources.Subject(read) is not { } subject
-            || !surfaces.TryGetLibcCall(subject.TargetMethod, out var call))
+            || !ErrnoSurfaces.TryGetNativeTarget(surfaces, subject.TargetMethod, out var target, out var call))
         {
             return;
         }
 
-        var saves = ErrnoSurfaces.SavesErrno(surfaces, subject.TargetMethod, call.Surface);
-        var name = subject.TargetMethod.Name;
+        // Through a wrapper the declaration to fix is the import it calls; the message names that import.
+        var saves = ErrnoSurfaces.SavesErrno(surfaces, target, call.Surface);
+        var name = target.Name;
         var location = context.Operation.Syntax.GetLocation();
         if (kind == ErrnoRead.Live)
         {
@@ -122,7 +123,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
 
         if (!saves)
         {
-            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, subject.TargetMethod, context.CancellationToken);
+            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, target, context.CancellationToken);
             context.ReportDiagnostic(Diagnostic.Create(NoSetLastErrorRule, location,
                 declaration is null ? null : new[] { declaration }, Shape(NoSetLastErrorShape), name));
             return;

@@ -55,13 +55,35 @@ internal static class ErrnoSurfaces
     public static bool IsNativeCall(PosixSurfaces surfaces, IMethodSymbol method, out bool savesErrno)
     {
         savesErrno = false;
-        if (!surfaces.TryGetLibcCall(method, out var call))
+        if (!TryGetNativeTarget(surfaces, method, out var target, out var call))
         {
             return false;
         }
 
-        savesErrno = SavesErrno(surfaces, method, call.Surface);
+        savesErrno = SavesErrno(surfaces, target, call.Surface);
         return true;
+    }
+
+    /// <summary>
+    /// The P/Invoke or binding method a call runs, directly or as the last thing a project's wrapper does
+    /// (<c>static int Open(string p) =&gt; open(p, 0);</c>): a wrapper leaves errno as its call left it.
+    /// </summary>
+    public static bool TryGetNativeTarget(PosixSurfaces surfaces, IMethodSymbol method, out IMethodSymbol target, out LibcCall call)
+    {
+        target = method;
+        if (surfaces.TryGetLibcCall(method, out call))
+        {
+            return true;
+        }
+
+        if (surfaces.Summaries.IsWrapperCandidate(method) && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped))
+        {
+            target = wrapped.Target;
+            call = wrapped.Call;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -270,4 +270,146 @@ public sealed class IgnoredFailureAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers ----------------------------------------------------------------------
+
+    [Fact]
+    public Task OwnWrapper_DiscardedResult_IsReportedWithTheWrappersName() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user) => Native.setuid(user);
+
+            void M() => {|#0:SetUser(1000)|};
+        }
+        """, VerifyCS.Diagnostic("PSX5002").WithLocation(0)
+            .WithMessage("The result of 'SetUser' is discarded, so a failure goes unnoticed; check it for -1 and throw with errno"));
+
+    [Fact]
+    public Task TmdsWrapper_DiscardedResult_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Redirect(int from, int to) => dup2(from, to);
+
+            void M(int fd)
+            {
+                [|Redirect(fd, 1)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoWrapper_DiscardedResult_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int EnterDirectory(string path) => Syscall.chdir(path);
+
+            void M(string path)
+            {
+                _ = [|EnterDirectory(path)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ForkPidHandedToAKillWrapper_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Signal(int pid, int signal) => Native.kill(pid, signal);
+
+            void M()
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Signal({|#0:pid|}, 9);
+            }
+        }
+        """, VerifyCS.Diagnostic(Analyzers.Rules.IgnoredFailureAnalyzer.FailedPidRule).WithLocation(0)
+            .WithArguments("fork", "Signal", "signals every process you may signal"));
+
+    [Fact]
+    public Task ForkWrapperPidHandedToKill_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Spawn() => fork();
+
+            void M()
+            {
+                int pid = Spawn();
+                if (pid == 0)
+                {
+                    _exit(0);
+                }
+
+                kill([|pid|], SIGTERM);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperResultChecked_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user) => Native.setuid(user);
+
+            void M()
+            {
+                if (SetUser(1000) == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatChecksTheResultItself_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user)
+            {
+                int result = Native.setuid(user);
+                if (result == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                return result;
+            }
+
+            void M() => SetUser(1000);
+        }
+        """);
+
+    [Fact]
+    public Task KillWrapperThatRejectsNonPositivePids_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Signal(int pid, int signal)
+            {
+                if (pid <= 0) throw new ArgumentOutOfRangeException(nameof(pid));
+                return Native.kill(pid, signal);
+            }
+
+            void M()
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Signal(pid, 9);
+            }
+        }
+        """);
 }

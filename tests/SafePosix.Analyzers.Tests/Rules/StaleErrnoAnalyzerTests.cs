@@ -287,4 +287,111 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers: a wrapper leaves errno as its import left it ------------------------
+
+    [Fact]
+    public Task WrapperOfAnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int OpenReadOnly(string path) => Native.open(path, 0);
+
+            int M(string path)
+            {
+                int fd = OpenReadOnly(path);
+                if (fd < 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastPInvokeError()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task TmdsErrnoAfterAWrapperOfAnOwnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        static class Native
+        {
+            [DllImport("libc.so.6")]
+            public static extern int posix_openpt(int flags);
+
+            public static int OpenTerminal() => posix_openpt(2);
+        }
+
+        class C
+        {
+            int M()
+            {
+                int fd = Native.OpenTerminal();
+                if (fd == -1)
+                {
+                    throw new Win32Exception([|errno|]);
+                }
+
+                return fd;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CloseWrapperBetweenTheFailureAndTheRead_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int CloseQuietly(int fd) => Native.close(fd);
+
+            void M(int fd, byte[] data)
+            {
+                if (Native.write(fd, data, (nuint)data.Length) < 0)
+                {
+                    CloseQuietly(fd);
+                    throw new Win32Exception({|#0:Marshal.GetLastPInvokeError()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This errno is from 'CloseQuietly', not 'write'; read errno right after 'write' fails"));
+
+    [Fact]
+    public Task WrapperOfASetLastErrorImport_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static nint WriteAll(int fd, byte[] data) => Native.write(fd, data, (nuint)data.Length);
+
+            void M(int fd, byte[] data)
+            {
+                if (WriteAll(fd, data) < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoCallInAWrapper_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int OpenReadOnly(string path) => Syscall.open(path, OpenFlags.O_RDONLY);
+
+            int M(string path)
+            {
+                int fd = OpenReadOnly(path);
+                if (fd < 0)
+                {
+                    throw new Win32Exception((int)Stdlib.GetLastError());
+                }
+
+                return fd;
+            }
+        }
+        """);
 }
