@@ -33,10 +33,14 @@ internal readonly struct LibcInvocation
 
     public bool IsWrapped => Wrapped is not null;
 
+    /// <summary>The longest wrapper name a message shows; longer ones give way to the libc function's name.</summary>
+    public const int MaxShownWrapperName = 20;
+
     /// <summary>
-    /// The name a message should use for the call: the libc function, or the wrapper the code calls.
+    /// The name a message should use for the call: the wrapper the code calls (when short enough to keep the
+    /// message on one line), else the libc function.
     /// </summary>
-    public string ShownName => Wrapped?.Call.Wrapper?.Name ?? Call.Function;
+    public string ShownName => Wrapped?.Call.Wrapper?.Name is { Length: <= MaxShownWrapperName } name ? name : Call.Function;
 
     /// <summary>
     /// The cheap first filter: the method's name is one of <paramref name="functions"/>, or it is an import, or a

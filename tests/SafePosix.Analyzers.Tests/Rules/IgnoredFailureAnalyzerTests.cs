@@ -332,7 +332,7 @@ public sealed class IgnoredFailureAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic(Analyzers.Rules.IgnoredFailureAnalyzer.FailedPidRule).WithLocation(0)
-            .WithArguments("fork", "Signal", "signals every process you may signal"));
+            .WithArguments("fork", "kill", "signals every process you may signal"));
 
     [Fact]
     public Task ForkWrapperPidHandedToKill_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -410,6 +410,109 @@ public sealed class IgnoredFailureAnalyzerTests
 
                 Signal(pid, 9);
             }
+        }
+        """);
+
+    // ---- posix_spawn: the error number is the result ---------------------------------------------------------
+
+    private const string SpawnInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Spawn
+        {
+            [DllImport("libc")]
+            public static extern int posix_spawn(out int pid, string path, IntPtr fileActions, IntPtr attributes, string?[] argv, string?[] envp);
+
+            [DllImport("libc", EntryPoint = "posix_spawnp")]
+            public static extern int SpawnFromPath(out int pid, string file, IntPtr fileActions, IntPtr attributes, string?[] argv, string?[] envp);
+        }
+
+        """;
+
+    [Fact]
+    public Task DiscardedPosixSpawn_IsReported() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp)
+            {
+                {|#0:Spawn.posix_spawn(out int pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp)|};
+                return pid;
+            }
+        }
+        """, VerifyCS.Diagnostic(Analyzers.Rules.IgnoredFailureAnalyzer.UncheckedSpawnRule).WithLocation(0)
+            .WithMessage("'posix_spawn' returns an error number that is never checked, so a failed spawn goes unnoticed; throw when it is not 0"));
+
+    [Fact]
+    public Task PosixSpawnpResultKeptButNeverRead_IsReported() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string file, string?[] argv, string?[] envp)
+            {
+                int error = [|Spawn.SpawnFromPath(out int pid, file, IntPtr.Zero, IntPtr.Zero, argv, envp)|];
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LibraryImportPosixSpawnNextToTmds_Discarded_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "posix_spawn")]
+            public static partial int PosixSpawn(int* pid, byte* path, IntPtr fileActions, IntPtr attributes, byte** argv, byte** envp);
+        }
+
+        unsafe class C
+        {
+            int M(byte* path, byte** argv, byte** envp)
+            {
+                int pid = 0;
+                _ = [|Native.PosixSpawn(&pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp)|];
+                kill(pid, SIGTERM);
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PosixSpawnResultChecked_IsSilent() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp)
+            {
+                int error = Spawn.posix_spawn(out int pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp);
+                if (error != 0)
+                {
+                    throw new Win32Exception(error);
+                }
+
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PosixSpawnResultReturned_IsSilent() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp, out int pid)
+                => Spawn.posix_spawn(out pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp);
+        }
+        """);
+
+    [Fact]
+    public Task ManagedMethodNamedPosixSpawn_IsSilent() => VerifyCS.AnalyzerAsync("""
+        class C
+        {
+            static int posix_spawn(string path) => path.Length;
+
+            void M() => posix_spawn("/bin/true");
         }
         """);
 }
