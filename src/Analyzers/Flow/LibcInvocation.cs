@@ -90,9 +90,21 @@ internal readonly struct LibcInvocation
             return MappingValues.ArgumentFor(Invocation, ordinal);
         }
 
-        return ordinal < wrapped.Arguments.Length && wrapped.Arguments[ordinal].Parameter is var parameter and >= 0
-            ? MappingValues.ArgumentFor(Invocation, parameter)
-            : null;
+        if (ordinal >= wrapped.Arguments.Length || wrapped.Arguments[ordinal].Parameter is not (var parameter and >= 0))
+        {
+            return null;
+        }
+
+        // An omitted optional argument is written in the wrapper's signature, not at the call site: nothing to point at.
+        foreach (var argument in Invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == parameter)
+            {
+                return argument.ArgumentKind == ArgumentKind.DefaultValue ? null : argument.Value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The expression a wrapper fixes for the libc parameter <paramref name="ordinal"/>, in the wrapper's body; null for a direct call.</summary>

@@ -470,4 +470,14 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
             IntPtr M(int fd) => MapHeader(fd);
         }
         """);
+
+    [Fact]
+    public Task WrapperWithAnOmittedOptionalOffset_IsSilentAtTheCallSite() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, long offset = 512) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, offset);
+
+            IntPtr M(int fd) => Map(fd);
+        }
+        """);
 }
