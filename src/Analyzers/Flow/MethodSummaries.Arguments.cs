@@ -127,7 +127,7 @@ internal sealed partial class MethodSummaries
             // The arguments of the call this return makes, by the ordinal of the libc method's parameters.
             IMethodSymbol innerTarget;
             LibcCall inner;
-            var arguments = new WrappedArgument[0];
+            WrappedArgument[] arguments;
             if (_surfaces.TryGetLibcCall(invocation.TargetMethod, out inner))
             {
                 innerTarget = invocation.TargetMethod;

@@ -39,7 +39,8 @@ internal enum MethodExit
 /// Summaries of the compilation's own methods, so that rules see through the helpers real code writes:
 /// a wrapper that returns a libc call's result is that call (<see cref="TryGetPassThrough"/>), a helper that ends in
 /// exit, _exit or throw on every path never returns (<see cref="ExitOf"/>), and a helper that takes a mapped address
-/// checks it, uses it or keeps it (<see cref="PointerParameterUse"/>).
+/// checks it, uses it or keeps it (<see cref="PointerParameterUse"/>), and which wrapper parameter feeds which argument
+/// of the call it wraps (<see cref="TryGetWrappedCall(IMethodSymbol, out WrappedCall, CancellationToken)"/>).
 /// </summary>
 /// <remarks>
 /// One instance per compilation (<see cref="PosixSurfaces.Summaries"/>), shared by every rule. A summary is computed
