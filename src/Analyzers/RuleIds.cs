@@ -10,6 +10,7 @@ public static class RuleIds
     public const string MisalignedMmapOffset = "PSX3002";
     public const string MismatchedMunmap = "PSX3003";
     public const string FailingMmapArguments = "PSX3004";
+    public const string UnprovenMmapOffsetAlignment = "PSX3005";
     public const string ForkFromManagedCode = "PSX1001";
     public const string VforkChildWork = "PSX1002";
     public const string ForkChildExit = "PSX1003";

@@ -41,10 +41,10 @@ internal static class MappingOrigins
         {
             case ILocalReferenceOperation local when graph is not null:
                 var origins = ValueOrigins.Of(graph);
-                if (origins.SingleAssignment(local.Local) is { } assigned && AsMmap(surfaces, assigned) is { } mmap
-                    && MappingValues.ArgumentFor(mmap, 1) is { } length)
+                if (origins.SingleAssignment(local.Local) is { } assigned && AsMmap(surfaces, assigned, cancellationToken) is { } mmap
+                    && mmap.Argument(1) is { } length)
                 {
-                    return new MappingOrigin(mmap, length, inSameGraph: true);
+                    return new MappingOrigin(mmap.Invocation, length, inSameGraph: true);
                 }
 
                 return null;
@@ -73,11 +73,14 @@ internal static class MappingOrigins
         }
     }
 
-    private static IInvocationOperation? AsMmap(PosixSurfaces surfaces, IOperation value)
+    /// <summary>The mmap behind a value, called directly or through a wrapper that takes the length from its caller.</summary>
+    private static LibcInvocation? AsMmap(PosixSurfaces surfaces, IOperation value, CancellationToken cancellationToken)
         => StripConversions(value) is IInvocationOperation invocation
-            && surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out _)
-            && invocation.TargetMethod.Parameters.Length == 6
-                ? invocation
+            && LibcInvocation.MayBe(surfaces, invocation.TargetMethod, MappingValues.MmapFunctions)
+            && LibcInvocation.TryCreate(surfaces, invocation, MappingValues.MmapFunctions, cancellationToken, out var mmap)
+            && mmap.Target.Parameters.Length == 6
+            && mmap.Argument(1) is not null
+                ? mmap
                 : null;
 
     private static MappingOrigin? FromField(PosixSurfaces surfaces, IFieldSymbol field, IOperation use, CancellationToken cancellationToken)
@@ -89,7 +92,7 @@ internal static class MappingOrigins
         }
 
         // The same file only: the model at hand answers for it, and the Dispose pattern keeps both halves together.
-        IInvocationOperation? found = null;
+        LibcInvocation? found = null;
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
             if (reference.SyntaxTree != model.SyntaxTree)
@@ -105,7 +108,7 @@ internal static class MappingOrigins
                     continue;
                 }
 
-                if (AsMmap(surfaces, operation.Value) is not { } mmap || found is not null)
+                if (AsMmap(surfaces, operation.Value, cancellationToken) is not { } mmap || found is not null)
                 {
                     return null; // assigned from something else too, or mapped twice: which length applies is not known
                 }
@@ -114,7 +117,7 @@ internal static class MappingOrigins
             }
         }
 
-        return found is not null && MappingValues.ArgumentFor(found, 1) is { } length ? new MappingOrigin(found, length, inSameGraph: false) : null;
+        return found is { } mapping && mapping.Argument(1) is { } length ? new MappingOrigin(mapping.Invocation, length, inSameGraph: false) : null;
     }
 
     /// <summary>

@@ -39,7 +39,8 @@ internal enum MethodExit
 /// Summaries of the compilation's own methods, so that rules see through the helpers real code writes:
 /// a wrapper that returns a libc call's result is that call (<see cref="TryGetPassThrough"/>), a helper that ends in
 /// exit, _exit or throw on every path never returns (<see cref="ExitOf"/>), and a helper that takes a mapped address
-/// checks it, uses it or keeps it (<see cref="PointerParameterUse"/>).
+/// checks it, uses it or keeps it (<see cref="PointerParameterUse"/>), and which wrapper parameter feeds which argument
+/// of the call it wraps (<see cref="TryGetWrappedCall(IMethodSymbol, out WrappedCall, CancellationToken)"/>).
 /// </summary>
 /// <remarks>
 /// One instance per compilation (<see cref="PosixSurfaces.Summaries"/>), shared by every rule. A summary is computed
@@ -48,7 +49,7 @@ internal enum MethodExit
 /// through other summarized methods. Only results computed from the top are cached, so a summary never depends on
 /// which rule asked first.
 /// </remarks>
-internal sealed class MethodSummaries
+internal sealed partial class MethodSummaries
 {
     /// <summary>How many further source methods one summary may look through.</summary>
     public const int MaxDepth = 2;
@@ -169,6 +170,7 @@ internal sealed class MethodSummaries
         if (bindingReferenced)
         {
             names.UnionWith(WrappedFunctions);
+            names.UnionWith(ArgumentWrappedFunctions);
         }
 
         // First the declarations alone (members, not bodies): most compilations stop here with nothing to wrap.
@@ -182,7 +184,7 @@ internal sealed class MethodSummaries
                     continue;
                 }
 
-                if (declaration.AttributeLists.Count > 0 && DeclaresWrappedFunction(declaration))
+                if (declaration.AttributeLists.Count > 0 && (DeclaresWrappedFunction(declaration) || DeclaresLibcImport(declaration)))
                 {
                     names.Add(declaration.Identifier.ValueText);
                 }
@@ -232,14 +234,14 @@ internal sealed class MethodSummaries
 
     private static bool DeclaresWrappedFunction(MethodDeclarationSyntax declaration)
     {
-        if (WrappedFunctions.Contains(declaration.Identifier.ValueText))
+        if (WrappedFunctions.Contains(declaration.Identifier.ValueText) || ArgumentWrappedFunctions.Contains(declaration.Identifier.ValueText))
         {
             return true;
         }
 
         foreach (var literal in declaration.AttributeLists.SelectMany(list => list.DescendantNodes()).OfType<LiteralExpressionSyntax>())
         {
-            if (literal.Token.Value is string name && WrappedFunctions.Contains(name))
+            if (literal.Token.Value is string name && (WrappedFunctions.Contains(name) || ArgumentWrappedFunctions.Contains(name)))
             {
                 return true;
             }

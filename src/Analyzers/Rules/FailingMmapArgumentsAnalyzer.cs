@@ -104,45 +104,52 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        var method = invocation.TargetMethod;
-        if (!MappingValues.MmapFunctions.Contains(method.Name) && !method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null)
-        {
-            return;
-        }
-
-        if (!surfaces.TryGetLibcCall(method, MappingValues.MmapFunctions, out _) || method.Parameters.Length != 6)
+        if (!LibcInvocation.MayBe(surfaces, invocation.TargetMethod, MappingValues.MmapFunctions)
+            || !LibcInvocation.TryCreate(surfaces, invocation, MappingValues.MmapFunctions, context.CancellationToken, out var mmap)
+            || mmap.Target.Parameters.Length != 6)
         {
             return;
         }
 
         ControlFlowGraph? graph = null;
-        var arguments = invocation;
+        var arguments = mmap;
         if (NeedsGraph(invocation)
             && context.TryGetGraph() is { } found
             && ControlFlowGraphs.Find(found, invocation.Syntax, context.CancellationToken) is { Operation: IInvocationOperation inGraph } position)
         {
             graph = position.Graph;
-            arguments = inGraph;
+            arguments = mmap.With(inGraph);
         }
 
+        // Through a wrapper, an argument the wrapper fixes is reported in the wrapper; it still counts with the
+        // caller's arguments (fixed PROT_WRITE | MAP_SHARED over the caller's read-only descriptor).
         var integers = new KnownIntegers(surfaces, graph, context.CancellationToken);
-        var length = integers.Evaluate(MappingValues.ArgumentFor(arguments, 1));
-        if (length.Exact == 0)
+        var fixedValues = new KnownIntegers(surfaces, null, context.CancellationToken);
+        long? ValueOf(int ordinal) => arguments.Argument(ordinal) is { } passed
+            ? integers.Evaluate(passed).Exact
+            : arguments.FixedArgument(ordinal) is { } fixedValue ? fixedValues.Evaluate(fixedValue).Exact : null;
+
+        var length = arguments.Argument(1) is { } lengthArgument ? integers.Evaluate(lengthArgument).Exact : null;
+        if (length == 0)
         {
-            Report(context, ZeroLengthRule, ArgumentSyntax(invocation, 1), ZeroLengthShape);
+            Report(context, ZeroLengthRule, ArgumentSyntax(mmap, 1), ZeroLengthShape);
             return;
         }
 
-        var flags = integers.Evaluate(MappingValues.ArgumentFor(arguments, 3)).Exact;
+        var flags = ValueOf(3);
         if (flags is { } knownFlags && (knownFlags & MappingValues.MapType) is not (MappingValues.MapShared or MappingValues.MapPrivate or MappingValues.MapSharedValidate))
         {
-            Report(context, NoMappingTypeRule, ArgumentSyntax(invocation, 3), NoMappingTypeShape);
+            if (mmap.Argument(3) is not null)
+            {
+                Report(context, NoMappingTypeRule, ArgumentSyntax(mmap, 3), NoMappingTypeShape);
+            }
+
             return;
         }
 
         if (flags is not { } mapFlags || (mapFlags & MappingValues.MapAnonymous) != 0
             || graph is null
-            || MappingValues.ArgumentFor(arguments, 4) is not { } fdArgument
+            || arguments.Argument(4) is not { } fdArgument
             || MappingOrigins.StripConversions(fdArgument) is not ILocalReferenceOperation descriptor
             || ValueOrigins.Of(graph).SingleAssignment(descriptor.Local) is not { } assigned
             || MappingOrigins.StripConversions(assigned) is not IInvocationOperation open
@@ -159,12 +166,12 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
 
         var name = descriptor.Local.Name;
         var accessMode = knownOpenFlags & MappingValues.OpenAccessMode;
-        var prot = integers.Evaluate(MappingValues.ArgumentFor(arguments, 2)).Exact;
+        var prot = ValueOf(2);
         var properties = ImmutableDictionary<string, string?>.Empty;
         var additional = flagsOperand is null ? null : new[] { flagsOperand.Syntax.GetLocation() };
         if (accessMode == MappingValues.OpenWriteOnly)
         {
-            context.ReportDiagnostic(Diagnostic.Create(WriteOnlyDescriptorRule, ArgumentSyntax(invocation, 4), additional,
+            context.ReportDiagnostic(Diagnostic.Create(WriteOnlyDescriptorRule, ArgumentSyntax(mmap, 4), additional,
                 properties.Add(ShapeProperty, WriteOnlyDescriptorShape), name));
             return;
         }
@@ -172,7 +179,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         if (accessMode == MappingValues.OpenReadOnly && prot is { } knownProt && (knownProt & MappingValues.ProtWrite) != 0
             && (mapFlags & MappingValues.MapType) is MappingValues.MapShared or MappingValues.MapSharedValidate)
         {
-            context.ReportDiagnostic(Diagnostic.Create(ReadOnlyDescriptorRule, ArgumentSyntax(invocation, 4), additional,
+            context.ReportDiagnostic(Diagnostic.Create(ReadOnlyDescriptorRule, ArgumentSyntax(mmap, 4), additional,
                 properties.Add(ShapeProperty, ReadOnlyDescriptorShape), name));
             return;
         }
@@ -181,7 +188,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
             || (knownOpenFlags & (MappingValues.OpenCreate | OpenExclusive)) == (MappingValues.OpenCreate | OpenExclusive);
         if (createdEmpty && !DescriptorMayGrow(surfaces, graph, descriptor.Local))
         {
-            context.ReportDiagnostic(Diagnostic.Create(EmptyFileRule, ArgumentSyntax(invocation, 4),
+            context.ReportDiagnostic(Diagnostic.Create(EmptyFileRule, ArgumentSyntax(mmap, 4),
                 properties.Add(ShapeProperty, EmptyFileShape), name));
         }
     }
@@ -274,8 +281,8 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static Location ArgumentSyntax(IInvocationOperation invocation, int ordinal)
-        => (MappingValues.ArgumentFor(invocation, ordinal)?.Syntax ?? invocation.Syntax).GetLocation();
+    private static Location ArgumentSyntax(LibcInvocation call, int ordinal)
+        => (call.Argument(ordinal)?.Syntax ?? call.Invocation.Syntax).GetLocation();
 
     private static void Report(OperationAnalysisContext context, DiagnosticDescriptor rule, Location location, string shape)
         => context.ReportDiagnostic(Diagnostic.Create(rule, location, ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, shape)));

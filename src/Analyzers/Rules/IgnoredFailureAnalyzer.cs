@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -16,8 +17,16 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
     public const string DiscardedShape = "Discarded";
     public const string FailedPidShape = "FailedPid";
 
-    /// <summary>Present when the method also forks: a throw is wrong in a child, so the fix is not offered.</summary>
+    public const string UncheckedSpawnShape = "UncheckedSpawn";
+
+    /// <summary>Present when the method also forks: a throw is wrong in a child, so the throwing fix is not offered.</summary>
     public const string ForksProperty = "Forks";
+
+    /// <summary>Present when the call runs only in a fork child: the fix ends the child with <c>_exit(127)</c> instead.</summary>
+    public const string InChildProperty = "InChild";
+
+    /// <summary>The surface of the discarded call, for the fix's <c>_exit</c>.</summary>
+    public const string SurfaceProperty = "Surface";
 
     private const string Title = "Check the result of calls whose failure matters";
     private const string Description =
@@ -25,7 +34,8 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
         "setpgid, chdir and dup2 failing in a child about to exec runs the program with the wrong session, directory or " +
         "stdio; bind, listen and pipe failing leaves a descriptor that does not work. fork returns -1 when it fails, and " +
         "a -1 pid given to kill signals every process the user may signal, and given to waitpid reaps any child, " +
-        "including the ones System.Diagnostics.Process owns.";
+        "including the ones System.Diagnostics.Process owns. posix_spawn and posix_spawnp return the error number " +
+        "instead of -1: any result other than 0 means no child was started and the pid was not set.";
 
     public static readonly DiagnosticDescriptor DiscardedRule = new(
         RuleIds.IgnoredFailure,
@@ -47,6 +57,18 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.IgnoredFailure));
 
+    public static readonly DiagnosticDescriptor UncheckedSpawnRule = new(
+        RuleIds.IgnoredFailure,
+        Title,
+        "'{0}' returns an error number that is never checked, so a failed spawn goes unnoticed; throw when it is not 0",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.IgnoredFailure));
+
+    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+
     private static readonly ImmutableHashSet<string> MustCheckFunctions = PosixSurfaces.Functions(
         "setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
         "setsid", "setpgid", "chdir", "fchdir", "chroot", "dup2", "dup3", "bind", "listen", "pipe", "pipe2");
@@ -55,7 +77,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 
     private static readonly ImmutableHashSet<string> PidSinks = PosixSurfaces.Functions("kill", "killpg", "waitpid", "wait4");
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiscardedRule, FailedPidRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiscardedRule, FailedPidRule, UncheckedSpawnRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -77,33 +99,104 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        var mayMatch = MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name)
-            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null;
-        if (!mayMatch || !surfaces.TryGetLibcCall(method, out var call))
+        var mayMatch = MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name) || SpawnFunctions.Contains(method.Name)
+            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
+            || surfaces.Summaries.IsWrapperCandidate(method);
+        if (!mayMatch || !LibcInvocation.TryCreate(surfaces, invocation, null, context.CancellationToken, out var call))
         {
             return;
         }
 
-        if (MustCheckFunctions.Contains(call.Function))
+        if (MustCheckFunctions.Contains(call.Call.Function))
         {
             if (IsDiscarded(invocation) && method.ReturnType.SpecialType != SpecialType.System_Void)
             {
-                var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, DiscardedShape);
-                if (ForksInBody(surfaces, invocation))
+                var properties = ImmutableDictionary<string, string?>.Empty
+                    .Add(ShapeProperty, DiscardedShape)
+                    .Add(SurfaceProperty, call.Call.Surface.ToString());
+                if (ForksInBody(surfaces, invocation) is { Count: > 0 } forks)
                 {
                     properties = properties.Add(ForksProperty, "true");
+                    if (InEveryChild(context, surfaces, invocation, forks))
+                    {
+                        properties = properties.Add(InChildProperty, "true");
+                    }
                 }
 
-                context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(), properties, call.Function));
+                context.ReportDiagnostic(Diagnostic.Create(DiscardedRule, invocation.Syntax.GetLocation(), properties, call.ShownName));
             }
 
             return;
         }
 
-        if (PidFunctions.Contains(call.Function))
+        if (PidFunctions.Contains(call.Call.Function))
         {
-            AnalyzePid(context, surfaces, invocation, call.Function);
+            AnalyzePid(context, surfaces, invocation, call.Call.Function);
+            return;
         }
+
+        if (SpawnFunctions.Contains(call.Call.Function) && method.ReturnType.SpecialType != SpecialType.System_Void
+            && (IsDiscarded(invocation) || IsNeverRead(context, invocation)))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(UncheckedSpawnRule, invocation.Syntax.GetLocation(),
+                ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, UncheckedSpawnShape), call.Call.Function));
+        }
+    }
+
+    /// <summary>A result kept in a local that nothing in the method reads: <c>int rc = posix_spawn(...);</c> and no test of <c>rc</c>.</summary>
+    private static bool IsNeverRead(OperationAnalysisContext context, IInvocationOperation invocation)
+    {
+        var parent = invocation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        ILocalSymbol? local = parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Parent: IExpressionStatementOperation } => target.Local,
+            _ => null,
+        };
+        if (local is null || local.IsRef)
+        {
+            return false;
+        }
+
+        var root = invocation;
+        IOperation top = root;
+        while (top.Parent is not null)
+        {
+            top = top.Parent;
+        }
+
+        foreach (var operation in top.Descendants())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+                && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the call runs only in the child of every fork of the method: there a throw returns into the parent's code, and _exit is the way out.</summary>
+    private static bool InEveryChild(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation call, List<IInvocationOperation> forks)
+    {
+        var calls = new ProcessCalls(surfaces);
+        foreach (var fork in forks)
+        {
+            if (calls.AnalyzeChild(context, fork) is not { HasChildBranch: true } branch
+                || ControlFlowGraphs.Find(branch.Graph, call.Syntax, context.CancellationToken) is not { } position
+                || !branch.IsInChildBranch(position.Block))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void AnalyzePid(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation fork, string function)
@@ -171,8 +264,8 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             case IFlowCaptureOperation:
                 // A switch (or ?:, ??) on the pid compares a captured copy: its cases may test for -1.
                 return ValueUse.Check;
-            case IArgumentOperation { Parent: IInvocationOperation call } argument:
-                if (argument.Parameter?.Ordinal == 0 && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out _))
+            case IArgumentOperation { Parent: IInvocationOperation call }:
+                if (SinkOf(surfaces, call, value) is not null)
                 {
                     return ValueUse.Use;
                 }
@@ -194,10 +287,17 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             value = conversion;
         }
 
-        return value.Parent is IArgumentOperation { Parent: IInvocationOperation call } && surfaces.TryGetLibcCall(call.TargetMethod, PidSinks, out var sink)
-            ? sink.Function
-            : null;
+        return value.Parent is IArgumentOperation { Parent: IInvocationOperation call } ? SinkOf(surfaces, call, value) : null;
     }
+
+    /// <summary>The pid sink <paramref name="call"/> is, directly or through a wrapper, when <paramref name="value"/> is its pid argument.</summary>
+    private static string? SinkOf(PosixSurfaces surfaces, IInvocationOperation call, IOperation value)
+        => LibcInvocation.MayBe(surfaces, call.TargetMethod, PidSinks)
+            && LibcInvocation.TryCreate(surfaces, call, PidSinks, default, out var sink)
+            && sink.Argument(0) is { } pid
+            && ReferenceEquals(pid, value)
+                ? sink.Call.Function
+                : null;
 
     private static bool IsComparison(BinaryOperatorKind kind) => kind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals
         or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual;
@@ -214,8 +314,9 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             || parent is ISimpleAssignmentOperation { Target: IDiscardOperation, Parent: IExpressionStatementOperation };
     }
 
-    private static bool ForksInBody(PosixSurfaces surfaces, IOperation operation)
+    private static List<IInvocationOperation> ForksInBody(PosixSurfaces surfaces, IOperation operation)
     {
+        var forks = new List<IInvocationOperation>();
         var root = operation;
         while (root.Parent is not null)
         {
@@ -224,12 +325,12 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 
         foreach (var descendant in root.DescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation call && surfaces.TryGetLibcCall(call.TargetMethod, PidFunctions, out _))
+            if (descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
             {
-                return true;
+                forks.Add(call);
             }
         }
 
-        return false;
+        return forks;
     }
 }

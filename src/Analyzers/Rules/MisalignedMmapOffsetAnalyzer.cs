@@ -17,7 +17,10 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     /// <summary>The offset's remainder modulo 4096, when the analysis knows it.</summary>
     public const string RemainderProperty = "Remainder";
 
-    private const int OffsetOrdinal = 5;
+    /// <summary>Present when the call goes through the project's wrapper: the wrapper's name (the fix then does not apply).</summary>
+    public const string WrapperProperty = "Wrapper";
+
+    internal const int OffsetOrdinal = 5;
 
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.MisalignedMmapOffset,
@@ -53,23 +56,48 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
-        var invocation = (IInvocationOperation)context.Operation;
-        if (!MappingValues.MmapFunctions.Contains(invocation.TargetMethod.Name) && !invocation.TargetMethod.IsExtern && !IsPartial(invocation.TargetMethod))
+        if (EvaluateOffset(context, surfaces) is not { } evaluated || !evaluated.Value.IsNotPageAligned)
         {
             return;
         }
 
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, MappingValues.MmapFunctions, out var call)
-            || invocation.TargetMethod.Parameters.Length != 6
-            || MappingValues.ArgumentFor(invocation, OffsetOrdinal) is not { } offset)
+        var (call, offset, value) = evaluated;
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(SurfaceProperty, call.Call.Surface.ToString())
+            .Add(RemainderProperty, value.Low?.ToString(CultureInfo.InvariantCulture));
+        var shown = value.Exact is { } exact ? exact.ToString(CultureInfo.InvariantCulture) : "'" + Shorten(offset.Syntax.ToString()) + "'";
+        if (call.IsWrapped)
         {
-            return;
+            properties = properties.Add(WrapperProperty, call.ShownName);
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, offset.Syntax.GetLocation(), properties, shown));
+    }
+
+    /// <summary>
+    /// What is known about the offset of an mmap call (direct, or the caller's argument through a wrapper); null when
+    /// the invocation is no such call, the offset is a literal 0, or its graph is out of reach. Shared with PSX3005.
+    /// </summary>
+    internal static (LibcInvocation Call, IOperation Offset, KnownInteger Value)? EvaluateOffset(OperationAnalysisContext context, PosixSurfaces surfaces)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!LibcInvocation.MayBe(surfaces, invocation.TargetMethod, MappingValues.MmapFunctions))
+        {
+            return null;
+        }
+
+        // Through a wrapper, only an offset the caller passes in: one fixed in the wrapper is reported there.
+        if (!LibcInvocation.TryCreate(surfaces, invocation, MappingValues.MmapFunctions, context.CancellationToken, out var call)
+            || call.Target.Parameters.Length != 6
+            || call.Argument(OffsetOrdinal) is not { } offset)
+        {
+            return null;
         }
 
         // Most offsets are a literal 0: leave before building anything.
         if (offset.ConstantValue is { HasValue: true, Value: 0 or 0L })
         {
-            return;
+            return null;
         }
 
         var value = new KnownIntegers(surfaces, null, context.CancellationToken).Evaluate(offset);
@@ -77,29 +105,52 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
         {
             if (context.TryGetGraph() is not { } graph
                 || ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is not { Operation: IInvocationOperation inGraph } position
-                || MappingValues.ArgumentFor(inGraph, OffsetOrdinal) is not { } offsetInGraph)
+                || call.With(inGraph).Argument(OffsetOrdinal) is not { } offsetInGraph)
             {
-                return;
+                return null;
             }
 
             value = new KnownIntegers(surfaces, position.Graph, context.CancellationToken).Evaluate(offsetInGraph);
         }
 
-        if (!value.IsNotPageAligned)
-        {
-            return;
-        }
-
-        var properties = ImmutableDictionary<string, string?>.Empty
-            .Add(SurfaceProperty, call.Surface.ToString())
-            .Add(RemainderProperty, value.Low?.ToString(CultureInfo.InvariantCulture));
-        var shown = value.Exact is { } exact ? exact.ToString(CultureInfo.InvariantCulture) : "'" + Shorten(offset.Syntax.ToString()) + "'";
-        context.ReportDiagnostic(Diagnostic.Create(Rule, offset.Syntax.GetLocation(), properties, shown));
+        return (call, offset, value);
     }
 
-    private static bool IsPartial(IMethodSymbol method) => method.IsPartialDefinition || method.PartialDefinitionPart is not null;
+    /// <summary>
+    /// The wrapper's own parameter, passed on unchanged to mmap's offset, in a wrapper only this compilation can call:
+    /// its callers' arguments are judged at each call site, so the wrapper's body is not reported. A wrapper other
+    /// assemblies can call is reported: its callers are out of sight.
+    /// </summary>
+    internal static bool IsPassedOnByWrapper(PosixSurfaces surfaces, ISymbol? containing, IOperation offset, System.Threading.CancellationToken cancellationToken)
+    {
+        while (offset is IConversionOperation conversion)
+        {
+            offset = conversion.Operand;
+        }
 
-    private static string Shorten(string text)
+        return offset is IParameterReferenceOperation parameter
+            && containing is IMethodSymbol method
+            && SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, method)
+            && !IsVisibleOutside(method)
+            && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped, cancellationToken)
+            && wrapped.Arguments.Length > OffsetOrdinal
+            && wrapped.Arguments[OffsetOrdinal].Parameter == parameter.Parameter.Ordinal;
+    }
+
+    private static bool IsVisibleOutside(ISymbol symbol)
+    {
+        for (var current = symbol; current is not null and not INamespaceSymbol; current = current.ContainingSymbol)
+        {
+            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    internal static string Shorten(string text)
     {
         text = text.Replace("\r", string.Empty).Replace("\n", " ");
         return text.Length <= 24 ? text : text.Substring(0, 21) + "...";

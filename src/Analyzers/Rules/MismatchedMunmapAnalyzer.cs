@@ -100,53 +100,57 @@ public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        var method = invocation.TargetMethod;
-        if (method.Name != "munmap" && !method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null)
+        if (!LibcInvocation.MayBe(surfaces, invocation.TargetMethod, UnmapFunctions)
+            || !LibcInvocation.TryCreate(surfaces, invocation, UnmapFunctions, context.CancellationToken, out var munmap)
+            || munmap.Target.Parameters.Length != 2)
         {
             return;
         }
 
-        if (!surfaces.TryGetLibcCall(method, UnmapFunctions, out _)
-            || method.Parameters.Length != 2
-            || MappingValues.ArgumentFor(invocation, 0) is not { } address
-            || MappingValues.ArgumentFor(invocation, 1) is not { } length)
+        // Through a wrapper, only what the caller passes in: a fixed address or length is reported in the wrapper.
+        var address = munmap.Argument(0);
+        var length = munmap.Argument(1);
+        if (address is null && length is null)
         {
             return;
         }
 
         var cancellationToken = context.CancellationToken;
-        if (surfaces.Values.IntegerValue(address, null, cancellationToken) == -1)
+        if (address is not null && surfaces.Values.IntegerValue(address, null, cancellationToken) == -1)
         {
             context.ReportDiagnostic(Diagnostic.Create(MapFailedRule, address.Syntax.GetLocation(), Shape(MapFailedShape)));
             return;
         }
 
         ControlFlowGraph? graph = null;
-        IOperation addressInGraph = address, lengthInGraph = length;
-        if (KnownIntegers.NeedsGraph(address) || KnownIntegers.NeedsGraph(length))
+        IOperation? addressInGraph = address, lengthInGraph = length;
+        if ((address is not null && KnownIntegers.NeedsGraph(address)) || (length is not null && KnownIntegers.NeedsGraph(length)))
         {
             if (context.TryGetGraph() is { } found
-                && ControlFlowGraphs.Find(found, invocation.Syntax, cancellationToken) is { Operation: IInvocationOperation inGraph } position
-                && MappingValues.ArgumentFor(inGraph, 0) is { } a
-                && MappingValues.ArgumentFor(inGraph, 1) is { } l)
+                && ControlFlowGraphs.Find(found, invocation.Syntax, cancellationToken) is { Operation: IInvocationOperation inGraph } position)
             {
                 graph = position.Graph;
-                addressInGraph = a;
-                lengthInGraph = l;
+                addressInGraph = munmap.With(inGraph).Argument(0);
+                lengthInGraph = munmap.With(inGraph).Argument(1);
             }
         }
 
         var integers = new KnownIntegers(surfaces, graph, cancellationToken);
-        if (integers.Evaluate(addressInGraph).IsNotPageAligned)
+        if (address is not null && integers.Evaluate(addressInGraph).IsNotPageAligned)
         {
             context.ReportDiagnostic(Diagnostic.Create(NotMappingStartRule, address.Syntax.GetLocation(), Shape(NotMappingStartShape)));
+            return;
+        }
+
+        if (length is null)
+        {
             return;
         }
 
         var unmapLength = integers.Evaluate(lengthInGraph).Exact;
         if (unmapLength == 0)
         {
-            var origin = MappingOrigins.Find(surfaces, addressInGraph, graph, cancellationToken);
+            var origin = addressInGraph is null ? null : MappingOrigins.Find(surfaces, addressInGraph, graph, cancellationToken);
             var properties = Shape(ZeroLengthShape);
             if (origin is not null)
             {
@@ -157,7 +161,7 @@ public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (unmapLength is not { } unmapped || unmapped < 0 || graph is null
+        if (unmapLength is not { } unmapped || unmapped < 0 || graph is null || addressInGraph is null
             || MappingOrigins.Find(surfaces, addressInGraph, graph, cancellationToken) is not { InSameGraph: true } sameBody
             || integers.Evaluate(sameBody.Length).Exact is not { } mapped
             || mapped <= 0

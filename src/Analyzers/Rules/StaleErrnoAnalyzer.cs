@@ -21,8 +21,8 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         "A P/Invoke saves errno for Marshal.GetLastPInvokeError (GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds.LibC's " +
         "errno) only when it is declared with SetLastError = true; otherwise those return whatever an earlier call left. " +
         "Every SetLastError call overwrites the saved value, so a read after another such call reports that call's error. " +
-        "Marshal.GetLastSystemError reads the live errno, which the runtime may change between the call and the read " +
-        "(GC, JIT, other P/Invokes). Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
+        "Marshal.GetLastSystemError and *__errno_location() read the live errno, which the runtime may change between " +
+        "the call and the read (GC, JIT, other P/Invokes). Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
 
     public static readonly DiagnosticDescriptor NoSetLastErrorRule = new(
         RuleIds.StaleErrno,
@@ -54,8 +54,18 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
+    public static readonly DiagnosticDescriptor LiveErrnoLocationRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "*__errno_location() reads the live errno, which the runtime may change after '{0}'; use GetLastPInvokeError",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule);
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -108,13 +118,14 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
 
         var sources = new ErrnoSources(surfaces, read.Graph, context.CancellationToken);
         if (sources.Subject(read) is not { } subject
-            || !surfaces.TryGetLibcCall(subject.TargetMethod, out var call))
+            || !ErrnoSurfaces.TryGetNativeTarget(surfaces, subject.TargetMethod, out var target, out var call))
         {
             return;
         }
 
-        var saves = ErrnoSurfaces.SavesErrno(surfaces, subject.TargetMethod, call.Surface);
-        var name = subject.TargetMethod.Name;
+        // Through a wrapper the declaration to fix is the import it calls; the message names that import.
+        var saves = ErrnoSurfaces.SavesErrno(surfaces, target, call.Surface);
+        var name = target.Name;
         var location = context.Operation.Syntax.GetLocation();
         if (kind == ErrnoRead.Live)
         {
@@ -126,9 +137,17 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // The C library's own errno, read through another P/Invoke: right only by luck after any P/Invoke. With
+        // SetLastError the saved value is the one to read; without it, the declaration needs SetLastError first.
+        if (kind == ErrnoRead.LiveLocation && saves)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(LiveErrnoLocationRule, location, Shape(LiveErrnoShape), name));
+            return;
+        }
+
         if (!saves)
         {
-            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, subject.TargetMethod, context.CancellationToken);
+            var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, target, context.CancellationToken);
             context.ReportDiagnostic(Diagnostic.Create(NoSetLastErrorRule, location,
                 declaration is null ? null : new[] { declaration }, Shape(NoSetLastErrorShape), name));
             return;

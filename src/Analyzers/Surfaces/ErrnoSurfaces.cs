@@ -1,4 +1,7 @@
+using System;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace SafePosix.Analyzers.Surfaces;
@@ -13,6 +16,9 @@ internal enum ErrnoRead
 
     /// <summary>The thread's live errno: Marshal.GetLastSystemError.</summary>
     Live,
+
+    /// <summary>The thread's live errno read through the C library's own accessor: <c>*__errno_location()</c>.</summary>
+    LiveLocation,
 }
 
 /// <summary>Errno reads, and which P/Invokes save errno for them.</summary>
@@ -22,7 +28,11 @@ internal static class ErrnoSurfaces
 
     /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>
     public static bool MayReadErrno(string name)
-        => name is "GetLastPInvokeError" or "GetLastWin32Error" or "GetLastSystemError" or "GetLastError" or "errno";
+        => name is "GetLastPInvokeError" or "GetLastWin32Error" or "GetLastSystemError" or "GetLastError" or "errno"
+            || name.IndexOf("errno", StringComparison.OrdinalIgnoreCase) >= 0; // __errno_location, or an import renamed from it
+
+    /// <summary>glibc's and musl's accessor for the calling thread's errno: <c>int *__errno_location(void)</c>.</summary>
+    public const string ErrnoLocationFunction = "__errno_location";
 
     public static ErrnoRead Classify(PosixSurfaces surfaces, IOperation operation)
     {
@@ -40,6 +50,11 @@ internal static class ErrnoSurfaces
                     };
                 }
 
+                if (IsErrnoLocationRead(surfaces, invocation))
+                {
+                    return ErrnoRead.LiveLocation;
+                }
+
                 return method.Name == "GetLastError" && method.Parameters.IsEmpty
                     && surfaces.BindingSurfaceOf(method.ContainingType) == PosixSurface.MonoNative
                         ? ErrnoRead.Saved
@@ -51,17 +66,101 @@ internal static class ErrnoSurfaces
         }
     }
 
-    /// <summary>Whether a method is a P/Invoke (or a binding's function) whose call changes what the saved-errno reads return.</summary>
-    public static bool IsNativeCall(PosixSurfaces surfaces, IMethodSymbol method, out bool savesErrno)
+    /// <summary>
+    /// <c>*__errno_location()</c> (or <c>__errno_location()[0]</c>, <c>Marshal.ReadInt32(__errno_location())</c>): a call of
+    /// the project's own import of the accessor whose pointer is read at once. Only a read counts: code that stores the
+    /// pointer or writes through it (<c>*__errno_location() = 0</c>) is doing something else.
+    /// </summary>
+    private static bool IsErrnoLocationRead(PosixSurfaces surfaces, IInvocationOperation invocation)
     {
-        savesErrno = false;
-        if (!surfaces.TryGetLibcCall(method, out var call))
+        if (!invocation.TargetMethod.Parameters.IsEmpty
+            || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call)
+            || call.Function != ErrnoLocationFunction
+            || call.Surface != PosixSurface.OwnInterop)
         {
             return false;
         }
 
-        savesErrno = SavesErrno(surfaces, method, call.Surface);
+        var syntax = invocation.Syntax.Parent;
+        while (syntax is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+        {
+            syntax = syntax.Parent;
+        }
+
+        switch (syntax)
+        {
+            case PrefixUnaryExpressionSyntax unary
+                when unary.IsKind(SyntaxKind.PointerIndirectionExpression):
+                return !IsWritten(unary);
+            case ElementAccessExpressionSyntax access:
+                return !IsWritten(access);
+            case ArgumentSyntax:
+                var parent = invocation.Parent;
+                while (parent is IConversionOperation)
+                {
+                    parent = parent.Parent;
+                }
+
+                return parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "ReadInt32" } reader } }
+                    && surfaces.MarshalType is { } marshal
+                    && SymbolEqualityComparer.Default.Equals(reader.ContainingType, marshal);
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsWritten(SyntaxNode node)
+    {
+        var outer = node;
+        while (outer.Parent is ParenthesizedExpressionSyntax)
+        {
+            outer = outer.Parent;
+        }
+
+        return outer.Parent switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Left == outer,
+            PrefixUnaryExpressionSyntax unary => unary.IsKind(SyntaxKind.PreIncrementExpression) || unary.IsKind(SyntaxKind.PreDecrementExpression),
+            PostfixUnaryExpressionSyntax postfix => postfix.IsKind(SyntaxKind.PostIncrementExpression) || postfix.IsKind(SyntaxKind.PostDecrementExpression),
+            RefExpressionSyntax => true,
+            ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether a method is a P/Invoke (or a binding's function) whose call changes what the saved-errno reads return.</summary>
+    public static bool IsNativeCall(PosixSurfaces surfaces, IMethodSymbol method, out bool savesErrno)
+    {
+        savesErrno = false;
+        if (!TryGetNativeTarget(surfaces, method, out var target, out var call))
+        {
+            return false;
+        }
+
+        savesErrno = SavesErrno(surfaces, target, call.Surface);
         return true;
+    }
+
+    /// <summary>
+    /// The P/Invoke or binding method a call runs, directly or as the last thing a project's wrapper does
+    /// (<c>static int Open(string p) =&gt; open(p, 0);</c>): a wrapper leaves errno as its call left it.
+    /// </summary>
+    public static bool TryGetNativeTarget(PosixSurfaces surfaces, IMethodSymbol method, out IMethodSymbol target, out LibcCall call)
+    {
+        target = method;
+        if (surfaces.TryGetLibcCall(method, out call))
+        {
+            return true;
+        }
+
+        if (surfaces.Summaries.IsWrapperCandidate(method) && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped))
+        {
+            target = wrapped.Target;
+            call = wrapped.Call;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
@@ -10,8 +11,10 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
 using SafePosix.Analyzers;
 using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
 namespace SafePosix.CodeFixes.Rules;
@@ -22,6 +25,8 @@ namespace SafePosix.CodeFixes.Rules;
 public sealed class IgnoredFailureFixer : CodeFixProvider
 {
     public const string ThrowOnFailureKey = RuleIds.IgnoredFailure + ".ThrowOnFailure";
+
+    public const string ExitChildOnFailureKey = RuleIds.IgnoredFailure + ".ExitChildOnFailure";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.IgnoredFailure);
 
@@ -49,9 +54,9 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
             var name = model.GetSymbolInfo(target.Invocation, context.CancellationToken).Symbol?.Name ?? "the call";
             context.RegisterCodeFix(
                 CodeAction.Create(
-                    $"Throw with errno when '{name}' returns -1",
+                    target.Exit is null ? $"Throw with errno when '{name}' returns -1" : $"End the child with _exit(127) when '{name}' returns -1",
                     cancellationToken => ApplyAsync(document, model, new[] { target }, cancellationToken),
-                    ThrowOnFailureKey),
+                    target.Exit is null ? ThrowOnFailureKey : ExitChildOnFailureKey),
                 diagnostic);
         }
     }
@@ -67,20 +72,39 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
 
         var targets = diagnostics
             .Select(diagnostic => FixableStatement(root, model, diagnostic, context.CancellationToken))
-            .OfType<(ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)>()
-            .Distinct()
+            .OfType<FixTarget>()
+            .GroupBy(target => target.Statement)
+            .Select(group => group.First())
             .ToList();
         return targets.Count == 0 ? document : await ApplyAsync(document, model, targets, context.CancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The statement to replace, when every precondition of the fix holds for the diagnostic.</summary>
-    private static (ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)? FixableStatement(
-        SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    private sealed class FixTarget
     {
-        // In a method that forks, the call may run in the child, where throwing returns into the parent's code.
+        public FixTarget(ExpressionStatementSyntax statement, InvocationExpressionSyntax invocation, ExpressionSyntax? exit)
+        {
+            Statement = statement;
+            Invocation = invocation;
+            Exit = exit;
+        }
+
+        public ExpressionStatementSyntax Statement { get; }
+
+        public InvocationExpressionSyntax Invocation { get; }
+
+        /// <summary>The surface's <c>_exit</c> in a fork child; null where the fix throws.</summary>
+        public ExpressionSyntax? Exit { get; }
+    }
+
+    /// <summary>The statement to replace, when every precondition of the fix holds for the diagnostic.</summary>
+    private static FixTarget? FixableStatement(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        // In a method that forks, the call may run in the child, where throwing returns into the parent's code: only
+        // a call that runs in the child alone gets a fix, and that one ends the child with _exit.
+        var inChild = diagnostic.Properties.ContainsKey(IgnoredFailureAnalyzer.InChildProperty);
         if (!diagnostic.Properties.TryGetValue(IgnoredFailureAnalyzer.ShapeProperty, out var shape)
             || shape != IgnoredFailureAnalyzer.DiscardedShape
-            || diagnostic.Properties.ContainsKey(IgnoredFailureAnalyzer.ForksProperty)
+            || (diagnostic.Properties.ContainsKey(IgnoredFailureAnalyzer.ForksProperty) && !inChild)
             || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
             || invocation.Parent is not (ExpressionStatementSyntax or AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Parent: ExpressionStatementSyntax })
             || invocation.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { Parent: BlockSyntax or SwitchSectionSyntax } statement
@@ -90,11 +114,67 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
             return null;
         }
 
-        return (statement, invocation);
+        if (!inChild)
+        {
+            return new FixTarget(statement, invocation, null);
+        }
+
+        return diagnostic.Properties.TryGetValue(IgnoredFailureAnalyzer.SurfaceProperty, out var surfaceName)
+            && Enum.TryParse<PosixSurface>(surfaceName, out var surface)
+            && ExitFor(surface, model, invocation, cancellationToken) is { } exit
+                ? new FixTarget(statement, invocation, exit)
+                : null;
     }
 
+    /// <summary>
+    /// The surface's <c>_exit</c>, callable where the call is: Tmds' LibC._exit, Mono's Syscall._exit, or the
+    /// project's own declaration (in scope, or beside the discarded call's declaration). None to call: no fix.
+    /// </summary>
+    private static ExpressionSyntax? ExitFor(PosixSurface surface, SemanticModel model, InvocationExpressionSyntax invocation, CancellationToken cancellationToken)
+    {
+        var compilation = model.Compilation;
+        switch (surface)
+        {
+            case PosixSurface.Tmds when compilation.GetTypeByMetadataName("Tmds.Linux.LibC") is not null:
+                return ProcessSyntax.Qualified("Tmds.Linux.LibC._exit");
+            case PosixSurface.MonoNative or PosixSurface.MonoLegacy when compilation.GetTypeByMetadataName("Mono.Unix.Native.Syscall") is not null:
+                return ProcessSyntax.Qualified("Mono.Unix.Native.Syscall._exit");
+            case PosixSurface.OwnInterop:
+                break;
+            default:
+                return null;
+        }
+
+        var surfaces = PosixSurfaces.Create(compilation);
+        foreach (var symbol in model.LookupSymbols(invocation.SpanStart, name: "_exit"))
+        {
+            if (symbol is IMethodSymbol { Parameters.Length: 1 } method && IsExit(surfaces, method))
+            {
+                return IdentifierName("_exit");
+            }
+        }
+
+        if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is IMethodSymbol { ContainingType: { } type })
+        {
+            foreach (var member in type.GetMembers().OfType<IMethodSymbol>())
+            {
+                if (member.Parameters.Length == 1 && IsExit(surfaces, member)
+                    && model.IsAccessible(invocation.SpanStart, member))
+                {
+                    return ProcessSyntax.MemberOf(type, member.Name);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsExit(PosixSurfaces surfaces, IMethodSymbol method)
+        => method.IsStatic && surfaces.TryGetLibcCall(method, out var call) && call.Function is "_exit" or "_Exit"
+            && method.Parameters[0].Type.SpecialType == SpecialType.System_Int32;
+
     private static async Task<Document> ApplyAsync(
-        Document document, SemanticModel model, IEnumerable<(ExpressionStatementSyntax Statement, InvocationExpressionSyntax Invocation)> targets, CancellationToken cancellationToken)
+        Document document, SemanticModel model, IEnumerable<FixTarget> targets, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         if (root is null)
@@ -107,16 +187,24 @@ public sealed class IgnoredFailureFixer : CodeFixProvider
         var generator = SyntaxGenerator.GetGenerator(document);
         var minusOne = PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
         var checks = new Dictionary<SyntaxNode, SyntaxNode>();
-        foreach (var (statement, invocation) in targets)
+        var throws = false;
+        foreach (var target in targets)
         {
-            checks[statement] = PosixSyntax.ThrowIfEqual(invocation.WithoutTrivia(), minusOne, model.Compilation, generator).WithTriviaFrom(statement);
+            var invocation = target.Invocation.WithoutTrivia();
+            checks[target.Statement] = (target.Exit is { } exit
+                ? IfStatement(BinaryExpression(SyntaxKind.EqualsExpression, invocation, minusOne),
+                    Block(ProcessSyntax.ExitStatement(exit, ProcessSyntax.ExecFailedLiteral()))).WithAdditionalAnnotations(Formatter.Annotation)
+                : PosixSyntax.ThrowIfEqual(invocation, minusOne, model.Compilation, generator)).WithTriviaFrom(target.Statement);
+            throws |= target.Exit is null;
         }
 
         // A call nested in another target's arguments (inside a lambda) waits for the next pass: replacing the outer
         // statement rebuilds it from the original syntax.
         var outermost = checks.Keys.Where(statement => !statement.Ancestors().Any(checks.ContainsKey)).ToList();
         var fixedRoot = root.ReplaceNodes(outermost, (original, _) => checks[original]);
-        return await PosixSyntax.AddUsingsAsync(document.WithSyntaxRoot(fixedRoot), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false);
+        return throws
+            ? await PosixSyntax.AddUsingsAsync(document.WithSyntaxRoot(fixedRoot), cancellationToken, "System.ComponentModel", "System.Runtime.InteropServices").ConfigureAwait(false)
+            : document.WithSyntaxRoot(fixedRoot);
     }
 
     /// <summary>Signed integers compare with -1 directly; the bindings' typedef structs through their == operator.</summary>

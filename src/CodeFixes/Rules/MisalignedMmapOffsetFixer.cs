@@ -13,6 +13,7 @@ using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
 using SafePosix.Analyzers;
+using SafePosix.Analyzers.Rules;
 using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
@@ -47,7 +48,9 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node
+            // Through a wrapper the rewrite would need the wrapper's own length and return value: no fix.
+            if (diagnostic.Properties.ContainsKey(MisalignedMmapOffsetAnalyzer.WrapperProperty)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node
                 || Plan(model, node, context.CancellationToken) is not { } plan)
             {
                 continue;

@@ -75,6 +75,9 @@ public sealed class RuleSetTests
             new[] { "shm_open", "01777" },
         ["A failed '{0}' returns -1, and {1}(-1, ...) {2}; check the pid for -1 first"] =
             new[] { "forkpty", "killpg", "reaps any child, even those Process owns" },
+        // A wrapper's name when it is short enough (LibcInvocation.MaxShownWrapperName), else the libc function.
+        ["The result of '{0}' is discarded, so a failure goes unnoticed; check it for -1 and throw with errno"] =
+            new[] { "RedirectStdoutOrDie" + "X" },
         ["munmap length {0} differs from the mapping's {1} bytes, so pages leak; pass the length given to mmap"] =
             new[] { "4294967296", "4294967296" },
         ["'{0}' reaps {1}, even those Process owns (WaitForExit then hangs); wait for your own pids"] =

@@ -257,4 +257,102 @@ public sealed class FailingMmapArgumentsAnalyzerTests
             static void Grow(int fd) => Syscall.ftruncate(fd, 4096);
         }
         """);
+
+    // ---- through the project's wrappers: the caller's arguments, with what the wrapper fixes -----------------
+
+    [Fact]
+    public Task OwnWrapper_ZeroLengthAtTheCallSite_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, nuint length) => Native.mmap(IntPtr.Zero, length, Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+
+            IntPtr M(int fd) => Map(fd, {|#0:0|});
+        }
+        """, VerifyCS.Diagnostic("PSX3004").WithLocation(0)
+            .WithMessage("mmap with length 0 always fails with EINVAL; pass the number of bytes to map"));
+
+    [Fact]
+    public Task TmdsWrapperFixingSharedWrite_OverTheCallersReadOnlyDescriptor_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapWritable(int fd, int length) => mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+            void* M(byte* path)
+            {
+                int fd = open(path, O_RDONLY, 0);
+                if (fd == -1) return null;
+                return MapWritable({|#0:fd|}, 4096);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX3004").WithLocation(0)
+            .WithMessage("'fd' is opened O_RDONLY, so a writable MAP_SHARED mapping of it fails with EACCES; open it O_RDWR"));
+
+    [Fact]
+    public Task MonoWrapper_FlagsWithoutAMappingType_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static IntPtr Map(int fd, MmapFlags flags) => Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, flags, fd, 0);
+
+            IntPtr M(int fd) => Map(fd, [|MmapFlags.MAP_POPULATE|]);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperFixingAZeroLength_IsReportedInTheWrapperOnly() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr MapNothing(int fd) => Native.mmap(IntPtr.Zero, [|0|], Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+
+            IntPtr M(int fd) => MapNothing(fd);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatRejectsAZeroLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, nuint length)
+            {
+                if (length == 0) throw new ArgumentOutOfRangeException(nameof(length));
+                return Native.mmap(IntPtr.Zero, length, Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+            }
+
+            IntPtr M(int fd) => Map(fd, 0);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatAddsTheMappingType_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static IntPtr Map(int fd, MmapFlags flags) => Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, flags | MmapFlags.MAP_PRIVATE, fd, 0);
+
+            IntPtr M(int fd) => Map(fd, MmapFlags.MAP_POPULATE);
+        }
+        """);
+
+    [Fact]
+    public Task ReadOnlyWrapperOverTheCallersReadOnlyDescriptor_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapReadOnly(int fd, int length) => mmap(null, length, PROT_READ, MAP_SHARED, fd, 0);
+
+            void* M(byte* path)
+            {
+                int fd = open(path, O_RDONLY, 0);
+                if (fd == -1) return null;
+                return MapReadOnly(fd, 4096);
+            }
+        }
+        """);
 }

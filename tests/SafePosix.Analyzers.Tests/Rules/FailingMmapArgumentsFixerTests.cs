@@ -103,4 +103,35 @@ public sealed class FailingMmapArgumentsFixerTests
             }
         }
         """, FailingMmapArgumentsFixer.OpenReadWriteKey);
+
+    [Fact]
+    public Task TmdsWrapperFixingSharedWrite_CallersReadOnlyOpen_BecomesReadWrite() => VerifyCS.CodeFixAsync<FailingMmapArgumentsFixer>("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapWritable(int fd, int length) => mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+            void* M(byte* path)
+            {
+                int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
+                if (fd == -1) return null;
+                return MapWritable([|fd|], 4096);
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapWritable(int fd, int length) => mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+            void* M(byte* path)
+            {
+                int fd = open(path, O_RDWR | O_CLOEXEC, 0);
+                if (fd == -1) return null;
+                return MapWritable(fd, 4096);
+            }
+        }
+        """, FailingMmapArgumentsFixer.OpenReadWriteKey);
 }

@@ -270,4 +270,249 @@ public sealed class IgnoredFailureAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers ----------------------------------------------------------------------
+
+    [Fact]
+    public Task OwnWrapper_DiscardedResult_IsReportedWithTheWrappersName() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user) => Native.setuid(user);
+
+            void M() => {|#0:SetUser(1000)|};
+        }
+        """, VerifyCS.Diagnostic("PSX5002").WithLocation(0)
+            .WithMessage("The result of 'SetUser' is discarded, so a failure goes unnoticed; check it for -1 and throw with errno"));
+
+    [Fact]
+    public Task TmdsWrapper_DiscardedResult_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Redirect(int from, int to) => dup2(from, to);
+
+            void M(int fd)
+            {
+                [|Redirect(fd, 1)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoWrapper_DiscardedResult_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int EnterDirectory(string path) => Syscall.chdir(path);
+
+            void M(string path)
+            {
+                _ = [|EnterDirectory(path)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ForkPidHandedToAKillWrapper_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Signal(int pid, int signal) => Native.kill(pid, signal);
+
+            void M()
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Signal({|#0:pid|}, 9);
+            }
+        }
+        """, VerifyCS.Diagnostic(Analyzers.Rules.IgnoredFailureAnalyzer.FailedPidRule).WithLocation(0)
+            .WithArguments("fork", "kill", "signals every process you may signal"));
+
+    [Fact]
+    public Task ForkWrapperPidHandedToKill_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Spawn() => fork();
+
+            void M()
+            {
+                int pid = Spawn();
+                if (pid == 0)
+                {
+                    _exit(0);
+                }
+
+                kill([|pid|], SIGTERM);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperResultChecked_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user) => Native.setuid(user);
+
+            void M()
+            {
+                if (SetUser(1000) == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatChecksTheResultItself_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int SetUser(uint user)
+            {
+                int result = Native.setuid(user);
+                if (result == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                return result;
+            }
+
+            void M() => SetUser(1000);
+        }
+        """);
+
+    [Fact]
+    public Task KillWrapperThatRejectsNonPositivePids_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Signal(int pid, int signal)
+            {
+                if (pid <= 0) throw new ArgumentOutOfRangeException(nameof(pid));
+                return Native.kill(pid, signal);
+            }
+
+            void M()
+            {
+                int pid = Native.fork();
+                if (pid == 0)
+                {
+                    Native._exit(0);
+                }
+
+                Signal(pid, 9);
+            }
+        }
+        """);
+
+    // ---- posix_spawn: the error number is the result ---------------------------------------------------------
+
+    private const string SpawnInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Spawn
+        {
+            [DllImport("libc")]
+            public static extern int posix_spawn(out int pid, string path, IntPtr fileActions, IntPtr attributes, string?[] argv, string?[] envp);
+
+            [DllImport("libc", EntryPoint = "posix_spawnp")]
+            public static extern int SpawnFromPath(out int pid, string file, IntPtr fileActions, IntPtr attributes, string?[] argv, string?[] envp);
+        }
+
+        """;
+
+    [Fact]
+    public Task DiscardedPosixSpawn_IsReported() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp)
+            {
+                {|#0:Spawn.posix_spawn(out int pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp)|};
+                return pid;
+            }
+        }
+        """, VerifyCS.Diagnostic(Analyzers.Rules.IgnoredFailureAnalyzer.UncheckedSpawnRule).WithLocation(0)
+            .WithMessage("'posix_spawn' returns an error number that is never checked, so a failed spawn goes unnoticed; throw when it is not 0"));
+
+    [Fact]
+    public Task PosixSpawnpResultKeptButNeverRead_IsReported() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string file, string?[] argv, string?[] envp)
+            {
+                int error = [|Spawn.SpawnFromPath(out int pid, file, IntPtr.Zero, IntPtr.Zero, argv, envp)|];
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LibraryImportPosixSpawnNextToTmds_Discarded_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        static unsafe partial class Native
+        {
+            [LibraryImport("libc", EntryPoint = "posix_spawn")]
+            public static partial int PosixSpawn(int* pid, byte* path, IntPtr fileActions, IntPtr attributes, byte** argv, byte** envp);
+        }
+
+        unsafe class C
+        {
+            int M(byte* path, byte** argv, byte** envp)
+            {
+                int pid = 0;
+                _ = [|Native.PosixSpawn(&pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp)|];
+                kill(pid, SIGTERM);
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PosixSpawnResultChecked_IsSilent() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp)
+            {
+                int error = Spawn.posix_spawn(out int pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp);
+                if (error != 0)
+                {
+                    throw new Win32Exception(error);
+                }
+
+                return pid;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PosixSpawnResultReturned_IsSilent() => VerifyCS.AnalyzerAsync(SpawnInterop + """
+        class C
+        {
+            int M(string path, string?[] argv, string?[] envp, out int pid)
+                => Spawn.posix_spawn(out pid, path, IntPtr.Zero, IntPtr.Zero, argv, envp);
+        }
+        """);
+
+    [Fact]
+    public Task ManagedMethodNamedPosixSpawn_IsSilent() => VerifyCS.AnalyzerAsync("""
+        class C
+        {
+            static int posix_spawn(string path) => path.Length;
+
+            void M() => posix_spawn("/bin/true");
+        }
+        """);
 }

@@ -359,4 +359,125 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers: the caller's argument is the offset -------------------------------
+
+    [Fact]
+    public Task OwnWrapper_ConstantOffsetAtTheCallSite_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Mapper
+        {
+            static int fd;
+
+            static IntPtr Map(IntPtr len, long off) => Native.mmap(IntPtr.Zero, (nuint)(nint)len, Native.PROT_READ, Native.MAP_SHARED, fd, off);
+
+            IntPtr M(IntPtr n) => Map(n, {|#0:4097|});
+        }
+        """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
+            .WithMessage("mmap offset 4097 is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
+
+    [Fact]
+    public Task TmdsWrapper_OffsetFromALocal_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapAt(int fd, off_t offset) => mmap(null, 4096, PROT_READ, MAP_SHARED, fd, offset);
+
+            void* M(int fd)
+            {
+                long header = 24;
+                return MapAt(fd, [|header|]);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoWrapperOfAWrapper_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static IntPtr Map(int fd, long offset) => Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, offset);
+
+            static IntPtr MapReadOnly(long offset, int fd) => Map(fd, offset);
+
+            IntPtr M(int fd) => MapReadOnly([|2048|], fd);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatValidatesTheOffset_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, long offset)
+            {
+                if (offset % 4096 != 0)
+                {
+                    throw new ArgumentException("offset must be page-aligned", nameof(offset));
+                }
+
+                return Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, offset);
+            }
+
+            IntPtr M(int fd) => Map(fd, 4097);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatAlignsTheOffset_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, long offset) => Native.mmap(IntPtr.Zero, 8192, Native.PROT_READ, Native.MAP_SHARED, fd, offset & ~4095L);
+
+            IntPtr M(int fd) => Map(fd, 4097);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatComputesTheOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapPage(int fd, long page) => mmap(null, 4096, PROT_READ, MAP_SHARED, fd, page * 4096);
+
+            void* M(int fd) => MapPage(fd, 3);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperCalledWithAnAlignedOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static IntPtr Map(int fd, long offset) => Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, offset);
+
+            IntPtr M(int fd) => Map(fd, 8192);
+        }
+        """);
+
+    [Fact]
+    public Task OffsetFixedInTheWrapper_IsReportedInTheWrapperOnly() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr MapHeader(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, [|512|]);
+
+            IntPtr M(int fd) => MapHeader(fd);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperWithAnOmittedOptionalOffset_IsSilentAtTheCallSite() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, long offset = 512) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, offset);
+
+            IntPtr M(int fd) => Map(fd);
+        }
+        """);
 }

@@ -151,4 +151,43 @@ public sealed class MisalignedMmapOffsetFixerTests
             }
         }
         """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+
+    [Fact]
+    public Task CallThroughAWrapper_GetsNoFix() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            // Six parameters like mmap's, in another order: the fix's length would land on prot.
+            static IntPtr Map(IntPtr hint, int prot, nuint length, int flags, int fd, long offset) => mmap(hint, length, prot, flags, fd, offset);
+
+            void M(int fd)
+            {
+                IntPtr p = Map(IntPtr.Zero, 1, 4096, 1, fd, [|100|]);
+                Marshal.WriteByte(p, 1);
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            // Six parameters like mmap's, in another order: the fix's length would land on prot.
+            static IntPtr Map(IntPtr hint, int prot, nuint length, int flags, int fd, long offset) => mmap(hint, length, prot, flags, fd, offset);
+
+            void M(int fd)
+            {
+                IntPtr p = Map(IntPtr.Zero, 1, 4096, 1, fd, [|100|]);
+                Marshal.WriteByte(p, 1);
+            }
+        }
+        """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
 }

@@ -224,4 +224,122 @@ public sealed class MismatchedMunmapAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers: the caller's arguments are the address and length -----------------
+
+    [Fact]
+    public Task OwnUnmapWrapper_ZeroLengthAtTheCallSite_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Unmap(IntPtr address, nuint length) => Native.munmap(address, length);
+
+            void M(IntPtr p) => Unmap(p, {|#0:0|});
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap with length 0 always fails with EINVAL and the mapping leaks; pass the length given to mmap"));
+
+    [Fact]
+    public Task TmdsWrappers_DisposeUnmapsZeroBytesOfAWrappedMapping_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe sealed class Mapping : IDisposable
+        {
+            private readonly void* _address;
+            private readonly size_t _length;
+
+            static void* Map(int fd, size_t length) => mmap(null, length, PROT_READ, MAP_SHARED, fd, 0);
+
+            static int Unmap(void* address, size_t length) => munmap(address, length);
+
+            public Mapping(int fd, size_t length)
+            {
+                _length = length;
+                _address = Map(fd, length);
+                if (_address == MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Unmap(_address, [|0|]);
+        }
+        """);
+
+    [Fact]
+    public Task MonoMmapWrapper_UnmappedWithAnotherLength_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static IntPtr Map(int fd, ulong length) => Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, 0);
+
+            void M(int fd)
+            {
+                var p = Map(fd, 8192);
+                if (p == Syscall.MAP_FAILED) return;
+                Syscall.munmap(p, {|#0:4096|});
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap length 4096 differs from the mapping's 8192 bytes, so pages leak; pass the length given to mmap"));
+
+    [Fact]
+    public Task UnmapWrapperThatChecksTheLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Unmap(IntPtr address, nuint length)
+            {
+                if (length == 0) throw new ArgumentOutOfRangeException(nameof(length));
+                return Native.munmap(address, length);
+            }
+
+            void M(IntPtr p) => Unmap(p, 0);
+        }
+        """);
+
+    [Fact]
+    public Task UnmapWrapperThatComputesTheLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int UnmapPages(IntPtr address, nuint pages) => Native.munmap(address, pages * 4096);
+
+            void M(IntPtr p) => UnmapPages(p, 0);
+        }
+        """);
+
+    [Fact]
+    public Task MmapWrapperThatComputesTheLength_UnmappedWithAnotherLength_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr MapPages(int fd, nuint pages) => Native.mmap(IntPtr.Zero, pages * 4096, 1, 1, fd, 0);
+
+            void M(int fd)
+            {
+                var p = MapPages(fd, 2);
+                if (p == Native.MAP_FAILED) return;
+                Native.munmap(p, 8192);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task UnmapWrapperCalledWithTheMappingsLength_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int Unmap(IntPtr address, ulong length) => Syscall.munmap(address, length);
+
+            void M(int fd)
+            {
+                var p = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, 0);
+                if (p == Syscall.MAP_FAILED) return;
+                Unmap(p, 8192);
+            }
+        }
+        """);
 }

@@ -232,4 +232,59 @@ public sealed class MismatchedMunmapFixerTests
             public void Close() => Syscall.munmap(_address, [|0|]);
         }
         """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    [Fact]
+    public Task TmdsWrappers_ZeroLengthInDispose_UsesTheLengthFieldAtTheWrappersCallSite() => VerifyCS.CodeFixAsync<MismatchedMunmapFixer>("""
+        using System;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe sealed class Mapping : IDisposable
+        {
+            private readonly void* _address;
+            private readonly size_t _length;
+
+            static void* Map(int fd, size_t length) => mmap(null, length, PROT_READ, MAP_SHARED, fd, 0);
+
+            static int Unmap(void* address, size_t length) => munmap(address, length);
+
+            public Mapping(int fd, size_t length)
+            {
+                _length = length;
+                _address = Map(fd, length);
+                if (_address == MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Unmap(_address, [|0|]);
+        }
+        """, """
+        using System;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe sealed class Mapping : IDisposable
+        {
+            private readonly void* _address;
+            private readonly size_t _length;
+
+            static void* Map(int fd, size_t length) => mmap(null, length, PROT_READ, MAP_SHARED, fd, 0);
+
+            static int Unmap(void* address, size_t length) => munmap(address, length);
+
+            public Mapping(int fd, size_t length)
+            {
+                _length = length;
+                _address = Map(fd, length);
+                if (_address == MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public void Dispose() => Unmap(_address, _length);
+        }
+        """, MismatchedMunmapFixer.UseMappingLengthKey);
 }

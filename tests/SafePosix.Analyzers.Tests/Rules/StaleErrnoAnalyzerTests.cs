@@ -287,4 +287,240 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """);
+
+    // ---- through the project's wrappers: a wrapper leaves errno as its import left it ------------------------
+
+    [Fact]
+    public Task WrapperOfAnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int OpenReadOnly(string path) => Native.open(path, 0);
+
+            int M(string path)
+            {
+                int fd = OpenReadOnly(path);
+                if (fd < 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastPInvokeError()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task TmdsErrnoAfterAWrapperOfAnOwnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        static class Native
+        {
+            [DllImport("libc.so.6")]
+            public static extern int posix_openpt(int flags);
+
+            public static int OpenTerminal() => posix_openpt(2);
+        }
+
+        class C
+        {
+            int M()
+            {
+                int fd = Native.OpenTerminal();
+                if (fd == -1)
+                {
+                    throw new Win32Exception([|errno|]);
+                }
+
+                return fd;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CloseWrapperBetweenTheFailureAndTheRead_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int CloseQuietly(int fd) => Native.close(fd);
+
+            void M(int fd, byte[] data)
+            {
+                if (Native.write(fd, data, (nuint)data.Length) < 0)
+                {
+                    CloseQuietly(fd);
+                    throw new Win32Exception({|#0:Marshal.GetLastPInvokeError()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This errno is from 'CloseQuietly', not 'write'; read errno right after 'write' fails"));
+
+    [Fact]
+    public Task WrapperOfASetLastErrorImport_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static nint WriteAll(int fd, byte[] data) => Native.write(fd, data, (nuint)data.Length);
+
+            void M(int fd, byte[] data)
+            {
+                if (WriteAll(fd, data) < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoCallInAWrapper_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int OpenReadOnly(string path) => Syscall.open(path, OpenFlags.O_RDONLY);
+
+            int M(string path)
+            {
+                int fd = OpenReadOnly(path);
+                if (fd < 0)
+                {
+                    throw new Win32Exception((int)Stdlib.GetLastError());
+                }
+
+                return fd;
+            }
+        }
+        """);
+
+    // ---- *__errno_location(): the live errno through the C library's accessor ---------------------------------
+
+    private const string ErrnoLocationInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe partial class Native
+        {
+            [DllImport("libc")]
+            public static extern int open(string path, int flags);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+
+            [DllImport("libc")]
+            public static extern int* __errno_location();
+
+            [LibraryImport("libc", EntryPoint = "__errno_location")]
+            public static partial IntPtr ErrnoLocation();
+        }
+
+        """;
+
+    [Fact]
+    public Task ErrnoLocationAfterAnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception(*{|#0:Native.__errno_location()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task ErrnoLocationAfterASetLastErrorImport_IsReported() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                if (Native.close(fd) != 0)
+                {
+                    throw new Win32Exception(Native.__errno_location()[0]);
+                }
+            }
+        }
+        """.Replace("Native.__errno_location()[0]", "{|#0:Native.__errno_location()|}[0]"), VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("*__errno_location() reads the live errno, which the runtime may change after 'close'; use GetLastPInvokeError"));
+
+    [Fact]
+    public Task LibraryImportErrnoLocationReadWithMarshal_AfterTmdsCall_IsReported() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                if (Tmds.Linux.LibC.close(fd) == -1)
+                {
+                    throw new Win32Exception(Marshal.ReadInt32([|Native.ErrnoLocation()|]));
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MonoCallThenErrnoLocation_IsReported() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            void M(string path)
+            {
+                if (Mono.Unix.Native.Syscall.unlink(path) < 0)
+                {
+                    int error = *[|Native.__errno_location()|];
+                    throw new Win32Exception(error);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoLocationWithNoNativeCallBefore_IsSilent() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            int M() => *Native.__errno_location();
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoLocationWrittenNotRead_IsSilent() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            void M(int fd)
+            {
+                if (Native.close(fd) != 0)
+                {
+                    *Native.__errno_location() = 0;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ManagedMethodNamedErrnoLocation_IsSilent() => VerifyCS.AnalyzerAsync(ErrnoLocationInterop + """
+        unsafe class C
+        {
+            static int value;
+
+            static int* __errno_location()
+            {
+                fixed (int* p = &value) { return p; }
+            }
+
+            void M(int fd)
+            {
+                if (Native.close(fd) != 0)
+                {
+                    throw new Win32Exception(*__errno_location());
+                }
+            }
+        }
+        """);
 }

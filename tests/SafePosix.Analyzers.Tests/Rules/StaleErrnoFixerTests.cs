@@ -156,4 +156,47 @@ public sealed class StaleErrnoFixerTests
             }
         }
         """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    [Fact]
+    public Task ReadAfterAWrapper_FixesTheImportTheWrapperCalls() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc")]
+            private static extern int open(string path, int flags);
+
+            public static int OpenReadOnly(string path) => open(path, 0);
+        }
+
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.OpenReadOnly(path);
+                return fd >= 0 ? fd : -[|Marshal.GetLastPInvokeError()|];
+            }
+        }
+        """, """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            private static extern int open(string path, int flags);
+
+            public static int OpenReadOnly(string path) => open(path, 0);
+        }
+
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.OpenReadOnly(path);
+                return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+            }
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
 }

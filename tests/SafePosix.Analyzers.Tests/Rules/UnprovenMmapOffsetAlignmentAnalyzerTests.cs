@@ -1,0 +1,118 @@
+using System.Threading.Tasks;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.UnprovenMmapOffsetAlignmentAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
+{
+    private const string OwnInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int PROT_READ = 1, MAP_SHARED = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+        }
+
+        """;
+
+    // ---- offsets whose alignment is unknown ----------------------------------------------------------------
+
+    [Fact]
+    public Task OwnDllImport_ParameterOfAPublicWrapper_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        public class C
+        {
+            public IntPtr M(int fd, long physicalAddress) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, {|#0:physicalAddress|});
+        }
+        """, VerifyCS.Diagnostic("PSX3005").WithLocation(0)
+            .WithMessage("mmap offset 'physicalAddress' is not proven to be a multiple of the page size; round it down with the page size"));
+
+    [Fact]
+    public Task Tmds_FieldOffset_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            long _offset;
+
+            void* M(int fd) => mmap(null, 4096, PROT_READ, MAP_SHARED, fd, [|_offset|]);
+        }
+        """);
+
+    [Fact]
+    public Task Mono_ComputedOffset_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr M(int fd, long record, long recordSize)
+            {
+                long offset = record * recordSize;
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, [|offset|]);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PrivateWrapperCalledWithAnUnknownOffset_IsReportedAtTheCallSiteOnly() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static IntPtr Map(int fd, long offset) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, offset);
+
+            void M(int fd, long position)
+            {
+                IntPtr p = Map(fd, [|position|]);
+                Marshal.WriteByte(p, 1);
+            }
+        }
+        """);
+
+    // ---- silent: proven either way --------------------------------------------------------------------------
+
+    [Fact]
+    public Task OffsetRoundedWithThePageSize_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr M(int fd, long position)
+            {
+                long pageSize = Environment.SystemPageSize;
+                return Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, position & ~(pageSize - 1));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ProvenMisalignedOrConstantOffsets_AreLeftToPsx3002() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr M(int fd, long page)
+            {
+                Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 100);
+                Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, page * 4096 + 16);
+                Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 65536);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperCalledWithAnAlignedOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void* MapAt(int fd, off_t offset) => mmap(null, 4096, PROT_READ, MAP_SHARED, fd, offset);
+
+            void* M(int fd, long page) => MapAt(fd, page * getpagesize());
+        }
+        """);
+}
