@@ -39,6 +39,7 @@ internal static class CallSites
         ["PSX2009"] = Signals,
         ["PSX3001"] = Mmap.Concat(new[] { "mremap", "shmat" }).ToArray(),
         ["PSX3002"] = Mmap,
+        ["PSX3005"] = Mmap,
         ["PSX3003"] = new[] { "munmap" },
         ["PSX3004"] = Mmap,
         ["PSX4001"] = new[] { "bind", "Socket.Bind" },
