@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using SafePosix.Analyzers.Tests.Verification;
+using SafePosix.Analyzers.Rules;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MismatchedMunmapAnalyzer>;
@@ -232,4 +234,81 @@ public sealed class MismatchedMunmapFixerTests
             public void Close() => Syscall.munmap(_address, [|0|]);
         }
         """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    // dotnet format takes the equivalence key from the first diagnostic it collected: a moved pointer (no fix) first
+    // must not leave the zero length for a second pass.
+    [Fact]
+    public Task FixAll_StartedFromAShapeWithoutAFix_StillUsesTheMappingLength() => FormatPass.VerifyAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public static int First(int fd)
+            {
+                var mapping = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (mapping == Syscall.MAP_FAILED)
+                {
+                    return -1;
+                }
+
+                var records = mapping + 16;
+                int first = Marshal.ReadInt32(records);
+                Syscall.munmap(records, 8192);
+                return first;
+            }
+
+            public void Dispose() => Syscall.munmap(_address, 0);
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public static int First(int fd)
+            {
+                var mapping = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (mapping == Syscall.MAP_FAILED)
+                {
+                    return -1;
+                }
+
+                var records = mapping + 16;
+                int first = Marshal.ReadInt32(records);
+                Syscall.munmap(records, 8192);
+                return first;
+            }
+
+            public void Dispose() => Syscall.munmap(_address, _length);
+        }
+        """, FormatPass.For<MismatchedMunmapAnalyzer, MismatchedMunmapFixer>());
 }
