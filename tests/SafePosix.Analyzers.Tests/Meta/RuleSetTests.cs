@@ -144,6 +144,12 @@ public sealed class RuleSetTests
     public void NoFixer_UsesTheKeyDependentBatchFixerDirectly()
         => Assert.DoesNotContain(RuleCatalog.Fixers, fixer => ReferenceEquals(fixer.GetFixAllProvider(), WellKnownFixAllProviders.BatchFixer));
 
+    [Theory]
+    [MemberData(nameof(RuleCatalog.RuleIdData), MemberType = typeof(RuleCatalog))]
+    public void EveryPage_SaysThereIsAFix_ExactlyWhenAFixerExists(string id)
+        => Assert.True(RuleCatalog.FixLabel(id) == "no" != RuleCatalog.HasFix(id),
+            $"docs/rules/{id}.md's Code fix row says '{RuleCatalog.FixLabel(id)}', but {(RuleCatalog.HasFix(id) ? "a fixer" : "no fixer")} handles {id}.");
+
     [Fact]
     public void Readme_RuleTableMatchesTheDescriptors()
     {
