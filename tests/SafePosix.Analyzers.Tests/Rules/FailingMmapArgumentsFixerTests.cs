@@ -172,14 +172,14 @@ public sealed class FailingMmapArgumentsFixerTests
     // PSX3004 and PSX4002 both rewrite the one flags argument of this open: each fix must leave a shape the other
     // rule still recognizes and fixes, whichever runs first.
     [Fact]
-    public Task ReadOnlyOpenWithoutCloexec_ReadWriteFirst_ThenCloexec() => FormatPass.VerifyAsync(
+    public Task ReadOnlyOpenWithoutCloexec_ReadWriteFirst_ThenCloexec() => FormatPass.VerifyNothingLeftAsync(
         ReadOnlyOpenWithoutCloexec,
         ReadOnlyOpenWithFixedCloexec,
         FormatPass.For<FailingMmapArgumentsAnalyzer, FailingMmapArgumentsFixer>(),
         FormatPass.For<DescriptorWithoutCloexecAnalyzer, DescriptorWithoutCloexecFixer>());
 
     [Fact]
-    public Task ReadOnlyOpenWithoutCloexec_CloexecFirst_ThenReadWrite() => FormatPass.VerifyAsync(
+    public Task ReadOnlyOpenWithoutCloexec_CloexecFirst_ThenReadWrite() => FormatPass.VerifyNothingLeftAsync(
         ReadOnlyOpenWithoutCloexec,
         ReadOnlyOpenWithFixedCloexec,
         FormatPass.For<DescriptorWithoutCloexecAnalyzer, DescriptorWithoutCloexecFixer>(),

@@ -51,6 +51,18 @@ public static class FormatPass
         }
     }
 
+    /// <summary><see cref="VerifyAsync"/>, and no diagnostic of the rules is left in <paramref name="expected"/>.</summary>
+    public static async Task VerifyNothingLeftAsync(string source, string expected, params Rule[] rules)
+    {
+        await VerifyAsync(source, expected, rules).ConfigureAwait(false);
+        var document = CreateDocument(expected, rules);
+        foreach (var rule in rules)
+        {
+            var left = await AnalyzeAsync(document, rule.Analyzer).ConfigureAwait(false);
+            Assert.True(left.IsEmpty, "Left after the pass:\n" + string.Join("\n", left));
+        }
+    }
+
     /// <summary>The code after one pass, for each choice of the first diagnostic of each rule (labelled by rule and line).</summary>
     public static async Task<List<(string Start, string Text)>> RunAsync(string source, IReadOnlyList<Rule> rules)
     {
