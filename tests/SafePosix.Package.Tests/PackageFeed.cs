@@ -75,7 +75,12 @@ public sealed class PackageFeed : IAsyncLifetime
             new XElement("packageSources",
                 new XElement("clear"),
                 new XElement("add", new XAttribute("key", "safeposix-feed"), new XAttribute("value", FeedDirectory)),
-                new XElement("add", new XAttribute("key", "machine-cache"), new XAttribute("value", machineCache)))))
+                new XElement("add", new XAttribute("key", "machine-cache"), new XAttribute("value", machineCache))),
+            // The machine cache may hold a SafePosix package of the same version packed from older sources (a manual
+            // check leaves one there): without this mapping restore may take it from there and test stale analyzers.
+            new XElement("packageSourceMapping",
+                new XElement("packageSource", new XAttribute("key", "safeposix-feed"), new XElement("package", new XAttribute("pattern", "SafePosix*"))),
+                new XElement("packageSource", new XAttribute("key", "machine-cache"), new XElement("package", new XAttribute("pattern", "*"))))))
             .Save(Path.Combine(Root, "nuget.config"));
         // Consumers live under Root: no Directory.Build.props, Directory.Packages.props or .editorconfig of this
         // repository applies to them; these empty ones stop the search for any further up.

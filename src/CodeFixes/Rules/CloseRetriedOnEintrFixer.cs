@@ -28,7 +28,7 @@ public sealed class CloseRetriedOnEintrFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.CloseRetriedOnEintr);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(CloseOnceKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

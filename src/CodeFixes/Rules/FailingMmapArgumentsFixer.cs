@@ -21,7 +21,7 @@ public sealed class FailingMmapArgumentsFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.FailingMmapArguments);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(OpenReadWriteKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

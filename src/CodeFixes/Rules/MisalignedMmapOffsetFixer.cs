@@ -35,7 +35,7 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.MisalignedMmapOffset);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(MapFromPageBoundaryKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

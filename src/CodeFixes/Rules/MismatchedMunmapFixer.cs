@@ -24,7 +24,7 @@ public sealed class MismatchedMunmapFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.MismatchedMunmap);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(UseMappingLengthKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

@@ -24,7 +24,7 @@ public sealed class StaleErrnoFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.StaleErrno);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(AddSetLastErrorKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

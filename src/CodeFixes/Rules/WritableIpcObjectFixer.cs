@@ -35,7 +35,7 @@ public sealed class WritableIpcObjectFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.WritableIpcObject);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(OwnerOnlyKey);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

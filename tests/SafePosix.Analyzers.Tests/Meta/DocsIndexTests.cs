@@ -22,7 +22,7 @@ public sealed class DocsIndexTests
         foreach (var rule in RuleCatalog.Rules)
         {
             var severity = rule.IsEnabledByDefault ? rule.DefaultSeverity.ToString() : rule.DefaultSeverity + " (off by default)";
-            table.Append($"| [{rule.Id}]({rule.Id}.md) | {rule.Title} | {severity} | {(RuleCatalog.HasFix(rule.Id) ? "yes" : "no")} | {Surfaces(rule.Id)} |\n");
+            table.Append($"| [{rule.Id}]({rule.Id}.md) | {rule.Title} | {severity} | {RuleCatalog.FixLabel(rule.Id)} | {Surfaces(rule.Id)} |\n");
         }
 
         return table.ToString();

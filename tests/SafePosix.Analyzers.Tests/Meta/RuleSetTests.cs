@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using SafePosix.Analyzers.Tests.Verification;
@@ -141,6 +142,18 @@ public sealed class RuleSetTests
             Assert.All(fixer.FixableDiagnosticIds, id => Assert.Contains(id, ids));
         }
     }
+
+    // The plain batch fixer applies only the actions whose key matches the one it is given, and `dotnet format` gives
+    // the key of whichever diagnostic it collected first: null when that one has no fix (FormatPass tests the effect).
+    [Fact]
+    public void NoFixer_UsesTheKeyDependentBatchFixerDirectly()
+        => Assert.DoesNotContain(RuleCatalog.Fixers, fixer => ReferenceEquals(fixer.GetFixAllProvider(), WellKnownFixAllProviders.BatchFixer));
+
+    [Theory]
+    [MemberData(nameof(RuleCatalog.RuleIdData), MemberType = typeof(RuleCatalog))]
+    public void EveryPage_SaysThereIsAFix_ExactlyWhenAFixerExists(string id)
+        => Assert.True(RuleCatalog.FixLabel(id) == "no" != RuleCatalog.HasFix(id),
+            $"docs/rules/{id}.md's Code fix row says '{RuleCatalog.FixLabel(id)}', but {(RuleCatalog.HasFix(id) ? "a fixer" : "no fixer")} handles {id}.");
 
     [Fact]
     public void Readme_RuleTableMatchesTheDescriptors()

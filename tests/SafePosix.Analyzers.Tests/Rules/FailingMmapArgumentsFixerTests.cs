@@ -2,6 +2,8 @@ using System.Threading.Tasks;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.FailingMmapArgumentsAnalyzer>;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 
 namespace SafePosix.Analyzers.Tests.Rules;
 
@@ -134,4 +136,83 @@ public sealed class FailingMmapArgumentsFixerTests
             }
         }
         """, FailingMmapArgumentsFixer.OpenReadWriteKey);
+
+    private const string ReadOnlyOpenAndAnonymousMapping = """
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr Scratch() => Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_ANONYMOUS, -1, 0);
+
+            IntPtr Counter(string path)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDONLY);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ | MmapProts.PROT_WRITE, MmapFlags.MAP_SHARED, fd, 0);
+            }
+        }
+        """;
+
+    // The showcase's flake: the anonymous mapping (no fix) came first in 1 dotnet format run of 2, and then the
+    // read-only open was left for a second pass.
+    [Fact]
+    public Task FixAll_StartedFromAShapeWithoutAFix_StillOpensReadWrite() => FormatPass.VerifyAsync(ReadOnlyOpenAndAnonymousMapping, """
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr Scratch() => Syscall.mmap(IntPtr.Zero, 65536, MmapProts.PROT_READ, MmapFlags.MAP_ANONYMOUS, -1, 0);
+
+            IntPtr Counter(string path)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDWR);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ | MmapProts.PROT_WRITE, MmapFlags.MAP_SHARED, fd, 0);
+            }
+        }
+        """, FormatPass.For<FailingMmapArgumentsAnalyzer, FailingMmapArgumentsFixer>());
+
+    private const string ReadOnlyOpenWithoutCloexec = """
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr Counter(string path)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDONLY);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ | MmapProts.PROT_WRITE, MmapFlags.MAP_SHARED, fd, 0);
+            }
+        }
+        """;
+
+    private const string ReadOnlyOpenWithFixedCloexec = """
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            IntPtr Counter(string path)
+            {
+                int fd = Syscall.open(path, OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC);
+                return Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ | MmapProts.PROT_WRITE, MmapFlags.MAP_SHARED, fd, 0);
+            }
+        }
+        """;
+
+    // PSX3004 and PSX4002 both rewrite the one flags argument of this open: each fix must leave a shape the other
+    // rule still recognizes and fixes, whichever runs first.
+    [Fact]
+    public Task ReadOnlyOpenWithoutCloexec_ReadWriteFirst_ThenCloexec() => FormatPass.VerifyNothingLeftAsync(
+        ReadOnlyOpenWithoutCloexec,
+        ReadOnlyOpenWithFixedCloexec,
+        FormatPass.For<FailingMmapArgumentsAnalyzer, FailingMmapArgumentsFixer>(),
+        FormatPass.For<DescriptorWithoutCloexecAnalyzer, DescriptorWithoutCloexecFixer>());
+
+    [Fact]
+    public Task ReadOnlyOpenWithoutCloexec_CloexecFirst_ThenReadWrite() => FormatPass.VerifyNothingLeftAsync(
+        ReadOnlyOpenWithoutCloexec,
+        ReadOnlyOpenWithFixedCloexec,
+        FormatPass.For<DescriptorWithoutCloexecAnalyzer, DescriptorWithoutCloexecFixer>(),
+        FormatPass.For<FailingMmapArgumentsAnalyzer, FailingMmapArgumentsFixer>());
 }

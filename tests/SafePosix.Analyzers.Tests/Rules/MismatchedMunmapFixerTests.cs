@@ -2,6 +2,8 @@ using System.Threading.Tasks;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MismatchedMunmapAnalyzer>;
+using SafePosix.Analyzers.Tests.Verification;
+using SafePosix.Analyzers.Rules;
 
 namespace SafePosix.Analyzers.Tests.Rules;
 
@@ -287,4 +289,81 @@ public sealed class MismatchedMunmapFixerTests
             public void Dispose() => Unmap(_address, _length);
         }
         """, MismatchedMunmapFixer.UseMappingLengthKey);
+
+    // dotnet format takes the equivalence key from the first diagnostic it collected: a moved pointer (no fix) first
+    // must not leave the zero length for a second pass.
+    [Fact]
+    public Task FixAll_StartedFromAShapeWithoutAFix_StillUsesTheMappingLength() => FormatPass.VerifyAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public static int First(int fd)
+            {
+                var mapping = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (mapping == Syscall.MAP_FAILED)
+                {
+                    return -1;
+                }
+
+                var records = mapping + 16;
+                int first = Marshal.ReadInt32(records);
+                Syscall.munmap(records, 8192);
+                return first;
+            }
+
+            public void Dispose() => Syscall.munmap(_address, 0);
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        sealed class Mapping : IDisposable
+        {
+            private readonly IntPtr _address;
+            private readonly ulong _length;
+
+            public Mapping(int fd, ulong length)
+            {
+                _length = length;
+                _address = Syscall.mmap(IntPtr.Zero, length, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (_address == Syscall.MAP_FAILED)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+
+            public static int First(int fd)
+            {
+                var mapping = Syscall.mmap(IntPtr.Zero, 8192, MmapProts.PROT_READ, MmapFlags.MAP_SHARED, fd, 0);
+                if (mapping == Syscall.MAP_FAILED)
+                {
+                    return -1;
+                }
+
+                var records = mapping + 16;
+                int first = Marshal.ReadInt32(records);
+                Syscall.munmap(records, 8192);
+                return first;
+            }
+
+            public void Dispose() => Syscall.munmap(_address, _length);
+        }
+        """, FormatPass.For<MismatchedMunmapAnalyzer, MismatchedMunmapFixer>());
 }

@@ -2,6 +2,8 @@ using System.Threading.Tasks;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleErrnoAnalyzer>;
+using SafePosix.Analyzers.Tests.Verification;
+using SafePosix.Analyzers.Rules;
 
 namespace SafePosix.Analyzers.Tests.Rules;
 
@@ -199,4 +201,73 @@ public sealed class StaleErrnoFixerTests
             }
         }
         """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    // dotnet format takes the equivalence key from the first diagnostic it collected: an errno read after another call
+    // (no fix) first must not leave the missing SetLastError for a second pass.
+    [Fact]
+    public Task FixAll_StartedFromAShapeWithoutAFix_StillAddsSetLastError() => FormatPass.VerifyAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        static class C
+        {
+            [DllImport("libc", EntryPoint = "open")]
+            static extern int OpenFile(string path, int flags);
+
+            public static void WriteAndClose(int fd, IntPtr buffer, ulong count)
+            {
+                long written = Syscall.write(fd, buffer, count);
+                Syscall.close(fd);
+                if (written < 0)
+                {
+                    throw new InvalidOperationException("write failed: " + Stdlib.GetLastError());
+                }
+            }
+
+            public static int Open(string path)
+            {
+                int fd = OpenFile(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+
+                return fd;
+            }
+        }
+        """, """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        static class C
+        {
+            [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+            static extern int OpenFile(string path, int flags);
+
+            public static void WriteAndClose(int fd, IntPtr buffer, ulong count)
+            {
+                long written = Syscall.write(fd, buffer, count);
+                Syscall.close(fd);
+                if (written < 0)
+                {
+                    throw new InvalidOperationException("write failed: " + Stdlib.GetLastError());
+                }
+            }
+
+            public static int Open(string path)
+            {
+                int fd = OpenFile(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+
+                return fd;
+            }
+        }
+        """, FormatPass.For<StaleErrnoAnalyzer, StaleErrnoFixer>());
 }
