@@ -34,7 +34,9 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.MisalignedMmapOffset);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    // Fix All plans every mapping against the one document and applies them all with one editor (the batch fixer
+    // builds and diffs a document per diagnostic).
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -61,6 +63,23 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
                     MapFromPageBoundaryKey),
                 diagnostic);
         }
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, context.CancellationToken).ConfigureAwait(false);
+        var planned = new HashSet<SyntaxNode>();
+        foreach (var diagnostic in diagnostics)
+        {
+            if (editor.OriginalRoot.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is { } node
+                && Plan(editor.SemanticModel, node, context.CancellationToken) is { } plan
+                && planned.Add(plan.Statement))
+            {
+                Apply(editor, plan);
+            }
+        }
+
+        return editor.GetChangedDocument();
     }
 
     private sealed class FixPlan
@@ -172,6 +191,12 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
     private static async Task<Document> ApplyAsync(Document document, FixPlan plan, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        Apply(editor, plan);
+        return editor.GetChangedDocument();
+    }
+
+    private static void Apply(DocumentEditor editor, FixPlan plan)
+    {
         var model = editor.SemanticModel;
         var position = plan.Statement.SpanStart;
         var arguments = plan.Mmap.ArgumentList.Arguments;
@@ -227,8 +252,6 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
                 unmapArguments[1].WithExpression(grown),
             }))));
         }
-
-        return editor.GetChangedDocument();
     }
 
     private static ExpressionSyntax Qualified(string name)
