@@ -109,19 +109,8 @@ public sealed class UncheckedMmapResultFixer : CodeFixProvider
             }
         }
 
-        // The comparisons first (they sit inside statements, never around one), keeping track of the statements the
-        // checks go after; then one walk inserts or replaces those statements.
-        var fixedRoot = root;
-        var checkedStatements = statements.ToDictionary(p => p.Key, p => p.Value);
-        if (comparisons.Count > 0)
-        {
-            fixedRoot = root.TrackNodes(statements.Keys.Cast<SyntaxNode>().Concat(comparisons.Keys));
-            var current = comparisons.Keys.ToDictionary(node => fixedRoot.GetCurrentNode(node)!, node => comparisons[node]);
-            fixedRoot = fixedRoot.ReplaceNodes(current.Keys, (original, _) => current[original]);
-            checkedStatements = statements.ToDictionary(p => fixedRoot.GetCurrentNode(p.Key)!, p => p.Value);
-        }
-
-        fixedRoot = StatementLists.Rewrite(fixedRoot, checkedStatements.ToDictionary(
+        // The comparisons sit inside statements, never around one that gets a check.
+        var fixedRoot = StatementLists.Rewrite(root, comparisons, statements.ToDictionary(
             p => p.Key,
             p => (Func<StatementSyntax, IEnumerable<StatementSyntax>>)(visited => p.Value.Guard is { } guard
                 ? new[] { visited, guard }
