@@ -23,6 +23,27 @@ internal static class StatementLists
     public static SyntaxNode Rewrite(SyntaxNode root, IReadOnlyDictionary<StatementSyntax, Func<StatementSyntax, IEnumerable<StatementSyntax>>> changes)
         => changes.Count == 0 ? root : new Rewriter(changes).Visit(root);
 
+    /// <summary>
+    /// <see cref="Rewrite(SyntaxNode, IReadOnlyDictionary{StatementSyntax, Func{StatementSyntax, IEnumerable{StatementSyntax}}})"/>
+    /// after replacing <paramref name="nodes"/> (expressions inside statements, never around a changed statement) in
+    /// one <c>ReplaceNodes</c>: a fix that changes a statement and an expression elsewhere (a check after the call and
+    /// an argument of a later call) without an editor, which replays its changes one by one.
+    /// </summary>
+    public static SyntaxNode Rewrite(
+        SyntaxNode root, IReadOnlyDictionary<SyntaxNode, SyntaxNode> nodes,
+        IReadOnlyDictionary<StatementSyntax, Func<StatementSyntax, IEnumerable<StatementSyntax>>> changes)
+    {
+        if (nodes.Count == 0)
+        {
+            return Rewrite(root, changes);
+        }
+
+        var tracked = root.TrackNodes(changes.Keys.Cast<SyntaxNode>().Concat(nodes.Keys));
+        var current = nodes.Keys.ToDictionary(node => tracked.GetCurrentNode(node)!, node => nodes[node]);
+        var replaced = tracked.ReplaceNodes(current.Keys, (original, _) => current[original]);
+        return Rewrite(replaced, changes.ToDictionary(p => replaced.GetCurrentNode(p.Key)!, p => p.Value));
+    }
+
     private sealed class Rewriter : CSharpSyntaxRewriter
     {
         private readonly IReadOnlyDictionary<StatementSyntax, Func<StatementSyntax, IEnumerable<StatementSyntax>>> _changes;

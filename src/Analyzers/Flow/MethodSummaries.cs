@@ -58,13 +58,14 @@ internal sealed partial class MethodSummaries
     public const int MaxBodyLength = 4000;
 
     /// <summary>
-    /// The functions whose wrappers rules follow (process creation, exec, mappings). A compilation that can reach none
+    /// The functions whose wrappers rules follow (process creation, exec, mappings, byte counts). A compilation that can reach none
     /// of them (no Tmds.LibC, no Mono.Posix, no own declaration of one) has no wrapper to find, and ordinary code
     /// pays nothing beyond one cached answer.
     /// </summary>
     public static readonly ImmutableHashSet<string> WrappedFunctions = ProcessCalls.ForkFunctions
         .Union(ProcessCalls.ExecFunctions)
-        .Union(PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat"));
+        .Union(PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat"))
+        .Union(ByteCountFunctions.All);
 
     private readonly PosixSurfaces _surfaces;
     private readonly Lazy<ImmutableHashSet<string>> _wrapperNames;

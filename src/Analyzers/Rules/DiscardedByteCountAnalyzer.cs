@@ -25,13 +25,7 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
             "is written, and use only the bytes that were read. Assign to '_' to discard on purpose.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.DiscardedByteCount));
 
-    private static readonly ImmutableHashSet<string> WriteFunctions = PosixSurfaces.Functions(
-        "write", "pwrite", "pwrite64", "writev", "pwritev", "send", "sendto", "sendmsg", "sendfile", "sendfile64", "splice");
-
-    private static readonly ImmutableHashSet<string> ReadFunctions = PosixSurfaces.Functions(
-        "read", "pread", "pread64", "readv", "preadv", "recv", "recvfrom", "recvmsg");
-
-    private static readonly ImmutableHashSet<string> Functions = WriteFunctions.Union(ReadFunctions);
+    private static readonly ImmutableHashSet<string> Functions = ByteCountFunctions.All;
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 
@@ -61,14 +55,16 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
         }
 
         // Only a call used as a statement; `_ = write(...)` is a deliberate discard and stays silent, as with CA1806.
+        // The project's own wrappers that return the count unchanged are the call itself; a wrapper's own body
+        // returns the count, so it is not reported there.
         if (parent is not IExpressionStatementOperation
             || invocation.TargetMethod.ReturnsVoid
-            || !surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call))
+            || !surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, Functions, out var call))
         {
             return;
         }
 
-        var advice = ReadFunctions.Contains(call.Function)
+        var advice = ByteCountFunctions.Reads.Contains(call.Function)
             ? "use only the bytes it reports"
             : call.Function.StartsWith("send", System.StringComparison.Ordinal) ? "loop until every byte is sent" : "loop until every byte is written";
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), call.Function, advice));

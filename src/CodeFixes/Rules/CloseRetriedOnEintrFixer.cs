@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -28,7 +30,9 @@ public sealed class CloseRetriedOnEintrFixer : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.CloseRetriedOnEintr);
 
-    public override FixAllProvider GetFixAllProvider() => new OneKeyBatchFixer(CloseOnceKey);
+    // Each fix turns one loop into one or two statements: Fix All rewrites every loop in one walk over the document
+    // (the batch fixer builds and diffs a document per diagnostic).
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -40,10 +44,7 @@ public sealed class CloseRetriedOnEintrFixer : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax close
-                || close.FirstAncestorOrSelf<StatementSyntax>(s => s is DoStatementSyntax or WhileStatementSyntax or ForStatementSyntax) is not { } loop
-                || loop.Parent is not (BlockSyntax or SwitchSectionSyntax)
-                || Unwrapped(loop, close) is not { } replacement)
+            if (Plan(diagnostic, root) is not ({ } loop, { } replacement))
             {
                 continue;
             }
@@ -54,15 +55,58 @@ public sealed class CloseRetriedOnEintrFixer : CodeFixProvider
                     async cancellationToken =>
                     {
                         var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
-                        var statements = replacement.Select((s, i) => (SyntaxNode)(i == 0 ? s.WithLeadingTrivia(loop.GetLeadingTrivia()) : s)
-                            .WithAdditionalAnnotations(Formatter.Annotation)).ToList();
-                        editor.InsertBefore(loop, statements);
+                        editor.InsertBefore(loop, replacement);
                         editor.RemoveNode(loop, SyntaxRemoveOptions.KeepNoTrivia);
                         return editor.GetChangedDocument();
                     },
                     CloseOnceKey),
                 diagnostic);
         }
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return document;
+        }
+
+        var changes = new Dictionary<StatementSyntax, Func<StatementSyntax, IEnumerable<StatementSyntax>>>();
+        foreach (var diagnostic in diagnostics)
+        {
+            if (Plan(diagnostic, root) is ({ } loop, { } replacement))
+            {
+                // The loop holds no other fixed loop (its body is one statement around the close), so the original's
+                // replacement is the visited one's.
+                changes[loop] = _ => replacement;
+            }
+        }
+
+        return changes.Count == 0 ? document : document.WithSyntaxRoot(StatementLists.Rewrite(root, changes));
+    }
+
+    /// <summary>The retry loop around the reported close and the statements that replace it; null for any other shape.</summary>
+    private static (StatementSyntax Loop, List<StatementSyntax> Replacement)? Plan(Diagnostic diagnostic, SyntaxNode root)
+    {
+        if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax close
+            || close.FirstAncestorOrSelf<StatementSyntax>(s => s is DoStatementSyntax or WhileStatementSyntax or ForStatementSyntax) is not { } loop
+            || loop.Parent is not (BlockSyntax or SwitchSectionSyntax)
+            || Unwrapped(loop, close) is not { } replacement)
+        {
+            return null;
+        }
+
+        var statements = replacement.Select((s, i) => (i == 0 ? s.WithLeadingTrivia(loop.GetLeadingTrivia()) : s)
+            .WithAdditionalAnnotations(Formatter.Annotation)).ToList();
+
+        // A lone close takes the loop's line end, so a blank line after the loop stays one (an if block ending the
+        // replacement gets its line end from the formatter).
+        if (statements[statements.Count - 1] is ExpressionStatementSyntax last)
+        {
+            statements[statements.Count - 1] = last.WithTrailingTrivia(loop.GetTrailingTrivia());
+        }
+        return (loop, statements);
     }
 
     private static StatementSyntax[]? Unwrapped(StatementSyntax loop, InvocationExpressionSyntax close)

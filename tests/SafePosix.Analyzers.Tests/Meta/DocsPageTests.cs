@@ -79,7 +79,8 @@ public sealed class DocsPageTests
     [MemberData(nameof(Examples))]
     public async Task Example_CompilesAndFiresOnlyWhenNonCompliant(string id, string section, int index, string code)
     {
-        var compilation = TestReferences.Compile(code, $"{id}-{section}-{index}.cs");
+        // With the runtime referenced, as a project using its helpers (the compliant code of PSX4003) would.
+        var compilation = TestReferences.Compile(code, $"{id}-{section}-{index}.cs").AddReferences(TestReferences.Runtime);
         compilation = compilation.WithOptions(compilation.Options
             .WithSpecificDiagnosticOptions(RuleCatalog.Rules.Select(r => new KeyValuePair<string, ReportDiagnostic>(r.Id, ReportDiagnostic.Warn))));
         var errors = TestReferences.CompilerErrors(compilation);

@@ -90,6 +90,49 @@ public sealed class CloseRetriedOnEintrFixerTests
         """);
 
     [Fact]
+    public Task SeveralLoopsInOneDocument_AreAllFixedInOnePass() => VerifyCS.CodeFixAsync<CloseRetriedOnEintrFixer>("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void M(int input, int output)
+            {
+                while ([|close(input)|] == -1 && errno == EINTR)
+                {
+                }
+
+                switch (output)
+                {
+                    case > 2:
+                        while ([|close(output)|] == -1 && errno == EINTR)
+                        {
+                        }
+
+                        break;
+                }
+            }
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void M(int input, int output)
+            {
+                close(input);
+
+                switch (output)
+                {
+                    case > 2:
+                        close(output);
+
+                        break;
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Mono_ShouldRetrySyscall_BecomesOneClose() => VerifyCS.CodeFixAsync<CloseRetriedOnEintrFixer>("""
         using Mono.Unix;
         using Mono.Unix.Native;

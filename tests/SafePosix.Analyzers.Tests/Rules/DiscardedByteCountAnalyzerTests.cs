@@ -97,7 +97,91 @@ public sealed class DiscardedByteCountAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task OwnWrapper_ResultDiscardedAtItsCallSite_IsReported_NotInItsBody() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class Log
+        {
+            static long Write(int fd, byte* b, long n) => Native.write(fd, b, (nint)n);
+
+            void Append(int fd, byte* text)
+            {
+                {|#0:Write(fd, text, 4)|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4003").WithLocation(0)
+            .WithMessage("The result of 'write' is discarded: errors and short transfers go unnoticed; loop until every byte is written"));
+
+    [Fact]
+    public Task TmdsWrapperOfAWrapper_ResultDiscarded_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        static unsafe class Io
+        {
+            public static ssize_t Send(int socket, byte* data, int length)
+            {
+                return send(socket, data, length, MSG_NOSIGNAL);
+            }
+
+            public static long SendAll(int socket, byte* data, int length) => Send(socket, data, length);
+        }
+
+        unsafe class Peer
+        {
+            void Hello(int socket, byte* data)
+            {
+                [|Io.Send(socket, data, 5)|];
+                [|Io.SendAll(socket, data, 5)|];
+            }
+        }
+        """);
+
     // ---- silent ------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task WrapperThatChecksTheCount_IsSilentAtItsCallSite() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class Log
+        {
+            static long WriteChecked(int fd, byte* b, int n)
+            {
+                nint written = Native.write(fd, b, n);
+                if (written != n)
+                {
+                    throw new InvalidOperationException("short write");
+                }
+
+                return written;
+            }
+
+            void Append(int fd, byte* text)
+            {
+                WriteChecked(fd, text, 4);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatReturnsSomethingElse_IsSilentAtItsCallSite() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class Log
+        {
+            static bool TryWrite(int fd, byte* b, int n) => Native.write(fd, b, n) == n;
+
+            static int Flush(int fd, byte* b, int n)
+            {
+                [|Native.write(fd, b, n)|];
+                return 0;
+            }
+
+            static int Length(int fd, byte* b, int n) => n;
+
+            void Append(int fd, byte* text)
+            {
+                TryWrite(fd, text, 4);
+                Flush(fd, text, 4);
+                Length(fd, text, 4);
+            }
+        }
+        """);
 
     [Fact]
     public Task UsedResults_AndExplicitDiscards_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """

@@ -190,4 +190,55 @@ public sealed class MisalignedMmapOffsetFixerTests
             }
         }
         """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+
+    [Fact]
+    public Task TwoMappingsInOneMethod_AreBothFixedInOnePass() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            byte M(int fd)
+            {
+                var head = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, [|100|]);
+                var tail = Syscall.mmap(IntPtr.Zero, 4096, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, [|8200|]);
+                if (head == Syscall.MAP_FAILED || tail == Syscall.MAP_FAILED)
+                {
+                    return 0;
+                }
+
+                byte value = (byte)(Marshal.ReadByte(head) + Marshal.ReadByte(tail));
+                Syscall.munmap(head, 4096);
+                Syscall.munmap(tail, 4096);
+                return value;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            byte M(int fd)
+            {
+                long headPageDelta = 100 % Environment.SystemPageSize;
+                var headMapping = Syscall.mmap(IntPtr.Zero, 4096 + (ulong)headPageDelta, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, (long)(100 - headPageDelta));
+                var head = headMapping == new IntPtr(-1) ? headMapping : headMapping + (int)headPageDelta;
+                long tailPageDelta = 8200 % Environment.SystemPageSize;
+                var tailMapping = Syscall.mmap(IntPtr.Zero, 4096 + (ulong)tailPageDelta, MmapProts.PROT_READ, MmapFlags.MAP_PRIVATE, fd, (long)(8200 - tailPageDelta));
+                var tail = tailMapping == new IntPtr(-1) ? tailMapping : tailMapping + (int)tailPageDelta;
+                if (head == Syscall.MAP_FAILED || tail == Syscall.MAP_FAILED)
+                {
+                    return 0;
+                }
+
+                byte value = (byte)(Marshal.ReadByte(head) + Marshal.ReadByte(tail));
+                Syscall.munmap(headMapping, 4096 + (ulong)headPageDelta);
+                Syscall.munmap(tailMapping, 4096 + (ulong)tailPageDelta);
+                return value;
+            }
+        }
+        """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
 }

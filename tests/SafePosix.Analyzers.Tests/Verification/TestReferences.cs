@@ -11,8 +11,9 @@ using Microsoft.CodeAnalysis.Testing;
 namespace SafePosix.Analyzers.Tests.Verification;
 
 /// <summary>
-/// What test compilations reference: the net8.0 reference assemblies users compile against, and the real Tmds.LibC
-/// and Mono.Posix.NETStandard reference assemblies restored with this project (copied to bindings/). All local files:
+/// What test compilations reference: the net8.0 reference assemblies users compile against, the real Tmds.LibC
+/// and Mono.Posix.NETStandard reference assemblies restored with this project, and on request the SafePosix runtime
+/// built with it (all copied to bindings/). All local files:
 /// nothing is resolved or downloaded while tests run.
 /// </summary>
 public static class TestReferences
@@ -20,6 +21,14 @@ public static class TestReferences
     private static readonly Lazy<ImmutableArray<MetadataReference>> Bindings = new(() => ImmutableArray.Create<MetadataReference>(
         Binding("Tmds.LibC.dll"),
         Binding("Mono.Posix.NETStandard.dll")));
+
+    private static readonly Lazy<MetadataReference> RuntimeAssembly = new(() => Binding("SafePosix.dll"));
+
+    /// <summary>
+    /// The SafePosix runtime library, built with this project and copied to bindings/: for the tests of fixes that
+    /// call it when a compilation references it. Not in <see cref="Default"/>: without it those fixes are not offered.
+    /// </summary>
+    public static MetadataReference Runtime => RuntimeAssembly.Value;
 
     /// <summary>A target framework with no packages to resolve: the framework assemblies come from <see cref="Default"/>.</summary>
     public static ReferenceAssemblies ReferenceAssemblies { get; } = new("net8.0");
