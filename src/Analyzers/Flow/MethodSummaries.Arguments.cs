@@ -56,15 +56,17 @@ internal sealed class WrappedCall
 internal sealed partial class MethodSummaries
 {
     /// <summary>
-    /// Functions whose wrappers rules read with their arguments (mappings, unmapping, must-check calls, pid sinks),
-    /// beyond <see cref="WrappedFunctions"/>. Own imports from a C library count whatever their name (errno questions
-    /// are about any of them).
+    /// Functions whose wrappers rules read with their arguments (mappings, unmapping, must-check calls, pid sinks,
+    /// close-on-exec flags), beyond <see cref="WrappedFunctions"/>. Own imports from a C library count whatever their
+    /// name (errno questions are about any of them).
     /// </summary>
     public static readonly ImmutableHashSet<string> ArgumentWrappedFunctions = PosixSurfaces.Functions(
         "mmap", "mmap64", "munmap", "fork", "vfork", "forkpty", "posix_spawn", "posix_spawnp",
         "setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
         "setsid", "setpgid", "chdir", "fchdir", "chroot", "dup2", "dup3", "bind", "listen", "pipe", "pipe2",
-        "kill", "killpg", "waitpid", "wait4");
+        "kill", "killpg", "waitpid", "wait4",
+        "open", "open64", "openat", "openat64", "socket", "socketpair", "accept4", "epoll_create1", "inotify_init1",
+        "eventfd", "memfd_create");
 
     private readonly ConcurrentDictionary<IMethodSymbol, WrappedBox> _wrappedCalls = new(SymbolEqualityComparer.Default);
 

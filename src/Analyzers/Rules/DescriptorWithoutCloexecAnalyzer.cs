@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -16,6 +17,13 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The ordinal of the C# parameter that holds the flags; absent when the fix must change the call instead.</summary>
     public const string FlagParameterProperty = "FlagParameter";
+
+    /// <summary>
+    /// Present when the call goes through the project's wrapper: the wrapper's name. The diagnostic then points at the
+    /// caller's flags argument, its additional location is the wrapper call, and <see cref="FlagParameterProperty"/>
+    /// is the wrapper's parameter.
+    /// </summary>
+    public const string WrapperProperty = "Wrapper";
 
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.DescriptorWithoutCloexec,
@@ -54,8 +62,13 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, CloexecFunctions.Names, out var call)
-            || !CloexecFunctions.ByName.TryGetValue(call.Function, out var function))
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, CloexecFunctions.Names, out var call))
+        {
+            AnalyzeWrapperCall(context, surfaces, invocation);
+            return;
+        }
+
+        if (!CloexecFunctions.ByName.TryGetValue(call.Function, out var function))
         {
             return;
         }
@@ -96,21 +109,74 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, call.Function, Advice(function, flagArgument is not null)));
     }
 
+    /// <summary>
+    /// A call of the project's wrapper that passes its caller's flags on unchanged: the caller's constant flags are
+    /// judged here, at the argument. Flags the wrapper fixes are reported once, at the libc call in its body; a
+    /// wrapper that adds or computes the flags maps no argument, and the call site stays silent.
+    /// </summary>
+    private static void AnalyzeWrapperCall(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation invocation)
+    {
+        if (!LibcInvocation.MayBe(surfaces, invocation.TargetMethod, CloexecFunctions.Names)
+            || !LibcInvocation.TryCreate(surfaces, invocation, CloexecFunctions.Names, context.CancellationToken, out var call)
+            || !call.IsWrapped
+            || !CloexecFunctions.ByName.TryGetValue(call.Call.Function, out var function)
+            || FlagParameter(call.Target, function, call.Call.Surface) is not { } flagParameter
+            || call.Argument(flagParameter.Ordinal) is not { } flags
+            || DescriptorFlags.Presence(flags, function.Flag, function.LinuxValue, surfaces) != FlagPresence.Absent
+            || IsStandardStreamSetup(invocation, call.Call.Function)
+            || ArgumentOf(invocation, flags) is not { Parameter: { } wrapperParameter })
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(SurfaceProperty, call.Call.Surface.ToString())
+            .Add(FunctionProperty, call.Call.Function)
+            .Add(FlagParameterProperty, wrapperParameter.Ordinal.ToString(CultureInfo.InvariantCulture))
+            .Add(WrapperProperty, call.ShownName);
+        context.ReportDiagnostic(Diagnostic.Create(
+            Rule, flags.Syntax.GetLocation(), new[] { invocation.Syntax.GetLocation() }, properties, call.ShownName, Advice(function, hasFlags: true)));
+    }
+
+    private static IArgumentOperation? ArgumentOf(IInvocationOperation invocation, IOperation value)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Value == value)
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The libc method's parameter that takes the flags, or null when it has none.</summary>
+    private static IParameterSymbol? FlagParameter(IMethodSymbol target, CloexecFunction function, PosixSurface surface)
+    {
+        foreach (var parameter in target.Parameters)
+        {
+            if (IsFlagParameter(parameter, function, surface))
+            {
+                return parameter;
+            }
+        }
+
+        return null;
+    }
+
+    // Mono.Posix passes flags as its own enums, in overload-specific positions: find them by type.
+    private static bool IsFlagParameter(IParameterSymbol parameter, CloexecFunction function, PosixSurface surface)
+        => surface == PosixSurface.MonoNative
+            ? parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && !enumType.GetMembers(function.Flag).IsEmpty
+            : function.FlagParameter >= 0 && parameter.Ordinal == function.FlagParameter;
+
     /// <summary>The argument that carries the flags, or null when the called overload has no flags parameter.</summary>
     internal static IArgumentOperation? FlagArgument(IInvocationOperation invocation, CloexecFunction function, PosixSurface surface)
     {
         foreach (var argument in invocation.Arguments)
         {
-            if (argument.Parameter is not { } parameter)
-            {
-                continue;
-            }
-
-            // Mono.Posix passes flags as its own enums, in overload-specific positions: find them by type.
-            var matches = surface == PosixSurface.MonoNative
-                ? parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && !enumType.GetMembers(function.Flag).IsEmpty
-                : function.FlagParameter >= 0 && parameter.Ordinal == function.FlagParameter;
-            if (matches)
+            if (argument.Parameter is { } parameter && IsFlagParameter(parameter, function, surface))
             {
                 return argument;
             }

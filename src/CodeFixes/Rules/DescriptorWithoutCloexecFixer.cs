@@ -14,6 +14,7 @@ using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
 using SafePosix.Analyzers;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Rules;
 using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
@@ -108,27 +109,56 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
             || !diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FunctionProperty, out var functionName)
             || functionName is null
             || !CloexecFunctions.ByName.TryGetValue(functionName, out var function)
-            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+            || root.FindNode(InvocationLocation(diagnostic).SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
             || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation)
         {
             return null;
         }
 
-        var rewrite = diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FlagParameterProperty, out var ordinalText)
-                      && int.TryParse(ordinalText, NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal)
-            ? AddToFlags(operation, invocation, ordinal, function, surface, model, generator)
+        int? ordinal = diagnostic.Properties.TryGetValue(DescriptorWithoutCloexecAnalyzer.FlagParameterProperty, out var ordinalText)
+                       && int.TryParse(ordinalText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+        if (diagnostic.Properties.ContainsKey(DescriptorWithoutCloexecAnalyzer.WrapperProperty))
+        {
+            // Through a wrapper the caller's argument is the flags the wrapper passes on: the flag joins it, spelled
+            // as the wrapped libc method's surface spells it.
+            if (ordinal is not { } wrapperOrdinal
+                || !LibcInvocation.TryCreate(surfaces, operation, CloexecFunctions.Names, cancellationToken, out var wrapped)
+                || !wrapped.IsWrapped
+                || wrapped.Call.Function != function.Function)
+            {
+                return null;
+            }
+
+            return AddToFlags(operation, invocation, wrapperOrdinal, function, surface, wrapped.Target, model, generator) is ({ } fixedCall, { } fixTitle)
+                ? (invocation, fixedCall, fixTitle)
+                : null;
+        }
+
+        var rewrite = ordinal is { } flagOrdinal
+            ? AddToFlags(operation, invocation, flagOrdinal, function, surface, operation.TargetMethod, model, generator)
             : ReplaceCall(operation, invocation, function, surface, surfaces, model, generator);
         return rewrite is ({ } replacement, { } title) ? (invocation, replacement, title) : null;
     }
 
-    /// <summary><c>open(path, O_RDWR)</c> -> <c>open(path, O_RDWR | O_CLOEXEC)</c>; a literal 0 becomes the flag alone.</summary>
+    /// <summary>The wrapper call a diagnostic at a caller's flags argument names; the diagnostic's own location otherwise.</summary>
+    private static Location InvocationLocation(Diagnostic diagnostic)
+        => diagnostic.Properties.ContainsKey(DescriptorWithoutCloexecAnalyzer.WrapperProperty) && diagnostic.AdditionalLocations.Count > 0
+            ? diagnostic.AdditionalLocations[0]
+            : diagnostic.Location;
+
+    /// <summary>
+    /// <c>open(path, O_RDWR)</c> -> <c>open(path, O_RDWR | O_CLOEXEC)</c>; a literal 0 becomes the flag alone.
+    /// <paramref name="libcMethod"/> is the binding or import that runs, whose surface spells the flag.
+    /// </summary>
     private static (InvocationExpressionSyntax, string)? AddToFlags(
         IInvocationOperation operation, InvocationExpressionSyntax invocation, int ordinal, CloexecFunction function,
-        PosixSurface surface, SemanticModel model, SyntaxGenerator generator)
+        PosixSurface surface, IMethodSymbol libcMethod, SemanticModel model, SyntaxGenerator generator)
     {
         var argument = operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == ordinal);
         if (argument is not { ArgumentKind: ArgumentKind.Explicit, Syntax: ArgumentSyntax argumentSyntax, Parameter: { } parameter }
-            || Flag(function, parameter.Type, surface, operation.TargetMethod, invocation, model) is not { } flag)
+            || Flag(function, parameter.Type, surface, libcMethod, invocation, model) is not { } flag)
         {
             return null;
         }

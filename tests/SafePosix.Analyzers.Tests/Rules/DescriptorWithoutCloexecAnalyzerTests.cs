@@ -289,4 +289,110 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M(int[] fds) => [|Native.Pipe(fds)|];
         }
         """);
+
+    // ---- through the project's wrappers: the caller's argument is the flags ------------------------------------
+
+    [Fact]
+    public Task OwnWrapper_CallerFlagsWithoutCloexec_IsReportedAtTheArgument() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            int M(string path) => Open(path, {|#0:Native.O_RDONLY|});
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'Open' creates a descriptor without close-on-exec that children inherit; add O_CLOEXEC to its flags"));
+
+    [Fact]
+    public Task TmdsWrapper_SocketTypeWithoutCloexec_IsReportedAtTheArgument() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Socket(int type) => socket(AF_UNIX, type, 0);
+
+            int M() => Socket({|#0:SOCK_STREAM | SOCK_NONBLOCK|});
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
+            .WithMessage("'Socket' creates a descriptor without close-on-exec that children inherit; add SOCK_CLOEXEC to its flags"));
+
+    [Fact]
+    public Task TmdsWrapper_OpenWithoutCloexec_IsReportedAtTheArgument() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static int OpenFile(byte* path, int flags) => open(path, flags, 0x180);
+
+            int M(byte* path) => OpenFile(path, [|O_RDWR | O_CREAT|]);
+        }
+        """);
+
+    [Fact]
+    public Task MonoWrapper_OpenFlagsWithoutCloexec_IsReportedAtTheArgument() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int Open(string path, OpenFlags flags) => Syscall.open(path, flags);
+
+            int M(string path) => Open(path, [|OpenFlags.O_RDONLY|]);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperThatAddsCloexecItself_IsSilentAtItsCallSites() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags | Native.O_CLOEXEC, 0);
+
+            int M(string path) => Open(path, Native.O_RDONLY);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperCalledWithCloexec_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            int M(string path) => Open(path, Native.O_RDONLY | Native.O_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task FlagsFixedInTheWrapper_AreReportedInTheWrapperOnly() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int OpenForReading(string path) => [|Native.open(path, Native.O_RDONLY, 0)|];
+
+            int M(string path) => OpenForReading(path);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperOfAWrapperFixingTheFlags_IsReportedAtTheInnerCallOnly() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            static int OpenForReading(string path) => Open(path, [|Native.O_RDONLY|]);
+
+            int M(string path) => OpenForReading(path);
+        }
+        """);
+
+    [Fact]
+    public Task WrapperOpeningTheStandardStreams_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            void RedirectStandardInput()
+            {
+                Native.close(0);
+                Open("/dev/null", Native.O_RDONLY);
+            }
+        }
+        """);
 }

@@ -182,4 +182,63 @@ public sealed class DescriptorWithoutCloexecFixerTests
             int M() => [|Syscall.pipe(out int reading, out int writing)|];
         }
         """);
+
+    [Fact]
+    public Task OwnWrapper_AddsTheOwnConstantToTheCallersArgument() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            int M(string path) => Open(path, [|Native.O_RDWR|]);
+        }
+        """, OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            int M(string path) => Open(path, Native.O_RDWR | Native.O_CLOEXEC);
+        }
+        """, DescriptorWithoutCloexecFixer.AddCloexecKey);
+
+    [Fact]
+    public Task TmdsWrapper_AddsTheTmdsFlagToTheCallersArgument() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Socket(int type) => socket(AF_UNIX, type, 0);
+
+            int M() => Socket([|SOCK_STREAM|]);
+        }
+        """, """
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            static int Socket(int type) => socket(AF_UNIX, type, 0);
+
+            int M() => Socket(SOCK_STREAM | SOCK_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task MonoWrapper_AddsTheMonoEnumMemberToTheCallersArgument() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int Open(string path, OpenFlags flags) => Syscall.open(path, flags);
+
+            int M(string path) => Open(path, [|OpenFlags.O_RDONLY|]);
+        }
+        """, """
+        using Mono.Unix.Native;
+
+        class C
+        {
+            static int Open(string path, OpenFlags flags) => Syscall.open(path, flags);
+
+            int M(string path) => Open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        }
+        """);
 }
