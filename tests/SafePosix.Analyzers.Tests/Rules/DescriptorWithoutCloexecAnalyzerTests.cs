@@ -395,4 +395,22 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task WrapperThatReadsTheFlagsBeforePassingThemOn_IsSilentAtItsCallSites() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags)
+            {
+                if ((flags & Native.O_CREAT) != 0)
+                {
+                    return Native.open(path, flags, 0x180);
+                }
+
+                return Native.open(path, flags, 0);
+            }
+
+            int M(string path) => Open(path, Native.O_RDONLY);
+        }
+        """);
 }

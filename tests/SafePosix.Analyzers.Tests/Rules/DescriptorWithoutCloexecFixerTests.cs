@@ -241,4 +241,29 @@ public sealed class DescriptorWithoutCloexecFixerTests
             int M(string path) => Open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         }
         """);
+
+    [Fact]
+    public Task OwnWrapper_FixAll_FixesEveryCallSite() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            void M(string path)
+            {
+                int config = Open(path, [|Native.O_RDWR|]);
+                int log = Open(path, [|0|]);
+            }
+        }
+        """, OwnInterop + """
+        class C
+        {
+            static int Open(string path, int flags) => Native.open(path, flags, 0);
+
+            void M(string path)
+            {
+                int config = Open(path, Native.O_RDWR | Native.O_CLOEXEC);
+                int log = Open(path, Native.O_CLOEXEC);
+            }
+        }
+        """);
 }
