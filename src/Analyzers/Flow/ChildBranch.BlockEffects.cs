@@ -42,7 +42,7 @@ internal sealed partial class ChildBranch
     private BlockEffect EffectOf(BasicBlock block, int firstIndex, bool helpers = true)
     {
         var key = (block.Ordinal * 4) + (firstIndex == 0 ? 0 : 2) + (helpers ? 1 : 0);
-        if (_effects.TryGetValue(key, out var cached))
+        if (_effects[key] is { } cached)
         {
             return cached;
         }

@@ -139,7 +139,16 @@ internal sealed partial class ChildBranch
     private static Truth Or(Truth left, Truth right)
         => left == Truth.Always || right == Truth.Always ? Truth.Always : left == Truth.Never && right == Truth.Never ? Truth.Never : Truth.Maybe;
 
-    private static Truth[] Map(Truth[] values, Func<Truth, Truth> map) => values.Select(map).ToArray();
+    private static Truth[] Map(Truth[] values, Func<Truth, Truth> map)
+    {
+        var mapped = new Truth[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            mapped[i] = map(values[i]);
+        }
+
+        return mapped;
+    }
 
     // ---- what stands for the result ---------------------------------------------------------------------------
 

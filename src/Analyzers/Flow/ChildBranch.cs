@@ -55,7 +55,8 @@ internal sealed partial class ChildBranch
     private readonly ValueOrigins _origins;
     private readonly CancellationToken _cancellationToken;
     private readonly uint[] _entryStates;
-    private readonly Dictionary<int, BlockEffect> _effects = new();
+    // Indexed by EffectKey: a block, whether the walk enters at its start, and whether helpers are summarized.
+    private readonly BlockEffect?[] _effects;
     private uint _startStates;
 
     private ChildBranch(FlowPosition fork, ProcessCalls calls, ValueOrigins origins, CancellationToken cancellationToken)
@@ -69,6 +70,7 @@ internal sealed partial class ChildBranch
         _origins = origins;
         _cancellationToken = cancellationToken;
         _entryStates = new uint[_graph.Blocks.Length];
+        _effects = new BlockEffect?[_graph.Blocks.Length * 4];
         _holder = HolderOf(_fork);
         FindCaptures();
     }
@@ -148,9 +150,10 @@ internal sealed partial class ChildBranch
         // The same test narrows differently on paths where the holder still holds the result and where it does not.
         var whenValid = Evaluate(block, effect, holderValid: true);
         var whenInvalid = Evaluate(block, effect, holderValid: false);
-        foreach (var successor in new[] { block.ConditionalSuccessor, block.FallThroughSuccessor })
+        var inTryFinally = InTryWithFinally(block);
+        for (var edge = 0; edge < 2; edge++)
         {
-            if (successor is null)
+            if ((edge == 0 ? block.ConditionalSuccessor : block.FallThroughSuccessor) is not { } successor)
             {
                 continue;
             }
@@ -174,7 +177,8 @@ internal sealed partial class ChildBranch
                 next |= State(narrowed, isolated, holderValid && !effect.BranchOverwrites);
             }
 
-            foreach (var finallyRegion in successor.FinallyRegions)
+            // FinallyRegions is built on first use for every edge: ask only where a try with a finally encloses the block.
+            foreach (var finallyRegion in inTryFinally ? successor.FinallyRegions : ImmutableArray<ControlFlowRegion>.Empty)
             {
                 if (!IsOwnRegion(finallyRegion))
                 {
@@ -211,6 +215,20 @@ internal sealed partial class ChildBranch
                 }
             }
         }
+    }
+
+    /// <summary>True when a try region with a finally encloses the block: only then can an edge out of it run a finally.</summary>
+    private static bool InTryWithFinally(BasicBlock block)
+    {
+        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndFinally })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True for a region of this graph (not one of the body that declares this local function or lambda).</summary>

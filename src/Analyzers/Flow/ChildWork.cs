@@ -28,11 +28,14 @@ internal enum ChildWorkKind
 /// <summary>One piece of work found in a child operation; <see cref="Outermost"/> is false inside another one.</summary>
 internal readonly struct ChildWorkItem
 {
-    public ChildWorkItem(ChildWorkKind kind, IOperation operation, string name, bool outermost)
+    private readonly string? _name;
+
+    /// <param name="name">The name, when it costs nothing to have; null to write it from the operation when a message asks (most items are only counted).</param>
+    public ChildWorkItem(ChildWorkKind kind, IOperation operation, string? name, bool outermost)
     {
         Kind = kind;
         Operation = operation;
-        Name = ChildWork.ShortName(name);
+        _name = name;
         Outermost = outermost;
     }
 
@@ -41,7 +44,7 @@ internal readonly struct ChildWorkItem
     public IOperation Operation { get; }
 
     /// <summary>What to call it in a message: <c>Console.WriteLine</c>, <c>string[]</c>, <c>execv</c>, <c>path</c> (at most <see cref="ChildWork.MaxNameLength"/> characters).</summary>
-    public string Name { get; }
+    public string Name => ChildWork.ShortName(_name ?? ChildWork.NameOf(Kind, Operation));
 
     public bool Outermost { get; }
 }
@@ -65,6 +68,14 @@ internal static class ChildWork
         return member.Length <= MaxNameLength ? member : member.Substring(0, MaxNameLength - 3) + "...";
     }
 
+    /// <summary>The name of an item recorded without one: the assigned target, the callee or property, the allocated type.</summary>
+    internal static string NameOf(ChildWorkKind kind, IOperation operation) => kind switch
+    {
+        ChildWorkKind.Assignment => operation is ISimpleAssignmentOperation assignment ? assignment.Target.Syntax.ToString() : FirstChildText(operation),
+        ChildWorkKind.ManagedCall => operation is IInvocationOperation invocation ? CalleeName(invocation) : PropertyName((IPropertyReferenceOperation)operation),
+        _ => TypeName(operation.Type),
+    };
+
     public static List<ChildWorkItem> Find(IOperation operation, ProcessCalls calls)
     {
         var items = new List<ChildWorkItem>();
@@ -82,25 +93,25 @@ internal static class ChildWork
                 VisitInvocation(invocation, calls, items, outermost);
                 return;
             case ISimpleAssignmentOperation { Target: var target, Value: var value } when target is not IFlowCaptureReferenceOperation:
-                items.Add(new ChildWorkItem(ChildWorkKind.Assignment, operation, target.Syntax.ToString(), outermost));
+                items.Add(new ChildWorkItem(ChildWorkKind.Assignment, operation, null, outermost));
                 if (target is IPropertyReferenceOperation setter && IsManagedProperty(setter, calls))
                 {
-                    items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, setter, PropertyName(setter), outermost: false));
+                    items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, setter, null, outermost: false));
                 }
 
                 Visit(value, calls, items, outermost: false);
                 return;
             case ICompoundAssignmentOperation or IIncrementOrDecrementOperation or IDeconstructionAssignmentOperation:
-                items.Add(new ChildWorkItem(ChildWorkKind.Assignment, operation, FirstChildText(operation), outermost));
+                items.Add(new ChildWorkItem(ChildWorkKind.Assignment, operation, null, outermost));
                 VisitChildren(operation, calls, items, outermost: false);
                 return;
             case IPropertyReferenceOperation property when IsManagedProperty(property, calls):
-                items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, operation, PropertyName(property), outermost));
+                items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, operation, null, outermost));
                 VisitChildren(operation, calls, items, outermost: false);
                 return;
             case IObjectCreationOperation { Type.IsValueType: false } or IArrayCreationOperation or IAnonymousObjectCreationOperation
                 or IDelegateCreationOperation or IInterpolatedStringOperation:
-                items.Add(new ChildWorkItem(ChildWorkKind.Allocation, operation, TypeName(operation.Type), outermost));
+                items.Add(new ChildWorkItem(ChildWorkKind.Allocation, operation, null, outermost));
                 VisitChildren(operation, calls, items, outermost: false);
                 return;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, Type.SpecialType: SpecialType.System_String, ConstantValue.HasValue: false }:
@@ -135,7 +146,7 @@ internal static class ChildWork
             return;
         }
 
-        items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, invocation, CalleeName(invocation), outermost));
+        items.Add(new ChildWorkItem(ChildWorkKind.ManagedCall, invocation, null, outermost));
         VisitChildren(invocation, calls, items, outermost: false);
     }
 

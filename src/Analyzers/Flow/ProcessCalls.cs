@@ -52,26 +52,28 @@ internal sealed class ProcessCalls
     /// </summary>
     public ChildBranch? AnalyzeChild(OperationAnalysisContext context, IInvocationOperation fork)
     {
-        if (context.TryGetGraph() is not { } graph
-            || ControlFlowGraphs.Find(graph, fork.Syntax, context.CancellationToken) is not { } position
-            || position.Operation is not IInvocationOperation)
+        if (context.TryGetGraph() is not { } graph)
         {
             return null;
         }
 
         // PSX1001-PSX1004 all ask this of the same fork on the same graph, which the driver caches for every
-        // analyzer: walk it once. The walk depends only on the graph (and so the compilation) and the fork.
-        var forks = AnalyzedForks.GetValue(position.Graph, _ => new ConcurrentDictionary<SyntaxNode, ChildBranch>());
+        // analyzer: find the fork in it and walk it once. Both depend only on the graph (and so the compilation)
+        // and the fork; a fork the graph does not hold is remembered as null.
+        var forks = AnalyzedForks.GetValue(graph, _ => new ConcurrentDictionary<SyntaxNode, ChildBranch?>());
         if (forks.TryGetValue(fork.Syntax, out var known))
         {
             return known;
         }
 
-        var branch = ChildBranch.Analyze(position, this, ValueOrigins.Of(position.Graph), context.CancellationToken);
+        var branch = ControlFlowGraphs.Find(graph, fork.Syntax, context.CancellationToken) is { Operation: IInvocationOperation } position
+            ? ChildBranch.Analyze(position, this, ValueOrigins.Of(position.Graph), context.CancellationToken)
+            : null;
         return forks.GetOrAdd(fork.Syntax, branch);
     }
 
-    private static readonly ConditionalWeakTable<ControlFlowGraph, ConcurrentDictionary<SyntaxNode, ChildBranch>> AnalyzedForks = new();
+    /// <summary>Keyed by the body's graph (the fork's own graph may be a lambda's or local function's inside it).</summary>
+    private static readonly ConditionalWeakTable<ControlFlowGraph, ConcurrentDictionary<SyntaxNode, ChildBranch?>> AnalyzedForks = new();
 
     /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
     public ChildCallKind Classify(IInvocationOperation invocation) => Classify(invocation.TargetMethod, 0, default);

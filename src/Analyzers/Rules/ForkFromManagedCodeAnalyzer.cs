@@ -172,6 +172,12 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
         {
             foreach (var item in ChildWork.Find(operation.Operation, calls))
             {
+                if (item.Kind == ChildWorkKind.ManagedCall)
+                {
+                    // The first managed call is the worst thing said, whatever follows: stop looking.
+                    return "calls '" + item.Name + "'";
+                }
+
                 if (!firsts.ContainsKey(item.Kind))
                 {
                     firsts[item.Kind] = item.Name;
