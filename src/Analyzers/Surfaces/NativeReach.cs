@@ -22,13 +22,16 @@ namespace SafePosix.Analyzers.Surfaces;
 /// referenced projects are read at the declaration level, without binding: an <c>extern</c> or <c>partial</c> method
 /// with attributes is a P/Invoke candidate, named by a literal <c>EntryPoint = "..."</c> or by itself; an entry point
 /// that is not a literal may be anything, so it opens the gate. Referenced assemblies outside the framework are read
-/// from their metadata (the P/Invoke import names), once per assembly. Not seen: an <c>extern</c> local function that
+/// from their metadata (the P/Invoke import names). Each syntax tree and each reference is read once and remembered:
+/// they outlive the compilations of a project, so an edit costs the scan of the edited tree. Not seen: an <c>extern</c> local function that
 /// is a compilation's only P/Invoke.
 /// </remarks>
 internal sealed class NativeReach
 {
     private static readonly ConditionalWeakTable<Compilation, DeclaredImports> SourceImports = new();
     private static readonly ConditionalWeakTable<AssemblyMetadata, DeclaredImports> MetadataImports = new();
+    private static readonly ConditionalWeakTable<MetadataReference, DeclaredImports> ReferenceImports = new();
+    private static readonly ConditionalWeakTable<SyntaxTree, DeclaredImports> TreeImports = new();
 
     // Public key tokens of the framework's assemblies (Microsoft, ECMA, .NET Core, ASP.NET): their P/Invokes are the
     // runtime's own and not callable from user code, and reading them would cost time on every compilation.
@@ -78,13 +81,24 @@ internal sealed class NativeReach
             {
                 yield return SourceImports.GetValue(project.Compilation, ScanSource);
             }
-            else if (compilation.GetAssemblyOrModuleSymbol(reference) is IAssemblySymbol assembly
-                && !IsFramework(assembly.Identity) && assembly.GetMetadata() is { } metadata)
+            else if (ReferenceImports.TryGetValue(reference, out var known))
             {
-                yield return MetadataImports.GetValue(metadata, ScanMetadata);
+                yield return known;
+            }
+            else
+            {
+                // The same reference objects come back in every compilation of a project (each edit, each build of
+                // the IDE's snapshot): read each one once.
+                yield return ReferenceImports.GetValue(reference, r => ScanReference(compilation, r));
             }
         }
     }
+
+    private static DeclaredImports ScanReference(Compilation compilation, MetadataReference reference)
+        => compilation.GetAssemblyOrModuleSymbol(reference) is IAssemblySymbol assembly
+            && !IsFramework(assembly.Identity) && assembly.GetMetadata() is { } metadata
+                ? MetadataImports.GetValue(metadata, ScanMetadata)
+                : DeclaredImports.None;
 
     private static bool IsFramework(AssemblyIdentity identity)
     {
@@ -111,20 +125,36 @@ internal sealed class NativeReach
         var any = false;
         foreach (var tree in compilation.SyntaxTrees)
         {
-            // Members only, never bodies: the walk visits namespaces, types and their member declarations.
-            foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            // Trees outlive compilations (an edit replaces one tree, the others are shared): each is read once.
+            var imports = TreeImports.GetValue(tree, ScanTree);
+            if (imports.MayMatch)
             {
-                if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } method || !MayBePInvoke(method.Modifiers))
-                {
-                    continue;
-                }
+                return DeclaredImports.Matching;
+            }
 
-                any = true;
-                var entryPoint = EntryPointOf(method);
-                if (entryPoint is null || MatchedFunctions.All.Contains(entryPoint))
-                {
-                    return DeclaredImports.Matching;
-                }
+            any |= imports.Any;
+        }
+
+        return any ? DeclaredImports.Unmatched : DeclaredImports.None;
+    }
+
+    private static DeclaredImports ScanTree(SyntaxTree tree)
+    {
+        var any = false;
+
+        // Members only, never bodies: the walk visits namespaces, types and their member declarations.
+        foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+        {
+            if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } method || !MayBePInvoke(method.Modifiers))
+            {
+                continue;
+            }
+
+            any = true;
+            var entryPoint = EntryPointOf(method);
+            if (entryPoint is null || MatchedFunctions.All.Contains(entryPoint))
+            {
+                return DeclaredImports.Matching;
             }
         }
 

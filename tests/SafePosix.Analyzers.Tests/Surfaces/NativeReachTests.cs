@@ -94,6 +94,21 @@ public sealed class NativeReachTests
     }
 
     [Fact]
+    public void EditThatDeclaresAMatchedFunction_OpensTheGateOfTheNextCompilation()
+    {
+        var before = CSharpSyntaxTree.ParseText("static class Native { }", TestReferences.ParseOptions);
+        var first = CSharpCompilation.Create("Edited", new[] { before }, FrameworkOnly);
+        Assert.False(PosixSurfaces.Create(first).MayCallMatchedFunction);
+
+        var after = before.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(
+            "static class Native { [System.Runtime.InteropServices.DllImport(\"libc\")] public static extern int fork(); }"));
+        var second = first.ReplaceSyntaxTree(before, after);
+
+        Assert.True(PosixSurfaces.Create(second).MayCallMatchedFunction);
+        Assert.False(PosixSurfaces.Create(first).MayCallMatchedFunction);
+    }
+
+    [Fact]
     public async Task ReferencedBinding_KeepsEveryRuleOn()
     {
         var registering = await AnalyzersWithOperationActions("class C { }", TestReferences.Default);
