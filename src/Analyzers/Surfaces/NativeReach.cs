@@ -81,14 +81,9 @@ internal sealed class NativeReach
             {
                 yield return SourceImports.GetValue(project.Compilation, ScanSource);
             }
-            else if (ReferenceImports.TryGetValue(reference, out var known))
-            {
-                yield return known;
-            }
             else
             {
-                // The same reference objects come back in every compilation of a project (each edit, each build of
-                // the IDE's snapshot): read each one once.
+                // The same reference objects come back in every compilation of a project: read each one once.
                 yield return ReferenceImports.GetValue(reference, r => ScanReference(compilation, r));
             }
         }
