@@ -246,7 +246,7 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
         var newMmap = plan.Mmap.WithArgumentList(plan.Mmap.ArgumentList.WithArguments(SeparatedList(new[]
         {
             arguments[0], arguments[1].WithExpression(grownLength), arguments[2], arguments[3], arguments[4], arguments[5].WithExpression(alignedOffset),
-        })));
+        }, arguments.GetSeparators())));
         var mappingDeclaration = LocalDeclarationStatement(VariableDeclaration(IdentifierName("var"))
             .AddVariables(VariableDeclarator(plan.MappingName).WithInitializer(EqualsValueClause(newMmap))));
 
@@ -267,8 +267,8 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
 
         var replacement = new StatementSyntax[]
         {
-            deltaDeclaration.WithLeadingTrivia(plan.Statement.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation),
-            mappingDeclaration.WithLeadingTrivia(plan.Statement.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation),
+            Laid(deltaDeclaration, plan.Statement),
+            Laid(mappingDeclaration, plan.Statement),
             pointerDeclaration,
         };
 
@@ -286,6 +286,24 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
         }
 
         return (replacement, unmaps);
+    }
+
+    /// <summary>
+    /// A new statement laid out like the one it goes before. A one-line original gives a one-line statement spaced
+    /// here, which spares Roslyn's formatter a pass per fix (most of Fix All's time over 1,000 mappings); an original
+    /// written over several lines keeps its line breaks through the formatter.
+    /// </summary>
+    private static StatementSyntax Laid(StatementSyntax statement, StatementSyntax original)
+    {
+        var trailing = original.GetTrailingTrivia();
+        if (original.ToString().IndexOf('\n') >= 0)
+        {
+            return statement.WithLeadingTrivia(original.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation);
+        }
+
+        return statement.NormalizeWhitespace(eol: trailing.FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)).ToString() is { Length: > 0 } eol ? eol : "\n")
+            .WithLeadingTrivia(original.GetLeadingTrivia())
+            .WithTrailingTrivia(trailing);
     }
 
     private static ExpressionSyntax Qualified(string name)

@@ -241,4 +241,42 @@ public sealed class MisalignedMmapOffsetFixerTests
             }
         }
         """, MisalignedMmapOffsetFixer.MapFromPageBoundaryKey);
+
+    // A call written over several lines keeps its line breaks: that statement goes through Roslyn's formatter.
+    [Fact]
+    public Task CallOverSeveralLines_KeepsItsLineBreaks() => VerifyCS.CodeFixAsync<MisalignedMmapOffsetFixer>("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            void M(int fd)
+            {
+                IntPtr p = mmap(IntPtr.Zero, 4096,
+                    1, 1, fd, [|100|]);
+                Marshal.WriteByte(p, 1);
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            void M(int fd)
+            {
+                long pPageDelta = 100 % Environment.SystemPageSize;
+                var pMapping = mmap(IntPtr.Zero, 4096 + (nuint)pPageDelta,
+                    1, 1, fd, (long)(100 - pPageDelta));
+                IntPtr p = pMapping == new IntPtr(-1) ? pMapping : pMapping + (int)pPageDelta;
+                Marshal.WriteByte(p, 1);
+            }
+        }
+        """);
 }
