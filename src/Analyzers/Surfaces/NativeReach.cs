@@ -28,7 +28,6 @@ namespace SafePosix.Analyzers.Surfaces;
 /// </remarks>
 internal sealed class NativeReach
 {
-    private static readonly ConditionalWeakTable<Compilation, DeclaredImports> SourceImports = new();
     private static readonly ConditionalWeakTable<AssemblyMetadata, DeclaredImports> MetadataImports = new();
     private static readonly ConditionalWeakTable<MetadataReference, DeclaredImports> ReferenceImports = new();
     private static readonly ConditionalWeakTable<SyntaxTree, DeclaredImports> TreeImports = new();
@@ -74,12 +73,12 @@ internal sealed class NativeReach
 
     private static IEnumerable<DeclaredImports> ImportsVisibleTo(Compilation compilation)
     {
-        yield return SourceImports.GetValue(compilation, ScanSource);
+        yield return ScanSource(compilation);
         foreach (var reference in compilation.References)
         {
             if (reference is CompilationReference project)
             {
-                yield return SourceImports.GetValue(project.Compilation, ScanSource);
+                yield return ScanSource(project.Compilation);
             }
             else
             {

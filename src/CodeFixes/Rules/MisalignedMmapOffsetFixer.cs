@@ -296,7 +296,8 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
     private static StatementSyntax Laid(StatementSyntax statement, StatementSyntax original)
     {
         var trailing = original.GetTrailingTrivia();
-        if (original.ToString().IndexOf('\n') >= 0)
+        var lines = original.SyntaxTree.GetLineSpan(original.Span);
+        if (lines.StartLinePosition.Line != lines.EndLinePosition.Line)
         {
             return statement.WithLeadingTrivia(original.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation);
         }
