@@ -61,6 +61,10 @@ public static class AnalyzerSets
         new("floor + report fork", "FloorAnalyzer (this bench): TargetMethod.Name == \"fork\", one diagnostic per fork call",
             ImmutableArray.Create<DiagnosticAnalyzer>(new FloorAnalyzer("BENCH0002", "fork")), ImmutableArray<string>.Empty);
 
+    public static AnalyzerSet GraphFloor() =>
+        new("floor + graphs", "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call",
+            ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer()), ImmutableArray<string>.Empty);
+
     /// <summary>Every concrete C# DiagnosticAnalyzer in SafePosix.Analyzers.dll, found by reflection (rules are being added).</summary>
     public static AnalyzerSet SafePosix()
     {

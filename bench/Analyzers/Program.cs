@@ -186,6 +186,7 @@ internal static class Program
         {
             AnalyzerSets.Floor(),
             AnalyzerSets.FloorReporting(),
+            AnalyzerSets.GraphFloor(),
             AnalyzerSets.SafePosix(),
             AnalyzerSets.Package("Roslynator", "Roslynator.Analyzers", AnalyzerSets.PackageRoot("Roslynator.Analyzers")),
             AnalyzerSets.Package("Meziantou", "Meziantou.Analyzer", AnalyzerSets.PackageRoot("Meziantou.Analyzer")),
