@@ -435,15 +435,13 @@ internal sealed class KnownIntegers
 
         return _untrackable = _graph is null
             ? new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)
-            : UntrackableByGraph.GetValue(_graph, graph =>
+            : GraphFacts.Of(_graph).UntrackableLocals(graph =>
             {
                 var locals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
                 CollectUntrackable(graph.OriginalOperation, nested: false, locals);
                 return locals;
             });
     }
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlFlowGraph, HashSet<ILocalSymbol>> UntrackableByGraph = new();
 
     private static void CollectUntrackable(IOperation operation, bool nested, HashSet<ILocalSymbol> untrackable)
     {

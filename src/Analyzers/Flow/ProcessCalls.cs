@@ -60,7 +60,7 @@ internal sealed class ProcessCalls
         // PSX1001-PSX1004 all ask this of the same fork on the same graph, which the driver caches for every
         // analyzer: find the fork in it and walk it once. Both depend only on the graph (and so the compilation)
         // and the fork; a fork the graph does not hold is remembered as null.
-        var forks = AnalyzedForks.GetValue(graph, _ => new ConcurrentDictionary<SyntaxNode, ChildBranch?>());
+        var forks = GraphFacts.Of(graph).Forks;
         if (forks.TryGetValue(fork.Syntax, out var known))
         {
             return known;
@@ -71,9 +71,6 @@ internal sealed class ProcessCalls
             : null;
         return forks.GetOrAdd(fork.Syntax, branch);
     }
-
-    /// <summary>Keyed by the body's graph (the fork's own graph may be a lambda's or local function's inside it).</summary>
-    private static readonly ConditionalWeakTable<ControlFlowGraph, ConcurrentDictionary<SyntaxNode, ChildBranch?>> AnalyzedForks = new();
 
     /// <summary>What a call does to a path of the child (see <see cref="ChildCallKind"/>).</summary>
     public ChildCallKind Classify(IInvocationOperation invocation) => Classify(invocation.TargetMethod, 0, default);

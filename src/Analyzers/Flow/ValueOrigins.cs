@@ -11,10 +11,10 @@ internal sealed class ValueOrigins
     private readonly Dictionary<ILocalSymbol, IOperation?> _singleAssignments = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _writtenOtherwise = new(SymbolEqualityComparer.Default);
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlFlowGraph, ValueOrigins> ByGraph = new();
-
     /// <summary>The graph's origins, computed once per graph: several rules ask on every graph that holds a POSIX call.</summary>
-    public static ValueOrigins Of(ControlFlowGraph graph) => ByGraph.GetValue(graph, g => new ValueOrigins(g));
+    public static ValueOrigins Of(ControlFlowGraph graph) => GraphFacts.Of(graph).Origins;
+
+    internal static ValueOrigins Compute(ControlFlowGraph graph) => new(graph);
 
     private ValueOrigins(ControlFlowGraph graph)
     {

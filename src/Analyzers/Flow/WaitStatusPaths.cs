@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -51,15 +52,35 @@ internal sealed class WaitStatusPaths
     private readonly ILocalSymbol _status;
     private readonly PosixSurfaces _surfaces;
     private readonly CancellationToken _cancellationToken;
-    private readonly Dictionary<CaptureId, IOperation?> _captures = new();
-    private readonly HashSet<ILocalSymbol> _resultHolders = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<CaptureId, IOperation?> _captures;
+    private readonly HashSet<ILocalSymbol> _resultHolders;
 
-    private WaitStatusPaths(ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    private WaitStatusPaths(
+        ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, CancellationToken cancellationToken)
     {
         _graph = graph;
         _status = status;
         _surfaces = surfaces;
+        _captures = captures;
+        _resultHolders = resultHolders;
         _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>What the walk found for one status in one graph; read-only once made, so callers on any thread share it.</summary>
+    private sealed class Solution
+    {
+        public Solution(Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, StatusFacts[] inStates)
+        {
+            Captures = captures;
+            ResultHolders = resultHolders;
+            InStates = inStates;
+        }
+
+        public Dictionary<CaptureId, IOperation?> Captures { get; }
+
+        public HashSet<ILocalSymbol> ResultHolders { get; }
+
+        public StatusFacts[] InStates { get; }
     }
 
     /// <summary>
@@ -73,10 +94,18 @@ internal sealed class WaitStatusPaths
             return null;
         }
 
-        var paths = new WaitStatusPaths(position.Graph, status, surfaces, cancellationToken);
-        paths.Collect();
-        var inStates = paths.Solve();
-        var state = inStates[position.Block.Ordinal];
+        // A function usually reads one status several times (WIFEXITED, then WEXITSTATUS): the walk over its graph is
+        // done once per status and kept with the graph; each read then replays only its own block.
+        var solutions = GraphFacts.Of(position.Graph).WaitStatusSolutions(() => new ConcurrentDictionary<ILocalSymbol, Solution>(SymbolEqualityComparer.Default));
+        if (!solutions.TryGetValue(status, out var solution))
+        {
+            var solving = new WaitStatusPaths(position.Graph, status, surfaces, new Dictionary<CaptureId, IOperation?>(), new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default), cancellationToken);
+            solving.Collect();
+            solution = solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
+        }
+
+        var paths = new WaitStatusPaths(position.Graph, status, surfaces, solution.Captures, solution.ResultHolders, cancellationToken);
+        var state = solution.InStates[position.Block.Ordinal];
         var count = position.Index == FlowPosition.BranchValueIndex ? position.Block.Operations.Length : position.Index;
         for (var index = 0; index < count; index++)
         {
@@ -116,11 +145,15 @@ internal sealed class WaitStatusPaths
         var blocks = _graph.Blocks;
         var inStates = new StatusFacts[blocks.Length];
         var outStates = new StatusFacts[blocks.Length];
+        var stale = new bool[blocks.Length];
         for (var i = 0; i < blocks.Length; i++)
         {
             inStates[i] = StatusFacts.All;
+            stale[i] = true;
         }
 
+        // What a branch's condition proves does not depend on the facts flowing in: worked out once per block and sense.
+        var implied = new StatusFacts?[blocks.Length * 2];
         inStates[0] = Entry;
         // Each fact can only go from held to not held, so the walk ends; the bound is a guard against a mistake.
         for (var round = 0; round < (blocks.Length + 2) * 8; round++)
@@ -128,6 +161,12 @@ internal sealed class WaitStatusPaths
             _cancellationToken.ThrowIfCancellationRequested();
             for (var i = 0; i < blocks.Length; i++)
             {
+                if (!stale[i])
+                {
+                    continue;
+                }
+
+                stale[i] = false;
                 var state = inStates[i];
                 foreach (var operation in blocks[i].Operations)
                 {
@@ -146,7 +185,7 @@ internal sealed class WaitStatusPaths
                 {
                     if (predecessor.Source.IsReachable)
                     {
-                        meet &= Along(predecessor, outStates[predecessor.Source.Ordinal]);
+                        meet &= Along(predecessor, outStates[predecessor.Source.Ordinal], implied);
                     }
                 }
 
@@ -155,6 +194,7 @@ internal sealed class WaitStatusPaths
                 if (meet != inStates[i])
                 {
                     inStates[i] = meet;
+                    stale[i] = true;
                     changed = true;
                 }
             }
@@ -168,7 +208,7 @@ internal sealed class WaitStatusPaths
         return inStates;
     }
 
-    private StatusFacts Along(ControlFlowBranch branch, StatusFacts state)
+    private StatusFacts Along(ControlFlowBranch branch, StatusFacts state, StatusFacts?[] implied)
     {
         var source = branch.Source;
         if (source.ConditionKind == ControlFlowConditionKind.None || source.BranchValue is not { } condition)
@@ -178,7 +218,8 @@ internal sealed class WaitStatusPaths
 
         var whenTrue = source.ConditionKind == ControlFlowConditionKind.WhenTrue;
         var sense = branch.IsConditionalSuccessor ? whenTrue : !whenTrue;
-        return state | Implied(condition, sense);
+        var slot = source.Ordinal * 2 + (sense ? 1 : 0);
+        return state | (implied[slot] ??= Implied(condition, sense));
     }
 
     /// <summary>The effect of one operation on the facts: waits and other writes of the status, and reads of it.</summary>

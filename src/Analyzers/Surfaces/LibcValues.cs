@@ -49,7 +49,7 @@ internal sealed class LibcValues
             case IPropertyReferenceOperation property when property.Instance is null:
                 return BindingConstant(property.Property.ContainingType, property.Property.Name);
             case IFieldReferenceOperation field when field.Instance is null:
-                return FieldValue(field.Field, depth, cancellationToken);
+                return FieldValue(field.Field, field.SemanticModel, depth, cancellationToken);
             case ILocalReferenceOperation local when singleAssignment is not null:
                 return IntegerValue(singleAssignment(local.Local), singleAssignment, depth + 1, cancellationToken);
             default:
@@ -57,7 +57,7 @@ internal sealed class LibcValues
         }
     }
 
-    private long? FieldValue(IFieldSymbol field, int depth, CancellationToken cancellationToken)
+    private long? FieldValue(IFieldSymbol field, SemanticModel? referencingModel, int depth, CancellationToken cancellationToken)
     {
         if (field.HasConstantValue)
         {
@@ -79,10 +79,15 @@ internal sealed class LibcValues
             return null;
         }
 
-        return _readonlyFieldValues.GetOrAdd(field, f => new Box(ReadonlyInitializerValue(f, depth, cancellationToken))).Value;
+        if (_readonlyFieldValues.TryGetValue(field, out var known))
+        {
+            return known.Value;
+        }
+
+        return _readonlyFieldValues.GetOrAdd(field, new Box(ReadonlyInitializerValue(field, referencingModel, depth, cancellationToken))).Value;
     }
 
-    private long? ReadonlyInitializerValue(IFieldSymbol field, int depth, CancellationToken cancellationToken)
+    private long? ReadonlyInitializerValue(IFieldSymbol field, SemanticModel? referencingModel, int depth, CancellationToken cancellationToken)
     {
         var reference = field.DeclaringSyntaxReferences[0];
         if (reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
@@ -90,10 +95,10 @@ internal sealed class LibcValues
             return null;
         }
 
-        // Rare (a comparison against a readonly field declared in source) and cached per field, so a semantic model
-        // for the declaring tree is affordable here.
+        // Cached per field. A field declared in the tree being analyzed (the usual case: a MAP_FAILED beside the
+        // mmap call) is read through the driver's own model of that tree; another tree needs a model of its own.
 #pragma warning disable RS1030
-        var model = _surfaces.Compilation.GetSemanticModel(reference.SyntaxTree);
+        var model = referencingModel?.SyntaxTree == reference.SyntaxTree ? referencingModel : _surfaces.Compilation.GetSemanticModel(reference.SyntaxTree);
 #pragma warning restore RS1030
         return IntegerValue(model.GetOperation(initializer, cancellationToken), null, depth + 1, cancellationToken);
     }

@@ -1,0 +1,46 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>
+/// What the rules work out once per control-flow graph, kept beside the graph for as long as the driver keeps it.
+/// One table entry per graph, each fact made on first use without a lock: a table entry costs a lock, and several
+/// rules ask on every graph that holds a POSIX call.
+/// </summary>
+internal sealed class GraphFacts
+{
+    private static readonly ConditionalWeakTable<ControlFlowGraph, GraphFacts> ByGraph = new();
+
+    private readonly ControlFlowGraph _graph;
+    private ValueOrigins? _origins;
+    private HashSet<ILocalSymbol>? _untrackableLocals;
+    private ConcurrentDictionary<SyntaxNode, ChildBranch?>? _forks;
+    private object? _waitStatusSolutions;
+
+    private GraphFacts(ControlFlowGraph graph) => _graph = graph;
+
+    public static GraphFacts Of(ControlFlowGraph graph)
+        => ByGraph.TryGetValue(graph, out var facts) ? facts : ByGraph.GetValue(graph, g => new GraphFacts(g));
+
+    /// <summary>Where each local's value comes from (see <see cref="ValueOrigins"/>).</summary>
+    public ValueOrigins Origins => LazyInitializer.EnsureInitialized(ref _origins, () => ValueOrigins.Compute(_graph))!;
+
+    /// <summary>Locals whose value the graph cannot follow (see <see cref="KnownIntegers"/>).</summary>
+    public HashSet<ILocalSymbol> UntrackableLocals(Func<ControlFlowGraph, HashSet<ILocalSymbol>> compute)
+        => LazyInitializer.EnsureInitialized(ref _untrackableLocals, () => compute(_graph))!;
+
+    /// <summary>Each fork's child branch, by the fork's syntax (the fork may sit in a lambda's or local function's graph).</summary>
+    public ConcurrentDictionary<SyntaxNode, ChildBranch?> Forks
+        => LazyInitializer.EnsureInitialized(ref _forks, () => new ConcurrentDictionary<SyntaxNode, ChildBranch?>())!;
+
+    /// <summary>PSX2003's walks, one per wait status local; typed by <see cref="WaitStatusPaths"/>, which alone reads it.</summary>
+    public T WaitStatusSolutions<T>(Func<T> create)
+        where T : class
+        => (T)LazyInitializer.EnsureInitialized(ref _waitStatusSolutions, () => create())!;
+}
