@@ -22,6 +22,7 @@ internal sealed class GraphFacts
     private HashSet<ILocalSymbol>? _untrackableLocals;
     private ConcurrentDictionary<SyntaxNode, ChildBranch?>? _forks;
     private object? _waitStatusSolutions;
+    private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
 
     private GraphFacts(ControlFlowGraph graph) => _graph = graph;
 
@@ -38,6 +39,30 @@ internal sealed class GraphFacts
     /// <summary>Each fork's child branch, by the fork's syntax (the fork may sit in a lambda's or local function's graph).</summary>
     public ConcurrentDictionary<SyntaxNode, ChildBranch?> Forks
         => LazyInitializer.EnsureInitialized(ref _forks, () => new ConcurrentDictionary<SyntaxNode, ChildBranch?>())!;
+
+    /// <summary>
+    /// Where each top-level operation of the graph sits: its block and index (the branch value at index
+    /// <c>Operations.Length</c>).
+    /// </summary>
+    public IReadOnlyDictionary<IOperation, (BasicBlock Block, int Index)> Positions
+        => LazyInitializer.EnsureInitialized(ref _positions, () =>
+        {
+            var positions = new Dictionary<IOperation, (BasicBlock, int)>();
+            foreach (var block in _graph.Blocks)
+            {
+                for (var i = 0; i < block.Operations.Length; i++)
+                {
+                    positions[block.Operations[i]] = (block, i);
+                }
+
+                if (block.BranchValue is { } branchValue)
+                {
+                    positions[branchValue] = (block, block.Operations.Length);
+                }
+            }
+
+            return positions;
+        })!;
 
     /// <summary>PSX2003's walks, one per wait status local; typed by <see cref="WaitStatusPaths"/>, which alone reads it.</summary>
     public T WaitStatusSolutions<T>(Func<T> create)

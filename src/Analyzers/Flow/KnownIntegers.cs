@@ -188,7 +188,7 @@ internal sealed class KnownIntegers
     private readonly ControlFlowGraph? _graph;
     private readonly CancellationToken _cancellationToken;
     private readonly HashSet<(object Key, int Block, int Index)> _inProgress = new();
-    private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
+    private IReadOnlyDictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
     private HashSet<ILocalSymbol>? _untrackable;
     private int _steps;
 
@@ -509,23 +509,7 @@ internal sealed class KnownIntegers
             root = root.Parent;
         }
 
-        if (_positions is null)
-        {
-            _positions = new Dictionary<IOperation, (BasicBlock, int)>();
-            foreach (var candidate in _graph.Blocks)
-            {
-                for (var i = 0; i < candidate.Operations.Length; i++)
-                {
-                    _positions[candidate.Operations[i]] = (candidate, i);
-                }
-
-                if (candidate.BranchValue is { } branchValue)
-                {
-                    _positions[branchValue] = (candidate, candidate.Operations.Length);
-                }
-            }
-        }
-
+        _positions ??= GraphFacts.Of(_graph).Positions;
         if (!_positions.TryGetValue(root, out var position))
         {
             return false;
