@@ -174,26 +174,14 @@ internal sealed partial class MethodSummaries
             names.UnionWith(ArgumentWrappedFunctions);
         }
 
-        // First the declarations alone (members, not bodies): most compilations stop here with nothing to wrap.
-        var declarations = new List<MethodDeclarationSyntax>();
+        // First the declarations alone (members, not bodies): most compilations stop here with nothing to wrap. Each
+        // tree's findings are kept with the tree, so a new compilation (an edit in the IDE) reads only changed trees.
+        var scans = new List<TreeWrappers>();
         foreach (var tree in compilation.SyntaxTrees)
         {
-            foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
-            {
-                if (node is not MethodDeclarationSyntax declaration)
-                {
-                    continue;
-                }
-
-                if (declaration.AttributeLists.Count > 0 && (DeclaresWrappedFunction(declaration) || DeclaresLibcImport(declaration)))
-                {
-                    names.Add(declaration.Identifier.ValueText);
-                }
-                else if (declaration.ReturnType is not PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword })
-                {
-                    declarations.Add(declaration);
-                }
-            }
+            var scan = TreeScans.GetValue(tree, ScanTree);
+            names.UnionWith(scan.DeclaredNames);
+            scans.Add(scan);
         }
 
         if (names.Count == 0)
@@ -202,15 +190,7 @@ internal sealed partial class MethodSummaries
         }
 
         // Then each value-returning method with the callees of its returns, when every return is a call.
-        var methods = new List<(string Name, HashSet<string> Callees)>();
-        foreach (var declaration in declarations)
-        {
-            if (ReturnedCallees(declaration) is { } callees)
-            {
-                methods.Add((declaration.Identifier.ValueText, callees));
-            }
-        }
-
+        var methods = scans.SelectMany(scan => scan.ReturnedCallees).ToList();
         for (var level = 0; level < MaxDepth + 1; level++)
         {
             var found = new List<string>();
@@ -231,6 +211,61 @@ internal sealed partial class MethodSummaries
         }
 
         return names.ToImmutableHashSet(StringComparer.Ordinal);
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SyntaxTree, TreeWrappers> TreeScans = new();
+
+    private static TreeWrappers ScanTree(SyntaxTree tree)
+    {
+        var declaredNames = new List<string>();
+        var candidates = new List<MethodDeclarationSyntax>();
+        foreach (var node in tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+        {
+            if (node is not MethodDeclarationSyntax declaration)
+            {
+                continue;
+            }
+
+            if (declaration.AttributeLists.Count > 0 && (DeclaresWrappedFunction(declaration) || DeclaresLibcImport(declaration)))
+            {
+                declaredNames.Add(declaration.Identifier.ValueText);
+            }
+            else if (declaration.ReturnType is not PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword })
+            {
+                candidates.Add(declaration);
+            }
+        }
+
+        return new TreeWrappers(declaredNames, candidates);
+    }
+
+    /// <summary>One tree's part of <see cref="WrapperCandidateNames"/>; the returns are read only when some tree declares a name.</summary>
+    private sealed class TreeWrappers
+    {
+        private readonly List<MethodDeclarationSyntax> _candidates;
+        private List<(string Name, HashSet<string> Callees)>? _returnedCallees;
+
+        public TreeWrappers(List<string> declaredNames, List<MethodDeclarationSyntax> candidates)
+        {
+            DeclaredNames = declaredNames;
+            _candidates = candidates;
+        }
+
+        public List<string> DeclaredNames { get; }
+
+        public List<(string Name, HashSet<string> Callees)> ReturnedCallees => LazyInitializer.EnsureInitialized(ref _returnedCallees, () =>
+        {
+            var methods = new List<(string Name, HashSet<string> Callees)>();
+            foreach (var declaration in _candidates)
+            {
+                if (MethodSummaries.ReturnedCallees(declaration) is { } callees)
+                {
+                    methods.Add((declaration.Identifier.ValueText, callees));
+                }
+            }
+
+            return methods;
+        })!;
     }
 
     private static bool DeclaresWrappedFunction(MethodDeclarationSyntax declaration)
