@@ -122,7 +122,9 @@ internal static class PosixSyntax
             return document;
         }
 
-        var sorted = root.Usings.AddRange(missing.Select(ns => UsingDirective(ParseName(ns))))
+        // The new directives are spaced here: a formatter annotation on the root would have the code action's cleanup
+        // re-lay the whole file (its tabs, its own spacing) in the default style.
+        var sorted = root.Usings.AddRange(missing.Select(ns => UsingDirective(ParseName(ns)).NormalizeWhitespace()))
             .OrderBy(u => u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) ? 1 : 0)
             .ThenBy(u => u.Alias is null ? 0 : 1)
             .ThenBy(u => u.Name?.ToString().StartsWith("System", StringComparison.Ordinal) == true ? 0 : 1)
@@ -135,8 +137,7 @@ internal static class PosixSyntax
             sorted[sorted.Length - 1] = sorted[sorted.Length - 1].WithTrailingTrivia(root.Usings[root.Usings.Count - 1].GetTrailingTrivia());
         }
 
-        var updated = root.WithUsings(List(sorted)).WithAdditionalAnnotations(Formatter.Annotation);
-        return document.WithSyntaxRoot(updated);
+        return document.WithSyntaxRoot(root.WithUsings(List(sorted)));
     }
 
     /// <summary>

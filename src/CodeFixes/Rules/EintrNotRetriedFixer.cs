@@ -12,6 +12,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Simplification;
+using Microsoft.CodeAnalysis.Text;
 using SafePosix.Analyzers;
 using SafePosix.Analyzers.Rules;
 using SafePosix.Analyzers.Surfaces;
@@ -56,8 +57,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
                     async cancellationToken =>
                     {
                         var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
-                        editor.InsertBefore(statement, statements.Select((s, i) => (SyntaxNode)(i == 0 ? s.WithLeadingTrivia(statement.GetLeadingTrivia()) : s)
-                            .WithAdditionalAnnotations(Formatter.Annotation)));
+                        editor.InsertBefore(statement, statements);
                         editor.RemoveNode(statement, SyntaxRemoveOptions.KeepNoTrivia);
                         var document = editor.GetChangedDocument();
                         return surface == PosixSurface.MonoNative
@@ -85,8 +85,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
             if (Plan(diagnostic, root, model, context.CancellationToken) is ({ } statement, { } statements, var surface)
                 && !changes.ContainsKey(statement))
             {
-                var loop = statements.Select((s, i) => (i == 0 ? s.WithLeadingTrivia(statement.GetLeadingTrivia()) : s).WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
-                changes[statement] = _ => loop;
+                changes[statement] = _ => statements;
                 usings.Add(surface == PosixSurface.MonoNative ? "Mono.Unix" : "System.Runtime.InteropServices");
             }
         }
@@ -96,7 +95,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
             : await PosixSyntax.AddUsingsAsync(document.WithSyntaxRoot(StatementLists.Rewrite(root, changes)), context.CancellationToken, usings.ToArray()).ConfigureAwait(false);
     }
 
-    /// <summary>The statement holding the call, the statements that replace it, and the call's surface; null when no fix applies.</summary>
+    /// <summary>The statement holding the call, the statements that replace it (laid out), and the call's surface; null when no fix applies.</summary>
     private static (StatementSyntax Statement, StatementSyntax[] Statements, PosixSurface Surface)? Plan(
         Diagnostic diagnostic, SyntaxNode root, SemanticModel model, System.Threading.CancellationToken cancellationToken)
     {
@@ -116,17 +115,16 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
     private static StatementSyntax[]? Rewrite(StatementSyntax statement, InvocationExpressionSyntax call, IMethodSymbol method, PosixSurface surface, SemanticModel model)
     {
         IdentifierNameSyntax result;
-        StatementSyntax? declaration = null;
+        TypeSyntax? declaredType = null;
         switch (statement)
         {
             case LocalDeclarationStatementSyntax { Declaration: { Variables.Count: 1 } declared } local
                 when declared.Variables[0].Initializer?.Value == call && !local.IsConst && local.UsingKeyword.IsKind(SyntaxKind.None)
                      && model.GetDeclaredSymbol(declared.Variables[0]) is ILocalSymbol symbol:
                 result = IdentifierName(declared.Variables[0].Identifier.WithoutTrivia());
-                var type = declared.Type.IsVar
+                declaredType = declared.Type.IsVar
                     ? ParseTypeName(symbol.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)).WithAdditionalAnnotations(Simplifier.Annotation)
                     : declared.Type.WithoutTrivia();
-                declaration = LocalDeclarationStatement(VariableDeclaration(type, SingletonSeparatedList(VariableDeclarator(result.Identifier))));
                 break;
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Left: IdentifierNameSyntax target } assignment }
                 when assignment.Right == call && model.GetSymbolInfo(target).Symbol is ILocalSymbol:
@@ -136,14 +134,105 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
                 return null;
         }
 
-        var assign = ExpressionStatement(AssignmentExpression(SyntaxKind.SimpleAssignmentExpression, result, call.WithoutTrivia()));
         if (RetryCondition(result, method, surface, model) is not { } condition)
         {
             return null;
         }
 
-        var loop = DoStatement(Block(assign), condition);
-        return declaration is null ? new StatementSyntax[] { loop } : new[] { declaration, loop };
+        return LaidOut(statement, declaredType, result, call.WithoutTrivia(), condition) ?? Formatted(statement, declaredType, result, call.WithoutTrivia(), condition);
+    }
+
+    /// <summary>
+    /// The declaration and the loop, laid out here like the statement they replace: its indentation for <c>do</c>, the
+    /// braces and <c>while</c>, one unit more for the body, its line ending. Roslyn's formatter, run by the code action
+    /// on every statement a fix writes, was the largest part of Fix All's time over 1,000 calls; with no elastic trivia
+    /// and no formatter annotation it has nothing left to do. Null for a statement written over several lines (the
+    /// formatter lays it out and keeps the call's own line breaks) or not starting its line.
+    /// </summary>
+    private static StatementSyntax[]? LaidOut(StatementSyntax statement, TypeSyntax? declaredType, IdentifierNameSyntax result, InvocationExpressionSyntax call, ExpressionSyntax condition)
+    {
+        var text = statement.SyntaxTree.GetText();
+        var line = text.Lines.GetLineFromPosition(statement.SpanStart);
+        if (line.LineNumber != text.Lines.GetLinePosition(statement.Span.End).Line
+            || Indentation(text, line) is not { } indentation
+            || indentation.Length != statement.SpanStart - line.Start)
+        {
+            return null;
+        }
+
+        var eol = text.ToString(TextSpan.FromBounds(line.End, line.EndIncludingLineBreak)) is { Length: > 0 } ending ? ending : "\n";
+        var unit = Unit(text, statement, indentation);
+        var at = indentation.Length == 0 ? TriviaList() : TriviaList(Whitespace(indentation));
+        var endOfLine = TriviaList(EndOfLine(eol));
+        var space = TriviaList(Space);
+
+        // The user's call keeps its own spacing: only the tokens written here get trivia.
+        var assign = ExpressionStatement(
+            AssignmentExpression(SyntaxKind.SimpleAssignmentExpression, result.WithTrailingTrivia(space), Token(TriviaList(), SyntaxKind.EqualsToken, space), call),
+            Token(TriviaList(), SyntaxKind.SemicolonToken, endOfLine))
+            .WithLeadingTrivia(Whitespace(indentation + unit));
+        var loop = DoStatement(
+            Token(at, SyntaxKind.DoKeyword, endOfLine),
+            Block(Token(at, SyntaxKind.OpenBraceToken, endOfLine), SingletonList<StatementSyntax>(assign), Token(at, SyntaxKind.CloseBraceToken, endOfLine)),
+            Token(at, SyntaxKind.WhileKeyword, space),
+            Token(TriviaList(), SyntaxKind.OpenParenToken, TriviaList()),
+            condition.NormalizeWhitespace(eol: eol),
+            Token(TriviaList(), SyntaxKind.CloseParenToken, TriviaList()),
+            Token(TriviaList(), SyntaxKind.SemicolonToken, statement.GetTrailingTrivia()));
+        if (declaredType is null)
+        {
+            return new StatementSyntax[] { loop.WithLeadingTrivia(statement.GetLeadingTrivia()) };
+        }
+
+        var declaration = LocalDeclarationStatement(
+            TokenList(),
+            VariableDeclaration(declaredType.NormalizeWhitespace(eol: eol).WithTrailingTrivia(space), SingletonSeparatedList(VariableDeclarator(result.Identifier))),
+            Token(TriviaList(), SyntaxKind.SemicolonToken, endOfLine))
+            .WithLeadingTrivia(statement.GetLeadingTrivia());
+        return new StatementSyntax[] { declaration, loop };
+    }
+
+    /// <summary>The whitespace that starts <paramref name="line"/>; null if the line is blank.</summary>
+    private static string? Indentation(SourceText text, TextLine line)
+    {
+        var end = line.Start;
+        while (end < line.End && text[end] is ' ' or '\t')
+        {
+            end++;
+        }
+
+        return end == line.End ? null : text.ToString(TextSpan.FromBounds(line.Start, end));
+    }
+
+    /// <summary>
+    /// One level of indentation as this code writes it: the statement's indentation past that of the line opening its
+    /// block (or its case label); four spaces when that difference is not plain extra whitespace.
+    /// </summary>
+    private static string Unit(SourceText text, StatementSyntax statement, string indentation)
+    {
+        var opening = statement.Parent switch
+        {
+            BlockSyntax block => block.OpenBraceToken.SpanStart,
+            SwitchSectionSyntax section => section.SpanStart,
+            _ => -1,
+        };
+        return opening >= 0
+            && Indentation(text, text.Lines.GetLineFromPosition(opening)) is { } outer
+            && indentation.Length > outer.Length
+            && indentation.StartsWith(outer, StringComparison.Ordinal)
+            ? indentation.Substring(outer.Length)
+            : "    ";
+    }
+
+    /// <summary>The same statements left to Roslyn's formatter.</summary>
+    private static StatementSyntax[] Formatted(StatementSyntax statement, TypeSyntax? declaredType, IdentifierNameSyntax result, InvocationExpressionSyntax call, ExpressionSyntax condition)
+    {
+        var loop = DoStatement(Block(ExpressionStatement(AssignmentExpression(SyntaxKind.SimpleAssignmentExpression, result, call))), condition);
+        var statements = declaredType is null
+            ? new StatementSyntax[] { loop }
+            : new StatementSyntax[] { LocalDeclarationStatement(VariableDeclaration(declaredType, SingletonSeparatedList(VariableDeclarator(result.Identifier)))), loop };
+        statements[0] = statements[0].WithLeadingTrivia(statement.GetLeadingTrivia());
+        return statements.Select(s => s.WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
     }
 
     private static ExpressionSyntax? RetryCondition(IdentifierNameSyntax result, IMethodSymbol method, PosixSurface surface, SemanticModel model)

@@ -1,3 +1,4 @@
+using System;
 using System.Threading.Tasks;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
@@ -268,4 +269,264 @@ public sealed class EintrNotRetriedFixerTests
             }
         }
         """, EintrNotRetriedFixer.RetryOnEintrKey);
+
+    // A call written over several lines keeps its line breaks: that statement goes through Roslyn's formatter.
+    [Fact]
+    public Task CallOverSeveralLines_KeepsItsLineBreaks() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready = [|Native.poll(fds, 1,
+                    1000)|];
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1,
+                    1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """);
+
+    // In a tab-indented document the loop is indented with tabs too.
+    [Fact]
+    public Task TabIndentedDocument_LoopIsIndentedWithTabs() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready = [|Native.poll(fds, 1, 1000)|];
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.Replace("    ", "\t", StringComparison.Ordinal), """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1, 1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.Replace("    ", "\t", StringComparison.Ordinal));
+
+    // The document's line endings are kept.
+    [Fact]
+    public Task CrlfLineEndings_AreKept() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready = [|Native.poll(fds, 1, 1000)|];
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.ReplaceLineEndings("\r\n"), """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1, 1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.ReplaceLineEndings("\r\n"));
+
+    // The body is one level of the code's own indentation deeper, here two spaces.
+    [Fact]
+    public Task TwoSpaceIndentation_BodyIsTwoSpacesDeeper() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready = [|Native.poll(fds, 1, 1000)|];
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.Replace("    ", "  ", StringComparison.Ordinal), """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(fds, 1, 1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """.Replace("    ", "  ", StringComparison.Ordinal));
+
+    // Nested blocks: the loop keeps the statement's depth, the body goes one level deeper.
+    [Fact]
+    public Task StatementTwoBlocksDeep_KeepsItsDepth() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds, bool wait)
+            {
+                var total = 0;
+                if (wait)
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        int ready = [|Native.poll(fds, 1, 1000)|];
+                        total += ready == -1 ? throw new InvalidOperationException() : ready;
+                    }
+                }
+
+                return total;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds, bool wait)
+            {
+                var total = 0;
+                if (wait)
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        int ready;
+                        do
+                        {
+                            ready = Native.poll(fds, 1, 1000);
+                        }
+                        while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                        total += ready == -1 ? throw new InvalidOperationException() : ready;
+                    }
+                }
+
+                return total;
+            }
+        }
+        """);
 }
