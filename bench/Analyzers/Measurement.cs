@@ -34,8 +34,10 @@ public static class Measurement
 {
     public static async Task<RunResult> RunAsync(CSharpCompilation compilation, AnalyzerSet set, CancellationToken cancellationToken)
     {
+        // A new compilation every run, as every build is: nothing an analyzer keeps per compilation (symbols it resolved,
+        // summaries, caches) survives into the next run. The syntax trees are shared, as they are in an IDE between edits.
         var target = set.SpecificOptions.IsEmpty
-            ? compilation
+            ? compilation.Clone()
             : compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(set.SpecificOptions));
         var exceptions = 0;
         var samples = new List<string>();
