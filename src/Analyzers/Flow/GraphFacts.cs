@@ -20,8 +20,8 @@ internal sealed class GraphFacts
     private readonly ControlFlowGraph _graph;
     private ValueOrigins? _origins;
     private HashSet<ILocalSymbol>? _untrackableLocals;
-    private ConcurrentDictionary<SyntaxNode, ChildBranch?>? _forks;
-    private object? _waitStatusSolutions;
+    private readonly FewEntries<SyntaxNode, ChildBranch?> _forks = new(EqualityComparer<SyntaxNode>.Default);
+    private readonly FewEntries<ILocalSymbol, object> _waitStatusSolutions = new(SymbolEqualityComparer.Default);
     private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
 
     private GraphFacts(ControlFlowGraph graph) => _graph = graph;
@@ -37,8 +37,7 @@ internal sealed class GraphFacts
         => LazyInitializer.EnsureInitialized(ref _untrackableLocals, () => compute(_graph))!;
 
     /// <summary>Each fork's child branch, by the fork's syntax (the fork may sit in a lambda's or local function's graph).</summary>
-    public ConcurrentDictionary<SyntaxNode, ChildBranch?> Forks
-        => LazyInitializer.EnsureInitialized(ref _forks, () => new ConcurrentDictionary<SyntaxNode, ChildBranch?>())!;
+    public FewEntries<SyntaxNode, ChildBranch?> Forks => _forks;
 
     /// <summary>
     /// Where each top-level operation of the graph sits: its block and index (the branch value at index
@@ -64,8 +63,70 @@ internal sealed class GraphFacts
             return positions;
         })!;
 
-    /// <summary>PSX2003's walks, one per wait status local; typed by <see cref="WaitStatusPaths"/>, which alone reads it.</summary>
-    public T WaitStatusSolutions<T>(Func<T> create)
-        where T : class
-        => (T)LazyInitializer.EnsureInitialized(ref _waitStatusSolutions, () => create())!;
+    /// <summary>PSX2003's walks, one per wait status local; typed by <see cref="WaitStatusPaths"/>, which alone reads them.</summary>
+    public FewEntries<ILocalSymbol, object> WaitStatusSolutions => _waitStatusSolutions;
+}
+
+/// <summary>
+/// A map for the handful of keys one graph holds (its forks, its wait statuses), read and added to from any thread
+/// without a lock: a list that is only ever prepended to with a compare-and-swap.
+/// </summary>
+internal sealed class FewEntries<TKey, TValue>
+    where TKey : class
+{
+    private readonly IEqualityComparer<TKey> _comparer;
+    private Entry? _head;
+
+    public FewEntries(IEqualityComparer<TKey> comparer) => _comparer = comparer;
+
+    public bool TryGetValue(TKey key, out TValue value) => TryFind(Volatile.Read(ref _head), key, out value);
+
+    /// <summary>Adds the value unless another thread added one for the key first; returns the one kept.</summary>
+    public TValue GetOrAdd(TKey key, TValue value)
+    {
+        while (true)
+        {
+            var head = Volatile.Read(ref _head);
+            if (TryFind(head, key, out var existing))
+            {
+                return existing;
+            }
+
+            if (Interlocked.CompareExchange(ref _head, new Entry(key, value, head), head) == head)
+            {
+                return value;
+            }
+        }
+    }
+
+    private bool TryFind(Entry? entry, TKey key, out TValue value)
+    {
+        for (; entry is not null; entry = entry.Next)
+        {
+            if (_comparer.Equals(entry.Key, key))
+            {
+                value = entry.Value;
+                return true;
+            }
+        }
+
+        value = default!;
+        return false;
+    }
+
+    private sealed class Entry
+    {
+        public Entry(TKey key, TValue value, Entry? next)
+        {
+            Key = key;
+            Value = value;
+            Next = next;
+        }
+
+        public TKey Key { get; }
+
+        public TValue Value { get; }
+
+        public Entry? Next { get; }
+    }
 }

@@ -96,12 +96,17 @@ internal sealed class WaitStatusPaths
 
         // A function usually reads one status several times (WIFEXITED, then WEXITSTATUS): the walk over its graph is
         // done once per status and kept with the graph; each read then replays only its own block.
-        var solutions = GraphFacts.Of(position.Graph).WaitStatusSolutions(() => new ConcurrentDictionary<ILocalSymbol, Solution>(SymbolEqualityComparer.Default));
-        if (!solutions.TryGetValue(status, out var solution))
+        var solutions = GraphFacts.Of(position.Graph).WaitStatusSolutions;
+        Solution solution;
+        if (solutions.TryGetValue(status, out var known))
+        {
+            solution = (Solution)known;
+        }
+        else
         {
             var solving = new WaitStatusPaths(position.Graph, status, surfaces, new Dictionary<CaptureId, IOperation?>(), new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default), cancellationToken);
             solving.Collect();
-            solution = solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
+            solution = (Solution)solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
         }
 
         var paths = new WaitStatusPaths(position.Graph, status, surfaces, solution.Captures, solution.ResultHolders, cancellationToken);
