@@ -1,3 +1,5 @@
+using System;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace SafePosix.Analyzers;
@@ -6,13 +8,51 @@ internal static class GeneratedCode
 {
     /// <summary>
     /// What every analyzer passes to <c>ConfigureGeneratedCodeAnalysis</c>: generated code is never analyzed, so no
-    /// diagnostic comes from it. Without <c>Analyze</c> the driver skips every callback in a generated file (by name or
-    /// <c>&lt;auto-generated&gt;</c> header) and in every member of a <c>[GeneratedCode]</c> type. <c>ReportDiagnostics</c>
-    /// is set because each rule reports inside the code it was called back for, which is never generated; with
-    /// <c>None</c> Roslyn would check every reported location again, and the first report in a file makes it walk
-    /// that whole file for <c>[GeneratedCode]</c> declarations (half of the package's time on POSIX-dense code, see
-    /// docs/performance.md). The one difference from <c>None</c>: a report on <c>#line hidden</c> lines inside a
-    /// visible member is kept.
+    /// diagnostic comes from it. Without <c>Analyze</c> the driver skips every callback in a generated file (by name,
+    /// <c>&lt;auto-generated&gt;</c> header or <c>generated_code</c> option) and in every member of a
+    /// <c>[GeneratedCode]</c> type or with the attribute itself. <c>ReportDiagnostics</c> is set because each rule
+    /// reports inside the code it was called back for; with <c>None</c> Roslyn would look every reported location up
+    /// again, and the first report in a file makes it walk that whole file for <c>[GeneratedCode]</c> declarations
+    /// (on POSIX-dense code more than any single rule costs, see docs/performance.md). The driver's own skip misses
+    /// one place that lookup covered: the accessors of a <c>[GeneratedCode]</c> property, indexer or event, whose
+    /// callbacks name the accessor, not the member that carries the attribute. <see cref="OutsideGeneratedMembers"/>
+    /// covers them. What is left: a report on <c>#line hidden</c> lines inside a visible member is kept.
     /// </summary>
     public const GeneratedCodeAnalysisFlags NotAnalyzed = GeneratedCodeAnalysisFlags.ReportDiagnostics;
+
+    /// <summary>The action, except in an accessor of a property, indexer or event marked <c>[GeneratedCode]</c>.</summary>
+    public static Action<OperationAnalysisContext> OutsideGeneratedMembers(Action<OperationAnalysisContext> action)
+        => context =>
+        {
+            if (!IsGeneratedAccessor(context.ContainingSymbol))
+            {
+                action(context);
+            }
+        };
+
+    private static bool IsGeneratedAccessor(ISymbol? symbol)
+    {
+        if (symbol is not IMethodSymbol { AssociatedSymbol: { } member })
+        {
+            return false;
+        }
+
+        foreach (var attribute in member.GetAttributes())
+        {
+            if (attribute.AttributeClass is
+                {
+                    Name: "GeneratedCodeAttribute",
+                    ContainingNamespace:
+                    {
+                        Name: "Compiler",
+                        ContainingNamespace: { Name: "CodeDom", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } },
+                    },
+                })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -93,7 +93,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = new ProcessCalls(surfaces);
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }
 

@@ -88,7 +88,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = new ProcessCalls(surfaces);
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }
 

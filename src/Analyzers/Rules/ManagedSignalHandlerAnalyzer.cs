@@ -45,7 +45,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
             }
 
             var marshal = start.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, marshal), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, marshal)), OperationKind.Invocation);
         });
     }
 

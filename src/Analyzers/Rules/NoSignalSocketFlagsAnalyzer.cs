@@ -39,7 +39,7 @@ public sealed class NoSignalSocketFlagsAnalyzer : DiagnosticAnalyzer
             }
 
             var surfaces = PosixSurfaces.Create(start.Compilation);
-            start.RegisterOperationAction(operation => AnalyzeConversion(operation, socketFlags, surfaces), OperationKind.Conversion);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeConversion(operation, socketFlags, surfaces)), OperationKind.Conversion);
         });
     }
 

@@ -82,7 +82,7 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
                 var handlers = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
                 var pending = new ConcurrentBag<(ISymbol Function, Diagnostic Diagnostic)>();
                 typeStart.RegisterOperationAction(
-                    operation => AnalyzeInvocation(operation, surfaces, symbols, handlers, pending),
+                    GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, symbols, handlers, pending)),
                     OperationKind.Invocation);
                 typeStart.RegisterSymbolEndAction(end =>
                 {

@@ -81,26 +81,26 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(
-                operation =>
+                GeneratedCode.OutsideGeneratedMembers(operation =>
                 {
                     if (ErrnoSurfaces.MayReadErrno(((IInvocationOperation)operation.Operation).TargetMethod.Name))
                     {
                         Analyze(operation, surfaces);
                     }
-                },
+                }),
                 OperationKind.Invocation);
 
             // Only Tmds.LibC reads errno through a property: without it, property references cost nothing.
             if (surfaces.TmdsLibC is not null)
             {
                 start.RegisterOperationAction(
-                    operation =>
+                    GeneratedCode.OutsideGeneratedMembers(operation =>
                     {
                         if (((IPropertyReferenceOperation)operation.Operation).Property.Name == "errno")
                         {
                             Analyze(operation, surfaces);
                         }
-                    },
+                    }),
                     OperationKind.PropertyReference);
             }
         });

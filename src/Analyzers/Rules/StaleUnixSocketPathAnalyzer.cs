@@ -40,7 +40,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
             var types = new UnixSocketTypes(start.Compilation);
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, types), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types)), OperationKind.Invocation);
         });
     }
 

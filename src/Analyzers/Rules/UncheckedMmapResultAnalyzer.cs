@@ -73,7 +73,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
             }
 
             var values = surfaces.Values;
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values)), OperationKind.Invocation);
         });
     }
 

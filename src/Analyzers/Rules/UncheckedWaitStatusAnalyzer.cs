@@ -91,8 +91,8 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces), OperationKind.Invocation);
-            start.RegisterOperationAction(operation => AnalyzeShift(operation, surfaces), OperationKind.Binary);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces)), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeShift(operation, surfaces)), OperationKind.Binary);
         });
     }
 

@@ -101,7 +101,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = new ProcessCalls(surfaces);
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, calls), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }
 

@@ -68,7 +68,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             }
 
             var values = surfaces.Values;
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, surfaces, values), OperationKind.Invocation);
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values)), OperationKind.Invocation);
         });
     }
 

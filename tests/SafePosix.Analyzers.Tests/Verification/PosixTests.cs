@@ -11,6 +11,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
+using Microsoft.CodeAnalysis.Text;
 
 namespace SafePosix.Analyzers.Tests.Verification;
 
@@ -213,26 +214,27 @@ internal static class PosixTestSetup
     }
 
     /// <summary>
-    /// The source with <c>[GeneratedCode]</c> on each outermost type; null when it has top-level statements (no type
-    /// holds them). The driver skips every member of such a type for an analyzer that does not analyze generated code.
+    /// The source, markup removed, with <c>[GeneratedCode]</c> on each outermost type; null when it has top-level
+    /// statements (no type holds them) or a partial type (Roslyn does not take a type declared in several parts for
+    /// generated, whatever its attributes). The driver skips every member of such a type for an analyzer that does
+    /// not analyze generated code.
     /// </summary>
     private static string? MarkTypesGenerated(string source)
     {
-        var root = CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions).GetCompilationUnitRoot();
-        if (root.Members.OfType<GlobalStatementSyntax>().Any())
+        // Markup such as [|call()|]; at the start of a statement would throw the parser off and hide the types after it.
+        TestFileMarkupParser.GetSpans(source, out string plain, out ImmutableDictionary<string, ImmutableArray<TextSpan>> _);
+        var root = CSharpSyntaxTree.ParseText(plain, TestReferences.ParseOptions).GetCompilationUnitRoot();
+        var types = root.DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax)
+            .OfType<BaseTypeDeclarationSyntax>()
+            .ToList();
+        if (root.Members.OfType<GlobalStatementSyntax>().Any()
+            || root.DescendantNodes().OfType<BaseTypeDeclarationSyntax>().Any(type => type.Modifiers.Any(SyntaxKind.PartialKeyword)))
         {
             return null;
         }
 
-        // One part of a partial type carries the attribute (twice is CS0579); the driver reads it from the symbol.
-        var partialsSeen = new HashSet<string>(StringComparer.Ordinal);
-        var starts = root.DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax)
-            .OfType<BaseTypeDeclarationSyntax>()
-            .Where(type => !type.Modifiers.Any(SyntaxKind.PartialKeyword) || partialsSeen.Add(type.Identifier.ValueText))
-            .Select(type => type.SpanStart)
-            .OrderByDescending(start => start);
-        var marked = source;
-        foreach (var start in starts)
+        var marked = plain;
+        foreach (var start in types.Select(type => type.SpanStart).OrderByDescending(start => start))
         {
             marked = marked.Insert(start, "[global::System.CodeDom.Compiler.GeneratedCode(\"test\", \"1\")] ");
         }
