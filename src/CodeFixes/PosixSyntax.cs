@@ -9,6 +9,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Simplification;
+using Microsoft.CodeAnalysis.Text;
 using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
@@ -124,20 +125,225 @@ internal static class PosixSyntax
 
         // The new directives are spaced here: a formatter annotation on the root would have the code action's cleanup
         // re-lay the whole file (its tabs, its own spacing) in the default style.
-        var sorted = root.Usings.AddRange(missing.Select(ns => UsingDirective(ParseName(ns)).NormalizeWhitespace()))
-            .OrderBy(u => u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) ? 1 : 0)
-            .ThenBy(u => u.Alias is null ? 0 : 1)
-            .ThenBy(u => u.Name?.ToString().StartsWith("System", StringComparison.Ordinal) == true ? 0 : 1)
-            .ThenBy(u => u.Name?.ToString(), StringComparer.Ordinal)
-            .Select(u => u.WithoutTrivia().WithTrailingTrivia(EndOfLineOf(root)))
-            .ToArray();
-        if (root.Usings.Count > 0)
+        var endOfLine = EndOfLineOf(root);
+        if (endOfLine.HasAnnotation(SyntaxAnnotation.ElasticAnnotation))
         {
-            sorted[0] = sorted[0].WithLeadingTrivia(root.Usings[0].GetLeadingTrivia());
-            sorted[sorted.Length - 1] = sorted[sorted.Length - 1].WithTrailingTrivia(root.Usings[root.Usings.Count - 1].GetTrailingTrivia());
+            endOfLine = LineFeed;
         }
 
-        return document.WithSyntaxRoot(root.WithUsings(List(sorted)));
+        var added = missing
+            .Select(ns => UsingDirective(ParseName(ns)).NormalizeWhitespace().WithTrailingTrivia(endOfLine))
+            .OrderBy(u => u, UsingOrder.Instance)
+            .ToList();
+        return root.Usings.Count == 0
+            ? document.WithSyntaxRoot(AddFirstUsings(root, added, endOfLine))
+            : document.WithSyntaxRoot(InsertUsings(root, added, endOfLine));
+    }
+
+    /// <summary>
+    /// Inserts among the file's usings without moving or re-spacing any of them: their comments and any
+    /// <c>#if</c> around them belong to them. A new using only goes where no <c>#if</c> is open, or it would be
+    /// conditional, or split the conditional.
+    /// </summary>
+    private static CompilationUnitSyntax InsertUsings(CompilationUnitSyntax root, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    {
+        var usings = root.Usings;
+        var conditionals = root.DescendantTrivia(TextSpan.FromBounds(0, usings[usings.Count - 1].FullSpan.End))
+            .Where(t => t.IsKind(SyntaxKind.IfDirectiveTrivia) || t.IsKind(SyntaxKind.EndIfDirectiveTrivia))
+            .ToList();
+
+        // A point before using i lies before its leading trivia, except before the first using: there it lies after the
+        // header (licence comment, blank lines) that the new using takes over, so the header stays on top.
+        var headerLength = HeaderLength(usings[0].GetLeadingTrivia());
+        var isSafe = new bool[usings.Count + 1];
+        isSafe[0] = headerLength >= 0 && DepthAt(conditionals, usings[0].FullSpan.Start) == 0;
+        for (var i = 1; i <= usings.Count; i++)
+        {
+            isSafe[i] = DepthAt(conditionals, i == usings.Count ? usings[i - 1].FullSpan.End : usings[i].FullSpan.Start) == 0;
+        }
+
+        // A plain using may not precede a global one.
+        var firstAllowed = 0;
+        for (var i = 0; i < usings.Count; i++)
+        {
+            if (usings[i].GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword))
+            {
+                firstAllowed = i + 1;
+            }
+        }
+
+        var before = new List<UsingDirectiveSyntax>[usings.Count + 1];
+        foreach (var directive in added)
+        {
+            var sorted = firstAllowed;
+            while (sorted < usings.Count && UsingOrder.Instance.Compare(usings[sorted], directive) <= 0)
+            {
+                sorted++;
+            }
+
+            var point = Enumerable.Range(sorted, usings.Count + 1 - sorted).Where(i => isSafe[i]).DefaultIfEmpty(-1).First();
+            if (point < 0)
+            {
+                point = Enumerable.Range(firstAllowed, sorted - firstAllowed).Where(i => isSafe[i]).DefaultIfEmpty(-1).Last();
+            }
+
+            if (point >= 0)
+            {
+                (before[point] ??= new List<UsingDirectiveSyntax>()).Add(directive);
+            }
+        }
+
+        var result = new List<UsingDirectiveSyntax>();
+        for (var i = 0; i <= usings.Count; i++)
+        {
+            if (before[i] is { } inserted)
+            {
+                if (i == 0)
+                {
+                    var leading = usings[0].GetLeadingTrivia();
+                    inserted[0] = inserted[0].WithLeadingTrivia(leading.Take(headerLength));
+                    usings = usings.Replace(usings[0], usings[0].WithLeadingTrivia(leading.Skip(headerLength)));
+                }
+                else if (!EndsWithEndOfLine(result[result.Count - 1].GetTrailingTrivia()))
+                {
+                    inserted[0] = inserted[0].WithLeadingTrivia(endOfLine);
+                }
+
+                result.AddRange(inserted);
+            }
+
+            if (i < usings.Count)
+            {
+                result.Add(usings[i]);
+            }
+        }
+
+        return root.WithUsings(List(result));
+    }
+
+    /// <summary>
+    /// The first usings of a file go below its header comments and above its first directive (<c>#nullable</c>,
+    /// <c>#if</c>), then a blank line.
+    /// </summary>
+    private static CompilationUnitSyntax AddFirstUsings(CompilationUnitSyntax root, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    {
+        if (root.Externs.Count > 0)
+        {
+            // Usings follow the extern aliases, which have no header of their own to keep above.
+            var lastExtern = root.Externs[root.Externs.Count - 1];
+            if (!EndsWithEndOfLine(lastExtern.GetTrailingTrivia()))
+            {
+                added[0] = added[0].WithLeadingTrivia(endOfLine);
+            }
+
+            return root.WithUsings(List(added));
+        }
+
+        var first = root.GetFirstToken(includeZeroWidth: true);
+        var leading = first.LeadingTrivia;
+        var headerLength = HeaderLength(leading);
+        if (headerLength < 0)
+        {
+            return root;
+        }
+
+        var header = leading.Take(headerLength).ToList();
+        if (header.Count > 0 && !EndsWithEndOfLine(header))
+        {
+            header.Add(endOfLine);
+        }
+
+        added[0] = added[0].WithLeadingTrivia(header);
+        var rest = new[] { endOfLine }.Concat(leading.Skip(headerLength));
+        var withoutHeader = root.ReplaceToken(first, first.WithLeadingTrivia(rest));
+        return withoutHeader.WithUsings(List(added));
+    }
+
+    /// <summary>
+    /// How many leading trivia of the first using (or first token) stay above a new using: the comments and blank
+    /// lines before the first directive, but past every <c>#define</c> (which may not follow a token) and never inside
+    /// an <c>#if</c>; the indentation of the next line stays with that line. -1 when no such point exists.
+    /// </summary>
+    private static int HeaderLength(SyntaxTriviaList leading)
+    {
+        var afterDefines = 0;
+        for (var i = 0; i < leading.Count; i++)
+        {
+            if (leading[i].IsKind(SyntaxKind.DefineDirectiveTrivia) || leading[i].IsKind(SyntaxKind.UndefDirectiveTrivia))
+            {
+                afterDefines = i + 1;
+            }
+        }
+
+        var depth = 0;
+        for (var i = 0; i <= leading.Count; i++)
+        {
+            if (i >= afterDefines && depth == 0 && (i == leading.Count || leading[i].IsDirective))
+            {
+                while (i > 0 && leading[i - 1].IsKind(SyntaxKind.WhitespaceTrivia))
+                {
+                    i--;
+                }
+
+                return i;
+            }
+
+            if (i < leading.Count)
+            {
+                depth += leading[i].Kind() switch
+                {
+                    SyntaxKind.IfDirectiveTrivia => 1,
+                    SyntaxKind.EndIfDirectiveTrivia => -1,
+                    _ => 0,
+                };
+            }
+        }
+
+        return -1;
+    }
+
+    private static int DepthAt(List<SyntaxTrivia> conditionals, int position)
+    {
+        var depth = 0;
+        foreach (var directive in conditionals)
+        {
+            if (directive.SpanStart >= position)
+            {
+                break;
+            }
+
+            depth += directive.IsKind(SyntaxKind.IfDirectiveTrivia) ? 1 : -1;
+        }
+
+        return depth;
+    }
+
+    private static bool EndsWithEndOfLine(IEnumerable<SyntaxTrivia> trivia)
+    {
+        var last = trivia.LastOrDefault(t => !t.IsKind(SyntaxKind.WhitespaceTrivia));
+        return last.IsKind(SyntaxKind.EndOfLineTrivia) || last.IsDirective;
+    }
+
+    /// <summary>The order a new using is placed by: System first, then ordinal; aliases after plain ones, static ones last.</summary>
+    private sealed class UsingOrder : IComparer<UsingDirectiveSyntax>
+    {
+        public static readonly UsingOrder Instance = new();
+
+        public int Compare(UsingDirectiveSyntax? x, UsingDirectiveSyntax? y)
+        {
+            if (x is null || y is null)
+            {
+                return x is null ? (y is null ? 0 : -1) : 1;
+            }
+
+            var order = Group(x).CompareTo(Group(y));
+            return order != 0 ? order : string.CompareOrdinal(x.Name?.ToString(), y.Name?.ToString());
+        }
+
+        private static int Group(UsingDirectiveSyntax directive)
+            => (directive.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) ? 4 : 0)
+               + (directive.Alias is null ? 0 : 2)
+               + (directive.Name?.ToString().StartsWith("System", StringComparison.Ordinal) == true ? 0 : 1);
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ public sealed class StaleUnixSocketPathFixer : CodeFixProvider
                     async cancellationToken =>
                     {
                         var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
-                        editor.InsertBefore(statement, delete.WithLeadingTrivia(statement.GetLeadingTrivia()));
+                        editor.InsertBefore(statement, delete.WithLeadingTrivia(statement.GetLeadingTrivia()).WithTrailingTrivia(PosixSyntax.EndOfLineOf(root)));
                         return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.IO").ConfigureAwait(false);
                     },
                     DeleteStaleFileKey),
@@ -80,7 +80,7 @@ public sealed class StaleUnixSocketPathFixer : CodeFixProvider
                     inserts[statement] = list = new List<StatementSyntax>();
                 }
 
-                list.Add(delete.WithLeadingTrivia(statement.GetLeadingTrivia()));
+                list.Add(delete.WithLeadingTrivia(statement.GetLeadingTrivia()).WithTrailingTrivia(PosixSyntax.EndOfLineOf(root)));
             }
         }
 

@@ -1,0 +1,281 @@
+using System.Threading.Tasks;
+using SafePosix.CodeFixes.Rules;
+using Xunit;
+using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleUnixSocketPathAnalyzer>;
+
+namespace SafePosix.Analyzers.Tests.Rules;
+
+/// <summary>
+/// The usings every fix adds (PosixSyntax.AddUsingsAsync), seen through the stale-socket fix, which imports System.IO:
+/// the file's own usings, their comments and conditionals stay as written.
+/// </summary>
+public sealed class AddedUsingsFixerTests
+{
+    [Fact]
+    public Task InactiveConditionalBetweenUsings_IsKept_AndTheUsingGoesAboveIt() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System;
+        #if SAFEPOSIX_NEVER_DEFINED
+        using System.Diagnostics;
+        #endif
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        using System;
+        using System.IO;
+        #if SAFEPOSIX_NEVER_DEFINED
+        using System.Diagnostics;
+        #endif
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    // The sorted place is inside the #if: the using goes outside it rather than becoming conditional.
+    [Fact]
+    public Task ActiveConditional_WhereTheUsingWouldSort_IsNotEntered() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System;
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Collections;
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        using System;
+        using System.IO;
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Collections;
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task ConditionalAroundTheFirstUsing_StaysBalanced() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        using System.IO;
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task CommentOnAMiddleUsing_IsKept() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System;
+        // Sockets for the control channel.
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        using System;
+        using System.IO;
+        // Sockets for the control channel.
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task ExistingUsings_AreNotResorted() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System.Net.Sockets;
+        using System;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        using System.IO;
+        using System.Net.Sockets;
+        using System;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task LicenceHeader_StaysAboveTheFirstUsing() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        using System.IO;
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System.Net.Sockets;
+        #endif
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task NoUsings_TheUsingGoesBelowTheHeader_AndAboveNullable() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        #nullable enable
+
+        class Server
+        {
+            void Listen(System.Net.Sockets.Socket socket, string path)
+            {
+                [|socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        using System.IO;
+
+        #nullable enable
+
+        class Server
+        {
+            void Listen(System.Net.Sockets.Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task NoUsings_CrlfFile_GetsCrlfLines() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        class Server
+        {
+            void Listen(System.Net.Sockets.Socket socket, string path)
+            {
+                [|socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """.ReplaceLineEndings("\r\n"), """
+        // Copyright (c) Example Ltd. Licensed under the MIT licence.
+
+        using System.IO;
+
+        class Server
+        {
+            void Listen(System.Net.Sockets.Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            }
+        }
+        """.ReplaceLineEndings("\r\n"), StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task CrlfFile_GetsACrlfUsing() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        using System;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """.ReplaceLineEndings("\r\n"), """
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """.ReplaceLineEndings("\r\n"), StaleUnixSocketPathFixer.DeleteStaleFileKey);
+}
