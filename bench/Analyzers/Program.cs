@@ -17,7 +17,7 @@ namespace SafePosix.Bench.Analyzers;
 /// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
 /// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
 ///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--dense-reps 9] [--warmup 5] [--budget 60] [--dense-lines 40000] [--out FILE]
-///                             [--sets floor,SafePosix,...] [--command TEXT]
+///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc]
 /// </summary>
 internal static class Program
 {
@@ -36,7 +36,7 @@ internal static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc]").ConfigureAwait(false);
             return 2;
         }
 
@@ -122,7 +122,7 @@ internal static class Program
             var warmups = 0;
             do
             {
-                warm = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+                warm = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
                 warmedFor += warm.Wall;
                 warmups++;
             }
@@ -146,7 +146,7 @@ internal static class Program
             foreach (var set in sets.Where(s => repetitions[s] > round))
             {
                 var before = floor?.Invocations ?? 0;
-                var run = await Measurement.RunAsync(compilation, set, CancellationToken.None).ConfigureAwait(false);
+                var run = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
                 if (floor is not null && set.Analyzers.Contains(floor))
                 {
                     floorInvocations = floor.Invocations - before;
@@ -253,6 +253,9 @@ internal sealed class Options
 
     public int DenseLines { get; private set; } = 40_000;
 
+    /// <summary>No garbage collection inside a measured run (GC.TryStartNoGCRegion): steadier, but leaves the GC cost out.</summary>
+    public bool NoGc { get; private set; }
+
     public string? Out { get; private set; }
 
     public IReadOnlyList<string>? Sets { get; private set; }
@@ -276,6 +279,7 @@ internal sealed class Options
                 case "--budget": options.BudgetSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--dense-lines": options.DenseLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--out": options.Out = Next(); break;
+                case "--no-gc": options.NoGc = true; break;
                 case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--command": options.Command = Next(); break;
                 case "--package":

@@ -31,6 +31,9 @@ internal static class Report
         Line(F($"- Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {RuntimeInformation.OSDescription}"));
         Line(F($"- Host: {RuntimeInformation.FrameworkDescription}, Roslyn {RoslynVersion()} (Microsoft.CodeAnalysis.CSharp.Workspaces 4.14.0)"));
         Line(F($"- Command: `{options.Command}`"));
+        Line(options.NoGc
+            ? "- Collections: none inside a measured run (`--no-gc`, `GC.TryStartNoGCRegion`): the figures leave the GC cost of what a set allocates out, and are steady"
+            : "- Collections: as in a build; a collection's pause counts toward the analyzer that was running (on this machine that makes runs of one set differ by up to 2x; `--no-gc` holds them off)");
         foreach (var result in results)
         {
             var bound = result.FloorInvocations < 0 ? "?" : result.FloorInvocations.ToString("N0", CultureInfo.InvariantCulture);
