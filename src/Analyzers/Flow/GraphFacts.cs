@@ -20,13 +20,13 @@ internal sealed class GraphFacts
     private ValueOrigins? _origins;
     private HashSet<ILocalSymbol>? _untrackableLocals;
     private readonly FewEntries<SyntaxNode, ChildBranch?> _forks = new(EqualityComparer<SyntaxNode>.Default);
-    private readonly FewEntries<ILocalSymbol, object> _waitStatusSolutions = new(SymbolEqualityComparer.Default);
+    private readonly FewEntries<ILocalSymbol, WaitStatusPaths.Solution> _waitStatusSolutions = new(SymbolEqualityComparer.Default);
     private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
 
     private GraphFacts(ControlFlowGraph graph) => _graph = graph;
 
     public static GraphFacts Of(ControlFlowGraph graph)
-        => ByGraph.TryGetValue(graph, out var facts) ? facts : ByGraph.GetValue(graph, g => new GraphFacts(g));
+        => ByGraph.GetValue(graph, g => new GraphFacts(g));
 
     /// <summary>Where each local's value comes from (see <see cref="ValueOrigins"/>).</summary>
     public ValueOrigins Origins => LazyInitializer.EnsureInitialized(ref _origins, () => ValueOrigins.Compute(_graph))!;
@@ -62,8 +62,8 @@ internal sealed class GraphFacts
             return positions;
         })!;
 
-    /// <summary>PSX2003's walks, one per wait status local; typed by <see cref="WaitStatusPaths"/>, which alone reads them.</summary>
-    public FewEntries<ILocalSymbol, object> WaitStatusSolutions => _waitStatusSolutions;
+    /// <summary>PSX2003's walks, one per wait status local.</summary>
+    public FewEntries<ILocalSymbol, WaitStatusPaths.Solution> WaitStatusSolutions => _waitStatusSolutions;
 }
 
 /// <summary>

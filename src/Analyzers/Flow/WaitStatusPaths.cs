@@ -66,7 +66,7 @@ internal sealed class WaitStatusPaths
     }
 
     /// <summary>What the walk found for one status in one graph; read-only once made, so callers on any thread share it.</summary>
-    private sealed class Solution
+    internal sealed class Solution
     {
         public Solution(Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, StatusFacts[] inStates)
         {
@@ -96,16 +96,11 @@ internal sealed class WaitStatusPaths
         // A function usually reads one status several times (WIFEXITED, then WEXITSTATUS): the walk over its graph is
         // done once per status and kept with the graph; each read then replays only its own block.
         var solutions = GraphFacts.Of(position.Graph).WaitStatusSolutions;
-        Solution solution;
-        if (solutions.TryGetValue(status, out var known))
-        {
-            solution = (Solution)known;
-        }
-        else
+        if (!solutions.TryGetValue(status, out var solution))
         {
             var solving = new WaitStatusPaths(position.Graph, status, surfaces, new Dictionary<CaptureId, IOperation?>(), new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default), cancellationToken);
             solving.Collect();
-            solution = (Solution)solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
+            solution = solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
         }
 
         var paths = new WaitStatusPaths(position.Graph, status, surfaces, solution.Captures, solution.ResultHolders, cancellationToken);
