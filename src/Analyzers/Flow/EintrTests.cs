@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -77,21 +79,53 @@ internal static class EintrTests
             root = parent;
         }
 
-        foreach (var operation in root.Descendants())
+        if (!AssignedValues.GetValue(root, CollectAssignedValues).TryGetValue(reference.Local, out var values))
         {
-            var value = operation switch
-            {
-                IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local) => declarator.GetVariableInitializer()?.Value,
-                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local) => assignment.Value,
-                _ => null,
-            };
-            if (value is not null && SkipConversions(value) is not ILocalReferenceOperation && IsErrnoRead(value, surfaces))
+            return false;
+        }
+
+        foreach (var value in values)
+        {
+            if (SkipConversions(value) is not ILocalReferenceOperation && IsErrnoRead(value, surfaces))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The values each local of a body is declared with or assigned: one walk per body, where every EINTR test on a
+    /// local of that body used to walk the whole body again.
+    /// </summary>
+    private static readonly ConditionalWeakTable<IOperation, Dictionary<ILocalSymbol, List<IOperation>>> AssignedValues = new();
+
+    private static Dictionary<ILocalSymbol, List<IOperation>> CollectAssignedValues(IOperation root)
+    {
+        var values = new Dictionary<ILocalSymbol, List<IOperation>>(SymbolEqualityComparer.Default);
+        foreach (var operation in root.Descendants())
+        {
+            var (local, value) = operation switch
+            {
+                IVariableDeclaratorOperation declarator => (declarator.Symbol, declarator.GetVariableInitializer()?.Value),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment => (target.Local, assignment.Value),
+                _ => (null, null),
+            };
+            if (local is null || value is null)
+            {
+                continue;
+            }
+
+            if (!values.TryGetValue(local, out var list))
+            {
+                values[local] = list = new List<IOperation>();
+            }
+
+            list.Add(value);
+        }
+
+        return values;
     }
 
     private static IOperation SkipConversions(IOperation operation)
