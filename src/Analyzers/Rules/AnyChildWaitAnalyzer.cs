@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2002: a wait for any child can reap a child that System.Diagnostics.Process owns.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AnyChildWaitAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

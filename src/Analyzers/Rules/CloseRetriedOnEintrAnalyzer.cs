@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4006: close retried on EINTR can close a descriptor that another thread was just given.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

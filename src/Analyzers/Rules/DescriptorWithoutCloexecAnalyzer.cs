@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4002: descriptors created without close-on-exec leak into every child the process starts.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

@@ -7,7 +7,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4003: the byte count of a read or write is thrown away, and with it every error and short transfer.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

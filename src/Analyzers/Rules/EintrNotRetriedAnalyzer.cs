@@ -14,7 +14,6 @@ namespace SafePosix.Analyzers.Rules;
 /// (PosixSignalRegistration, SIGCHLD) use SA_RESTART, so read, write, accept and waitpid are restarted there and are
 /// not on it; poll, epoll_wait, select, nanosleep, msgrcv and semop fail with EINTR under any handler.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

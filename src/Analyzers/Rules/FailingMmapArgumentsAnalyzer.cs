@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX3004: mmap arguments that make the call fail every time, or the mapping fault on first touch.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
 {
     public const string ShapeProperty = "Shape";

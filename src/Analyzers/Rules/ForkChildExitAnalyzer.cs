@@ -10,7 +10,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX1003: a fork child that leaves by exit, Environment.Exit, throw, return or by falling out of its branch.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

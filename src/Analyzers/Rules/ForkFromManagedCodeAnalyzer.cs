@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX1001: fork, vfork, forkpty, clone and daemon called from a .NET process, which is multithreaded before Main.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

@@ -10,7 +10,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX5002: results that report a failure the program cannot go on without.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 {
     public const string ShapeProperty = "Shape";

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2009: managed code installed as a raw signal handler.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX3002: mmap's offset must be a multiple of the page size; any other offset fails with EINVAL.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

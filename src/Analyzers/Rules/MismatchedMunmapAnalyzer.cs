@@ -10,7 +10,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX3003: munmap must get the address mmap returned and the length it was given.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
 {
     public const string ShapeProperty = "Shape";

@@ -7,7 +7,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2006: MSG_NOSIGNAL cast into System.Net.Sockets.SocketFlags.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NoSignalSocketFlagsAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

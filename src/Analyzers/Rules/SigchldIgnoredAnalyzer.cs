@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2008: SIGCHLD ignored (SIG_IGN or SA_NOCLDWAIT): the kernel reaps every child, Process's included.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SigchldIgnoredAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2004: SIGPIPE set back to its default action, which kills the process on a write to a closed pipe.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2001: a reaper that waits once where several children may have exited.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX5001: errno is only the failing call's errno when that call saved it and nothing saved another since.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
 {
     public const string ShapeProperty = "Shape";

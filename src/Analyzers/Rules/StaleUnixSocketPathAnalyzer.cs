@@ -9,7 +9,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4001: a unix socket bound to a path that may still hold the socket file of an earlier run.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX3001: mmap, mremap and shmat fail with MAP_FAILED ((void*)-1), never NULL.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX2003: a wait status decoded without checking how the child ended, or a wait's pid decoded as a status.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>The check the decoding needs (WIFEXITED, WIFSIGNALED, WIFSTOPPED, or <see cref="HandCheck"/>), and the status local's name.</summary>

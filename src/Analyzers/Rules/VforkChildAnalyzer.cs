@@ -10,7 +10,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX1002: anything but exec* and _exit in a vfork child, which runs on the suspended parent's stack.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Do nothing but exec and _exit in a vfork child";

@@ -8,7 +8,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4005: IPC objects created with group or other write permission.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class WritableIpcObjectAnalyzer : DiagnosticAnalyzer
 {
     public const string SurfaceProperty = "Surface";

@@ -11,7 +11,6 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX1004: a child pid that nothing ever waits for, and a SIGKILLed child with no wait after the kill.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Wait for the children you create";

@@ -15,10 +15,21 @@ using SafePosix.CodeFixes.Rules;
 namespace SafePosix.Analyzers.Tests.Meta;
 
 /// <summary>Every analyzer, fixer and rule the two shipped assemblies hold, found by reflection.</summary>
+/// <remarks><see cref="Analyzers"/> are the analyzers a host loads (with [DiagnosticAnalyzer]); <see cref="RuleAnalyzers"/> each rule's own class.</remarks>
 public static class RuleCatalog
 {
     public static ImmutableArray<DiagnosticAnalyzer> Analyzers { get; } = typeof(RuleIds).Assembly.GetTypes()
         .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+        .ToImmutableArray();
+
+    /// <summary>
+    /// Every rule's own analyzer class, shipped alone or run inside <see cref="WarningRulesAnalyzer"/>: what the rule
+    /// tests verify, and what per-rule questions (which rule registers what) are asked of.
+    /// </summary>
+    public static ImmutableArray<DiagnosticAnalyzer> RuleAnalyzers { get; } = typeof(RuleIds).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.Namespace == "SafePosix.Analyzers.Rules")
         .OrderBy(t => t.FullName, StringComparer.Ordinal)
         .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
         .ToImmutableArray();

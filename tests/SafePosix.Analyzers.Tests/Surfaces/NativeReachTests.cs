@@ -29,7 +29,7 @@ public sealed class NativeReachTests
         Basic.Reference.Assemblies.Net80.References.All.Cast<MetadataReference>().ToImmutableArray();
 
     // The driver runs no analyzer whose every rule is off (PSX2007).
-    private static readonly int EnabledByDefault = RuleCatalog.Analyzers.Count(a => a.SupportedDiagnostics.Any(d => d.IsEnabledByDefault));
+    private static readonly int EnabledByDefault = RuleCatalog.RuleAnalyzers.Count(a => a.SupportedDiagnostics.Any(d => d.IsEnabledByDefault));
 
     [Fact]
     public void EveryNameSetOfTheRules_IsInTheRegistry()
@@ -172,7 +172,7 @@ public sealed class NativeReachTests
             new[] { CSharpSyntaxTree.ParseText(source, TestReferences.ParseOptions) },
             references ?? FrameworkOnly,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
-        var analyzers = RuleCatalog.Analyzers;
+        var analyzers = RuleCatalog.RuleAnalyzers;
         var withAnalyzers = compilation.WithAnalyzers(
             analyzers,
             new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));

@@ -1,0 +1,309 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers.Rules;
+
+namespace SafePosix.Analyzers;
+
+/// <summary>
+/// Every rule that is on by default at warning or error level, run as one analyzer. The driver pays a cost per
+/// analyzer for every body and every operation it hands out (about 0.05 µs per callback, 11 ms over the POSIX-dense
+/// corpus for 23 analyzers that do nothing, docs/performance.md); as one analyzer the rules share that cost, and the
+/// operations each rule asks for come through one callback. Each rule stays its own class, tested on its own: this
+/// class replays the rule's registrations, so the shipped rule and the tested one run the same code.
+/// </summary>
+/// <remarks>
+/// Rules below warning (PSX2005) and rules off by default (PSX2007, PSX3005) ship as their own analyzers: a
+/// command-line build skips an analyzer whose rules are all at suggestion level, and the driver never runs one whose
+/// rules are all off, which it could not do for a rule inside this group. A rule of the group that the compilation
+/// turns off (<c>NoWarn</c>, a global config or every file's <c>.editorconfig</c> setting it to <c>none</c>) registers
+/// nothing, as the driver would have skipped its analyzer.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The rules this analyzer runs, in rule ID order.</summary>
+    internal static ImmutableArray<DiagnosticAnalyzer> Rules { get; } = ImmutableArray.Create<DiagnosticAnalyzer>(
+        new ForkFromManagedCodeAnalyzer(),
+        new VforkChildAnalyzer(),
+        new ForkChildExitAnalyzer(),
+        new ZombieChildAnalyzer(),
+        new SingleReapAnalyzer(),
+        new AnyChildWaitAnalyzer(),
+        new UncheckedWaitStatusAnalyzer(),
+        new SigpipeResetAnalyzer(),
+        new NoSignalSocketFlagsAnalyzer(),
+        new SigchldIgnoredAnalyzer(),
+        new ManagedSignalHandlerAnalyzer(),
+        new UncheckedMmapResultAnalyzer(),
+        new MisalignedMmapOffsetAnalyzer(),
+        new MismatchedMunmapAnalyzer(),
+        new FailingMmapArgumentsAnalyzer(),
+        new StaleUnixSocketPathAnalyzer(),
+        new DescriptorWithoutCloexecAnalyzer(),
+        new DiscardedByteCountAnalyzer(),
+        new EintrNotRetriedAnalyzer(),
+        new WritableIpcObjectAnalyzer(),
+        new CloseRetriedOnEintrAnalyzer(),
+        new StaleErrnoAnalyzer(),
+        new IgnoredFailureAnalyzer());
+
+    private readonly ImmutableArray<(ImmutableArray<DiagnosticDescriptor> Descriptors, ImmutableArray<Action<CompilationStartAnalysisContext>> Starts)> _rules;
+
+    public WarningRulesAnalyzer()
+    {
+        _rules = Rules.Select(rule => (rule.SupportedDiagnostics, RuleRegistrations.CompilationStartsOf(rule))).ToImmutableArray();
+        SupportedDiagnostics = Rules.SelectMany(rule => rule.SupportedDiagnostics).ToImmutableArray();
+    }
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; }
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.NotAnalyzed);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var actions = new OperationActions();
+            foreach (var (descriptors, starts) in _rules)
+            {
+                if (RuleRegistrations.AllSuppressed(descriptors, start.Compilation, start.CancellationToken))
+                {
+                    continue;
+                }
+
+                var ruleStart = new CollectingCompilationStart(start, actions);
+                foreach (var action in starts)
+                {
+                    action(ruleStart);
+                }
+            }
+
+            actions.RegisterOn(start);
+        });
+    }
+}
+
+/// <summary>The operation actions the rules of a group registered, run from one callback per operation kind.</summary>
+internal sealed class OperationActions
+{
+    private readonly Dictionary<OperationKind, List<Action<OperationAnalysisContext>>> _byKind = new();
+
+    public void Add(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds)
+    {
+        foreach (var kind in kinds)
+        {
+            if (!_byKind.TryGetValue(kind, out var actions))
+            {
+                _byKind[kind] = actions = new List<Action<OperationAnalysisContext>>();
+            }
+
+            actions.Add(action);
+        }
+    }
+
+    public void RegisterOn(CompilationStartAnalysisContext start)
+    {
+        foreach (var pair in _byKind)
+        {
+            var actions = pair.Value.ToArray();
+            start.RegisterOperationAction(actions.Length == 1 ? actions[0] : context => RunAll(actions, context), pair.Key);
+        }
+    }
+
+    /// <summary>Every rule runs even when one before it throws; the first exception is rethrown after (the driver reports it as AD0001).</summary>
+    private static void RunAll(Action<OperationAnalysisContext>[] actions, OperationAnalysisContext context)
+    {
+        ExceptionDispatchInfo? first = null;
+        foreach (var action in actions)
+        {
+            try
+            {
+                action(context);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                first ??= ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        first?.Throw();
+    }
+}
+
+internal static class RuleRegistrations
+{
+    /// <summary>
+    /// What a rule's <c>Initialize</c> registers, replayed: its compilation-start actions. A rule of a group may only
+    /// turn on concurrent execution, leave generated code out as <see cref="GeneratedCode.NotAnalyzed"/> says, and
+    /// register compilation-start actions; anything else would be lost in the group, so it throws.
+    /// </summary>
+    public static ImmutableArray<Action<CompilationStartAnalysisContext>> CompilationStartsOf(DiagnosticAnalyzer rule)
+    {
+        var recorder = new RecordingAnalysisContext(rule.GetType().Name);
+        rule.Initialize(recorder);
+        return recorder.CompilationStarts.ToImmutable();
+    }
+
+    /// <summary>
+    /// True when no descriptor of the rule can be reported anywhere in the compilation: each one is off by default or
+    /// set to <c>none</c> for the compilation (<c>NoWarn</c>, a global config) and for every syntax tree.
+    /// </summary>
+    public static bool AllSuppressed(ImmutableArray<DiagnosticDescriptor> descriptors, Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (var descriptor in descriptors)
+        {
+            if (!IsSuppressed(descriptor, compilation, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsSuppressed(DiagnosticDescriptor descriptor, Compilation compilation, CancellationToken cancellationToken)
+    {
+        var options = compilation.Options;
+        var provider = options.SyntaxTreeOptionsProvider;
+        ReportDiagnostic? global = options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var specific) ? specific : null;
+        if (global is null && provider is not null && provider.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out var fromGlobalConfig))
+        {
+            global = fromGlobalConfig;
+        }
+
+        var suppressedForCompilation = global is { } value ? value == ReportDiagnostic.Suppress : !descriptor.IsEnabledByDefault;
+        if (!suppressedForCompilation)
+        {
+            // A tree may still turn it off, but one tree that leaves it on is enough to run it.
+            if (provider is null)
+            {
+                return false;
+            }
+
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                if (!provider.TryGetDiagnosticValue(tree, descriptor.Id, cancellationToken, out var inTree) || inTree != ReportDiagnostic.Suppress)
+                {
+                    return false;
+                }
+            }
+
+            return compilation.SyntaxTrees.Any();
+        }
+
+        // Off for the compilation: one tree that turns it on is enough to run it.
+        if (provider is not null)
+        {
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                if (provider.TryGetDiagnosticValue(tree, descriptor.Id, cancellationToken, out var inTree) && inTree != ReportDiagnostic.Suppress)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Records a rule's registrations; see <see cref="CompilationStartsOf"/>.</summary>
+    private sealed class RecordingAnalysisContext : AnalysisContext
+    {
+        private readonly string _rule;
+
+        public RecordingAnalysisContext(string rule) => _rule = rule;
+
+        public ImmutableArray<Action<CompilationStartAnalysisContext>>.Builder CompilationStarts { get; } =
+            ImmutableArray.CreateBuilder<Action<CompilationStartAnalysisContext>>();
+
+        public override void EnableConcurrentExecution()
+        {
+        }
+
+        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode)
+        {
+            if (analysisMode != GeneratedCode.NotAnalyzed)
+            {
+                throw Unsupported("a generated-code mode other than GeneratedCode.NotAnalyzed");
+            }
+        }
+
+        public override void RegisterCompilationStartAction(Action<CompilationStartAnalysisContext> action) => CompilationStarts.Add(action);
+
+        public override void RegisterCompilationAction(Action<CompilationAnalysisContext> action) => throw Unsupported("a compilation action");
+
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => throw Unsupported("a semantic model action");
+
+        public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds) => throw Unsupported("a symbol action");
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => throw Unsupported("a code block start action");
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => throw Unsupported("a code block action");
+
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => throw Unsupported("a syntax tree action");
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds)
+            => throw Unsupported("a syntax node action");
+
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
+            => throw Unsupported("an operation action outside a compilation start");
+
+        private NotSupportedException Unsupported(string what)
+            => new($"{_rule} registers {what}; a rule run in a group may only register compilation-start actions (see RuleRegistrations).");
+    }
+}
+
+/// <summary>
+/// A rule's view of the compilation start: operation actions go to the group's shared callbacks, everything else to
+/// the driver as the rule asked.
+/// </summary>
+internal sealed class CollectingCompilationStart : CompilationStartAnalysisContext
+{
+    private readonly CompilationStartAnalysisContext _start;
+    private readonly OperationActions _actions;
+
+    // RS1012 expects a start context to register something itself; this one forwards the rule's registrations to it.
+#pragma warning disable RS1012
+    public CollectingCompilationStart(CompilationStartAnalysisContext start, OperationActions actions)
+        : base(start.Compilation, start.Options, start.CancellationToken)
+    {
+        _start = start;
+        _actions = actions;
+    }
+#pragma warning restore RS1012
+
+    public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
+        => _actions.Add(action, operationKinds);
+
+    public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => _start.RegisterCompilationEndAction(action);
+
+    public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => _start.RegisterSemanticModelAction(action);
+
+    public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds)
+        => _start.RegisterSymbolAction(action, symbolKinds);
+
+    public override void RegisterSymbolStartAction(Action<SymbolStartAnalysisContext> action, SymbolKind symbolKind)
+        => _start.RegisterSymbolStartAction(action, symbolKind);
+
+    public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action)
+        => _start.RegisterCodeBlockStartAction(action);
+
+    public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => _start.RegisterCodeBlockAction(action);
+
+    public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => _start.RegisterSyntaxTreeAction(action);
+
+    public override void RegisterAdditionalFileAction(Action<AdditionalFileAnalysisContext> action) => _start.RegisterAdditionalFileAction(action);
+
+    public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds)
+        => _start.RegisterSyntaxNodeAction(action, syntaxKinds);
+
+    public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(action);
+
+    public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _start.RegisterOperationBlockAction(action);
+}

@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Meta;
+
+/// <summary>
+/// The warning-level rules ship inside one analyzer (<see cref="WarningRulesAnalyzer"/>) and are tested as their own
+/// classes: these tests hold the two together.
+/// </summary>
+public sealed class RuleGroupTests
+{
+    private static readonly ImmutableHashSet<Type> Grouped = WarningRulesAnalyzer.Rules.Select(r => r.GetType()).ToImmutableHashSet();
+
+    [Fact]
+    public void EveryRuleClass_ShipsAloneOrInTheGroup_Once()
+    {
+        var grouped = WarningRulesAnalyzer.Rules.Select(r => r.GetType()).ToList();
+        Assert.Equal(grouped.Count, grouped.Distinct().Count());
+        foreach (var rule in RuleCatalog.RuleAnalyzers)
+        {
+            var alone = rule.GetType().GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null;
+            Assert.True(alone != Grouped.Contains(rule.GetType()), $"{rule.GetType().Name} must either carry [DiagnosticAnalyzer] or be listed in WarningRulesAnalyzer.Rules, not both");
+        }
+    }
+
+    [Fact]
+    public void TheGroup_HoldsEveryRuleOnByDefaultAtWarningOrError_AndNothingElse()
+    {
+        foreach (var rule in RuleCatalog.RuleAnalyzers)
+        {
+            var warningOrError = rule.SupportedDiagnostics.All(d => d.IsEnabledByDefault && d.DefaultSeverity >= DiagnosticSeverity.Warning);
+            Assert.True(warningOrError == Grouped.Contains(rule.GetType()),
+                $"{rule.GetType().Name}: rules on by default at warning or error belong in the group; a suggestion-level or off-by-default rule ships alone so that the driver can skip it");
+        }
+    }
+
+    [Fact]
+    public void TheShippedAnalyzers_SupportEveryRuleOnce()
+    {
+        var shipped = RuleCatalog.Analyzers.SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal).ToList();
+        var rules = RuleCatalog.RuleAnalyzers.SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal).ToList();
+        Assert.Equal(rules, shipped);
+    }
+
+    [Fact]
+    public async Task TheGroup_ReportsWhatItsRulesReportAlone()
+    {
+        var compilation = ShowcaseCompilation();
+        var together = await DiagnosticsOf(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(new WarningRulesAnalyzer()));
+        var alone = new List<string>();
+        foreach (var rule in WarningRulesAnalyzer.Rules)
+        {
+            alone.AddRange(await DiagnosticsOf(compilation, ImmutableArray.Create(rule)));
+        }
+
+        alone.Sort(StringComparer.Ordinal);
+        Assert.True(together.Count >= 40, "the showcase should give the group plenty to report; it reported " + together.Count);
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
+    public async Task ARuleTurnedOffForTheCompilation_ReportsNothing_AndTheOthersStillDo()
+    {
+        var compilation = ShowcaseCompilation();
+        var options = compilation.Options.WithSpecificDiagnosticOptions(
+            compilation.Options.SpecificDiagnosticOptions.SetItem(RuleIds.ForkFromManagedCode, ReportDiagnostic.Suppress));
+        var diagnostics = await DiagnosticsOf(compilation.WithOptions(options), ImmutableArray.Create<DiagnosticAnalyzer>(new WarningRulesAnalyzer()));
+
+        Assert.DoesNotContain(diagnostics, d => d.StartsWith(RuleIds.ForkFromManagedCode, StringComparison.Ordinal));
+        Assert.Contains(diagnostics, d => d.StartsWith(RuleIds.ForkChildExit, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARuleWithNoOptions_Runs()
+        => Assert.False(Suppressed(OnByDefault, new TreeOptions()));
+
+    [Fact]
+    public void ARuleSetToNoneByNoWarn_IsSkipped()
+        => Assert.True(Suppressed(OnByDefault, new TreeOptions(), specific: ReportDiagnostic.Suppress));
+
+    [Fact]
+    public void ARuleSetToNoneInTheGlobalConfig_IsSkipped()
+        => Assert.True(Suppressed(OnByDefault, new TreeOptions { Global = ReportDiagnostic.Suppress }));
+
+    [Fact]
+    public void ARuleSetToNoneGlobally_ButOnInOneFile_Runs()
+        => Assert.False(Suppressed(OnByDefault, new TreeOptions { Global = ReportDiagnostic.Suppress, PerTree = { ["b.cs"] = ReportDiagnostic.Warn } }));
+
+    [Fact]
+    public void ARuleSetToNoneInEveryFile_IsSkipped()
+        => Assert.True(Suppressed(OnByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Suppress, ["b.cs"] = ReportDiagnostic.Suppress } }));
+
+    [Fact]
+    public void ARuleSetToNoneInOneFileOfTwo_Runs()
+        => Assert.False(Suppressed(OnByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Suppress } }));
+
+    [Fact]
+    public void ARuleOffByDefault_WithNothingTurningItOn_IsSkipped()
+        => Assert.True(Suppressed(OffByDefault, new TreeOptions()));
+
+    [Fact]
+    public void ARuleOffByDefault_TurnedOnInOneFile_Runs()
+        => Assert.False(Suppressed(OffByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Warn } }));
+
+    // Descriptors for the option checks only, never reported: release tracking has nothing to track.
+#pragma warning disable RS2008
+    private static readonly DiagnosticDescriptor OnByDefault = new("PSX9998", "t", "m", "c", DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor OffByDefault = new("PSX9999", "t", "m", "c", DiagnosticSeverity.Warning, isEnabledByDefault: false);
+#pragma warning restore RS2008
+
+    private static bool Suppressed(DiagnosticDescriptor descriptor, TreeOptions treeOptions, ReportDiagnostic? specific = null)
+    {
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary).WithSyntaxTreeOptionsProvider(treeOptions);
+        if (specific is { } value)
+        {
+            options = options.WithSpecificDiagnosticOptions(ImmutableDictionary<string, ReportDiagnostic>.Empty.Add(descriptor.Id, value));
+        }
+
+        var compilation = CSharpCompilation.Create(
+            "Options",
+            new[] { CSharpSyntaxTree.ParseText("class A { }", path: "a.cs"), CSharpSyntaxTree.ParseText("class B { }", path: "b.cs") },
+            TestReferences.Default,
+            options);
+        return RuleRegistrations.AllSuppressed(ImmutableArray.Create(descriptor), compilation, CancellationToken.None);
+    }
+
+    private static CSharpCompilation ShowcaseCompilation()
+    {
+        var folder = RuleCatalog.PathInRepository("samples", "Showcase");
+        var trees = Directory.GetFiles(folder, "*.cs")
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), TestReferences.ParseOptions, f));
+        return CSharpCompilation.Create(
+            "Showcase",
+            trees,
+            TestReferences.Default,
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>ID, place and message of every diagnostic, sorted; AD0001 fails the test.</summary>
+    private static async Task<List<string>> DiagnosticsOf(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers)
+    {
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), null, concurrentAnalysis: true, logAnalyzerExecutionTime: false);
+        var diagnostics = await compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync();
+        Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+        return diagnostics
+            .Select(d => $"{d.Id} {d.Location.GetLineSpan()} {d.GetMessage()}")
+            .OrderBy(s => s, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private sealed class TreeOptions : SyntaxTreeOptionsProvider
+    {
+        public ReportDiagnostic? Global { get; init; }
+
+        public Dictionary<string, ReportDiagnostic> PerTree { get; } = new(StringComparer.Ordinal);
+
+        public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.NotGenerated;
+
+        public override bool TryGetDiagnosticValue(SyntaxTree tree, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+            => PerTree.TryGetValue(tree.FilePath, out severity);
+
+        public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+        {
+            severity = Global ?? default;
+            return Global is not null;
+        }
+    }
+}
