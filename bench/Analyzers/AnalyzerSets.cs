@@ -65,8 +65,19 @@ public static class AnalyzerSets
         new("floor + graphs", "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call",
             ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer()), ImmutableArray<string>.Empty);
 
-    /// <summary>Every concrete C# DiagnosticAnalyzer in SafePosix.Analyzers.dll, found by reflection (rules are being added).</summary>
-    public static AnalyzerSet SafePosix()
+    public static AnalyzerSet GraphFloorReporting() =>
+        new("floor + graphs + reports", "GraphFloorAnalyzer (this bench) reporting at every call a rule starts from, generated code left out as SafePosix does (ReportDiagnostics: no generated-code scan)",
+            ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer(reportEveryCall: true)), ImmutableArray<string>.Empty);
+
+    /// <summary>The package as a host loads it: every C# DiagnosticAnalyzer in SafePosix.Analyzers.dll with [DiagnosticAnalyzer].</summary>
+    public static AnalyzerSet SafePosix() => SafePosixAnalyzers("SafePosix", IsCSharpAnalyzer);
+
+    /// <summary>Each rule's own class (namespace SafePosix.Analyzers.Rules), one analyzer per rule: per-rule figures.</summary>
+    public static AnalyzerSet SafePosixRules() => SafePosixAnalyzers(
+        "SafePosix, one analyzer per rule",
+        type => !type.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(type) && type.Namespace == "SafePosix.Analyzers.Rules");
+
+    private static AnalyzerSet SafePosixAnalyzers(string name, Func<Type, bool> include)
     {
         var failures = ImmutableArray.CreateBuilder<string>();
         var assembly = Assembly.Load(new AssemblyName("SafePosix.Analyzers"));
@@ -82,7 +93,7 @@ public static class AnalyzerSets
         }
 
         var analyzers = ImmutableArray.CreateBuilder<DiagnosticAnalyzer>();
-        foreach (var type in types.Where(IsCSharpAnalyzer).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        foreach (var type in types.Where(include).OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
             try
             {
@@ -95,7 +106,7 @@ public static class AnalyzerSets
         }
 
         var version = assembly.GetName().Version;
-        return new AnalyzerSet("SafePosix", $"SafePosix.Analyzers {version} ({Path.GetFileName(assembly.Location)}, src/Analyzers)",
+        return new AnalyzerSet(name, $"SafePosix.Analyzers {version} ({Path.GetFileName(assembly.Location)}, src/Analyzers)",
             analyzers.ToImmutable(), failures.ToImmutable());
     }
 

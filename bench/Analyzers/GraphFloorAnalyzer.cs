@@ -13,7 +13,9 @@ namespace SafePosix.Bench.Analyzers;
 /// starts from (<see cref="CallSites"/>), the driver's control-flow graph of the body around each such call (built once
 /// per body and shared, as every rule that reads a graph gets it), and one diagnostic per fork call (so it also pays
 /// Roslyn's generated-code scan in the files it reports in). No analysis: what is left of a rule's cost above this is
-/// its own work.
+/// its own work. The reporting variant reports at every such call instead, and leaves generated code out the way
+/// SafePosix does (<c>ReportDiagnostics</c>, so no generated-code scan): with the plain variant it prices one reported
+/// diagnostic, the cost no rule can avoid for a finding it makes.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GraphFloorAnalyzer : DiagnosticAnalyzer
@@ -30,6 +32,15 @@ public sealed class GraphFloorAnalyzer : DiagnosticAnalyzer
         CallSites.ByRule.Values.SelectMany(names => names).Select(name => name[(name.LastIndexOf('.') + 1)..]),
         StringComparer.Ordinal);
 
+    private readonly bool _reportEveryCall;
+
+    public GraphFloorAnalyzer()
+        : this(reportEveryCall: false)
+    {
+    }
+
+    public GraphFloorAnalyzer(bool reportEveryCall) => _reportEveryCall = reportEveryCall;
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 
     /// <summary>Graphs asked for (the driver caches them per body, so a repeat is a lookup).</summary>
@@ -38,7 +49,7 @@ public sealed class GraphFloorAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(_reportEveryCall ? GeneratedCodeAnalysisFlags.ReportDiagnostics : GeneratedCodeAnalysisFlags.None);
         context.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
     }
 
@@ -61,7 +72,7 @@ public sealed class GraphFloorAnalyzer : DiagnosticAnalyzer
             // No graph for this kind of body (attribute arguments, field initializers in some shapes).
         }
 
-        if (name == "fork")
+        if (_reportEveryCall || name == "fork")
         {
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name));
         }
