@@ -62,11 +62,11 @@ public static class AnalyzerSets
             ImmutableArray.Create<DiagnosticAnalyzer>(new FloorAnalyzer("BENCH0002", "fork")), ImmutableArray<string>.Empty);
 
     public static AnalyzerSet GraphFloor() =>
-        new("floor + graphs", "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call",
+        new("floor + graphs", "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call; generated code left out as SafePosix does (ReportDiagnostics: no generated-code scan)",
             ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer()), ImmutableArray<string>.Empty);
 
     public static AnalyzerSet GraphFloorReporting() =>
-        new("floor + graphs + reports", "GraphFloorAnalyzer (this bench) reporting at every call a rule starts from, generated code left out as SafePosix does (ReportDiagnostics: no generated-code scan)",
+        new("floor + graphs + reports", "GraphFloorAnalyzer (this bench) reporting at every call a rule starts from instead of at forks only",
             ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer(reportEveryCall: true)), ImmutableArray<string>.Empty);
 
     /// <summary>The package as a host loads it: every C# DiagnosticAnalyzer in SafePosix.Analyzers.dll with [DiagnosticAnalyzer].</summary>
