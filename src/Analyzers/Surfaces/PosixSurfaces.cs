@@ -129,7 +129,17 @@ internal sealed class PosixSurfaces
 
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
-        => TryGetLibcCall(method, out call) && functions.Contains(call.Function);
+    {
+        // A binding's function is the method's name, and only an import can call another: anything else is out
+        // before the binding classes are compared (most invocations, on every rule).
+        if (!functions.Contains(method.Name) && !method.IsExtern && !IsPartial(method))
+        {
+            call = default;
+            return false;
+        }
+
+        return TryGetLibcCall(method, out call) && functions.Contains(call.Function);
+    }
 
     /// <summary>
     /// Like <see cref="TryGetLibcCall(IMethodSymbol, ImmutableHashSet{string}, out LibcCall)"/>, and also through the
@@ -149,7 +159,8 @@ internal sealed class PosixSurfaces
     /// <summary>The binding surface a type belongs to, if it is one of the known binding classes.</summary>
     public PosixSurface? BindingSurfaceOf(INamedTypeSymbol? type)
     {
-        if (type is null)
+        // Equal types have equal names: the name rules out almost every type before any symbol comparison.
+        if (type is null || type.Name is not ("LibC" or "Syscall" or "Stdlib"))
         {
             return null;
         }
