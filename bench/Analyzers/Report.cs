@@ -130,9 +130,16 @@ internal static class Report
                 && DiagnosticsOf(dense, GraphFloor) is { } graphDiagnostics && DiagnosticsOf(dense, GraphFloorReports) is { } reported
                 && DiagnosticsOf(dense, SafePosix) is { } ourDiagnostics && reported > graphDiagnostics)
             {
-                var perDiagnostic = Math.Max(0, reportsMs - graphsOnly) / (reported - graphDiagnostics);
-                var unavoidable = graphsOnly + perDiagnostic * Math.Max(0, ourDiagnostics - graphDiagnostics);
-                Line(F($"- Reporting: the \"floor + graphs + reports\" row reports {reported:N0} diagnostics instead of {graphDiagnostics:N0}, for {Math.Max(0, reportsMs - graphsOnly):F1} ms more, {perDiagnostic * 1000:F1} µs each (Roslyn's own path: severity and suppression filtering, the diagnostic queue). SafePosix reports {ourDiagnostics:N0} here. What no package making those findings with control-flow graphs can avoid (name tests, graphs, reporting): {unavoidable:F1} ms = {unavoidable / theirs:F3} x Roslynator. SafePosix's rules' own work: {Math.Max(0, oursMs - unavoidable):F1} ms = {Math.Max(0, oursMs - unavoidable) / theirs:F3} x Roslynator."));
+                if (reportsMs <= graphsOnly)
+                {
+                    Line(F($"- Reporting cannot be priced from this run: the \"floor + graphs + reports\" row ({reportsMs:F1} ms, {reported:N0} diagnostics) came out at or below \"floor + graphs\" ({graphsOnly:F1} ms, {graphDiagnostics:N0}); the difference is smaller than the run-to-run spread here (collections make runs bimodal: `--no-gc` prices it)."));
+                }
+                else
+                {
+                    var perDiagnostic = (reportsMs - graphsOnly) / (reported - graphDiagnostics);
+                    var unavoidable = graphsOnly + perDiagnostic * Math.Max(0, ourDiagnostics - graphDiagnostics);
+                    Line(F($"- Reporting: the \"floor + graphs + reports\" row reports {reported:N0} diagnostics instead of {graphDiagnostics:N0}, for {reportsMs - graphsOnly:F1} ms more, {perDiagnostic * 1000:F1} µs each (Roslyn's own path: severity and suppression filtering, the diagnostic queue). SafePosix reports {ourDiagnostics:N0} here. What no package making those findings with control-flow graphs can avoid (name tests, graphs, reporting): {unavoidable:F1} ms = {unavoidable / theirs:F3} x Roslynator. SafePosix's rules' own work: {Math.Max(0, oursMs - unavoidable):F1} ms = {Math.Max(0, oursMs - unavoidable) / theirs:F3} x Roslynator."));
+                }
             }
         }
 
