@@ -70,22 +70,39 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var actions = new OperationActions();
-            foreach (var (descriptors, starts) in _rules)
+            ExceptionDispatchInfo? first = null;
+            foreach (var rule in RulesToStart(start.Compilation, start.CancellationToken))
             {
-                if (RuleRegistrations.AllSuppressed(descriptors, start.Compilation, start.CancellationToken))
+                // A rule that fails to start loses only itself, as it would as its own analyzer.
+                try
                 {
-                    continue;
+                    var ruleStart = new CollectingCompilationStart(start, actions);
+                    foreach (var action in _rules[rule].Starts)
+                    {
+                        action(ruleStart);
+                    }
                 }
-
-                var ruleStart = new CollectingCompilationStart(start, actions);
-                foreach (var action in starts)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    action(ruleStart);
+                    first ??= ExceptionDispatchInfo.Capture(e);
                 }
             }
 
             actions.RegisterOn(start);
+            first?.Throw();
         });
+    }
+
+    /// <summary>The indexes in <see cref="Rules"/> of the rules the compilation does not turn off.</summary>
+    internal IEnumerable<int> RulesToStart(Compilation compilation, CancellationToken cancellationToken)
+    {
+        for (var rule = 0; rule < _rules.Length; rule++)
+        {
+            if (!RuleRegistrations.AllSuppressed(_rules[rule].Descriptors, compilation, cancellationToken))
+            {
+                yield return rule;
+            }
+        }
     }
 }
 
@@ -151,8 +168,9 @@ internal static class RuleRegistrations
     }
 
     /// <summary>
-    /// True when no descriptor of the rule can be reported anywhere in the compilation: each one is off by default or
-    /// set to <c>none</c> for the compilation (<c>NoWarn</c>, a global config) and for every syntax tree.
+    /// True when no descriptor of the rule can be reported anywhere in the compilation: each one is set to <c>none</c>
+    /// on the command line (<c>NoWarn</c>), or is off by default or set to <c>none</c> in a global config and not turned
+    /// on in any syntax tree, or is set to <c>none</c> in every syntax tree.
     /// </summary>
     public static bool AllSuppressed(ImmutableArray<DiagnosticDescriptor> descriptors, Compilation compilation, CancellationToken cancellationToken)
     {
@@ -171,13 +189,23 @@ internal static class RuleRegistrations
     {
         var options = compilation.Options;
         var provider = options.SyntaxTreeOptionsProvider;
-        ReportDiagnostic? global = options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var specific) ? specific : null;
-        if (global is null && provider is not null && provider.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out var fromGlobalConfig))
+
+        // The command line (NoWarn, WarningsAsErrors, a rule set) wins over every configuration file, as in the
+        // compiler's own filter; only /warnaserror-:ID (Default) leaves the decision to them.
+        if (options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var specific) && specific != ReportDiagnostic.Default)
+        {
+            return specific == ReportDiagnostic.Suppress;
+        }
+
+        ReportDiagnostic? global = null;
+        if (provider is not null && provider.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out var fromGlobalConfig))
         {
             global = fromGlobalConfig;
         }
 
-        var suppressedForCompilation = global is { } value ? value == ReportDiagnostic.Suppress : !descriptor.IsEnabledByDefault;
+        var suppressedForCompilation = global is { } value && value != ReportDiagnostic.Default
+            ? value == ReportDiagnostic.Suppress
+            : !descriptor.IsEnabledByDefault;
         if (!suppressedForCompilation)
         {
             // A tree may still turn it off, but one tree that leaves it on is enough to run it.

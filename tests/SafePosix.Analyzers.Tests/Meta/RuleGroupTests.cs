@@ -70,16 +70,35 @@ public sealed class RuleGroupTests
     }
 
     [Fact]
-    public async Task ARuleTurnedOffForTheCompilation_ReportsNothing_AndTheOthersStillDo()
+    public async Task ARuleTurnedOffForTheCompilation_LeavesTheOthersReporting()
     {
         var compilation = ShowcaseCompilation();
         var options = compilation.Options.WithSpecificDiagnosticOptions(
             compilation.Options.SpecificDiagnosticOptions.SetItem(RuleIds.ForkFromManagedCode, ReportDiagnostic.Suppress));
-        var diagnostics = await DiagnosticsOf(compilation.WithOptions(options), ImmutableArray.Create<DiagnosticAnalyzer>(new WarningRulesAnalyzer()));
+        var group = new WarningRulesAnalyzer();
+        var diagnostics = await DiagnosticsOf(compilation.WithOptions(options), ImmutableArray.Create<DiagnosticAnalyzer>(group));
 
         Assert.DoesNotContain(diagnostics, d => d.StartsWith(RuleIds.ForkFromManagedCode, StringComparison.Ordinal));
         Assert.Contains(diagnostics, d => d.StartsWith(RuleIds.ForkChildExit, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ARuleTurnedOffForTheCompilation_IsNotStarted()
+    {
+        var compilation = ShowcaseCompilation();
+        var off = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
+            compilation.Options.SpecificDiagnosticOptions.SetItem(RuleIds.ForkFromManagedCode, ReportDiagnostic.Suppress)));
+        var group = new WarningRulesAnalyzer();
+        var fork = WarningRulesAnalyzer.Rules.IndexOf(WarningRulesAnalyzer.Rules.Single(r => r is SafePosix.Analyzers.Rules.ForkFromManagedCodeAnalyzer));
+
+        Assert.Contains(fork, group.RulesToStart(compilation, CancellationToken.None));
+        Assert.DoesNotContain(fork, group.RulesToStart(off, CancellationToken.None));
+        Assert.Equal(WarningRulesAnalyzer.Rules.Length - 1, group.RulesToStart(off, CancellationToken.None).Count());
+    }
+
+    [Fact]
+    public void ARuleMadeAnErrorOnTheCommandLine_RunsEvenWhenEveryFileSetsItToNone()
+        => Assert.False(Suppressed(OnByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Suppress, ["b.cs"] = ReportDiagnostic.Suppress } }, specific: ReportDiagnostic.Error));
 
     [Fact]
     public void ARuleWithNoOptions_Runs()
