@@ -134,7 +134,7 @@ internal sealed class OperationActions
     }
 
     /// <summary>Every rule runs even when one before it throws; the first exception is rethrown after (the driver reports it as AD0001).</summary>
-    private static void RunAll(Action<OperationAnalysisContext>[] actions, OperationAnalysisContext context)
+    internal static void RunAll(Action<OperationAnalysisContext>[] actions, OperationAnalysisContext context)
     {
         ExceptionDispatchInfo? first = null;
         foreach (var action in actions)

@@ -101,6 +101,28 @@ public sealed class RuleGroupTests
         => Assert.False(Suppressed(OnByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Suppress, ["b.cs"] = ReportDiagnostic.Suppress } }, specific: ReportDiagnostic.Error));
 
     [Fact]
+    public void ARuleThatThrows_LetsTheNextRuleRun_AndItsExceptionReachesTheDriver()
+    {
+        var compilation = TestReferences.Compile("class C { void M() { M(); } }");
+        var invocation = compilation.GetSemanticModel(compilation.SyntaxTrees[0]).GetOperation(
+            compilation.SyntaxTrees[0].GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>().Single())!;
+#pragma warning disable CS0618 // obsolete for analyzers; the test builds the context the driver would hand over, to call RunAll alone
+        var context = new OperationAnalysisContext(invocation, compilation.GetTypeByMetadataName("C")!, compilation,
+            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), _ => { }, _ => true, CancellationToken.None);
+#pragma warning restore CS0618
+        var ran = new List<string>();
+        Action<OperationAnalysisContext>[] actions =
+        {
+            _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); },
+            _ => ran.Add("second"),
+        };
+
+        var thrown = Assert.Throws<InvalidOperationException>(() => OperationActions.RunAll(actions, context));
+        Assert.Equal("rule bug", thrown.Message);
+        Assert.Equal(new[] { "first", "second" }, ran);
+    }
+
+    [Fact]
     public void ARuleWithNoOptions_Runs()
         => Assert.False(Suppressed(OnByDefault, new TreeOptions()));
 
