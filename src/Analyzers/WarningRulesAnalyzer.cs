@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using System.Runtime.ExceptionServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -70,13 +69,14 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var actions = new OperationActions();
-            ExceptionDispatchInfo? first = null;
+            RuleFailedException? first = null;
             foreach (var rule in RulesToStart(start.Compilation, start.CancellationToken))
             {
                 // A rule that fails to start loses only itself, as it would as its own analyzer.
+                var name = Rules[rule].GetType().Name;
                 try
                 {
-                    var ruleStart = new CollectingCompilationStart(start, actions);
+                    var ruleStart = new CollectingCompilationStart(start, actions, name);
                     foreach (var action in _rules[rule].Starts)
                     {
                         action(ruleStart);
@@ -84,12 +84,15 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    first ??= ExceptionDispatchInfo.Capture(e);
+                    first ??= new RuleFailedException(name, e);
                 }
             }
 
             actions.RegisterOn(start);
-            first?.Throw();
+            if (first is not null)
+            {
+                throw first;
+            }
         });
     }
 
@@ -109,18 +112,18 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
 /// <summary>The operation actions the rules of a group registered, run from one callback per operation kind.</summary>
 internal sealed class OperationActions
 {
-    private readonly Dictionary<OperationKind, List<Action<OperationAnalysisContext>>> _byKind = new();
+    private readonly Dictionary<OperationKind, List<(string Rule, Action<OperationAnalysisContext> Action)>> _byKind = new();
 
-    public void Add(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds)
+    public void Add(string rule, Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds)
     {
         foreach (var kind in kinds)
         {
             if (!_byKind.TryGetValue(kind, out var actions))
             {
-                _byKind[kind] = actions = new List<Action<OperationAnalysisContext>>();
+                _byKind[kind] = actions = new List<(string, Action<OperationAnalysisContext>)>();
             }
 
-            actions.Add(action);
+            actions.Add((rule, action));
         }
     }
 
@@ -129,15 +132,18 @@ internal sealed class OperationActions
         foreach (var pair in _byKind)
         {
             var actions = pair.Value.ToArray();
-            start.RegisterOperationAction(actions.Length == 1 ? actions[0] : context => RunAll(actions, context), pair.Key);
+            start.RegisterOperationAction(context => RunAll(actions, context), pair.Key);
         }
     }
 
-    /// <summary>Every rule runs even when one before it throws; the first exception is rethrown after (the driver reports it as AD0001).</summary>
-    internal static void RunAll(Action<OperationAnalysisContext>[] actions, OperationAnalysisContext context)
+    /// <summary>
+    /// Every rule runs even when one before it throws; the first failure is thrown after, naming its rule (the driver
+    /// reports it as AD0001 against the group, with the rule's own exception inside).
+    /// </summary>
+    internal static void RunAll((string Rule, Action<OperationAnalysisContext> Action)[] actions, OperationAnalysisContext context)
     {
-        ExceptionDispatchInfo? first = null;
-        foreach (var action in actions)
+        RuleFailedException? first = null;
+        foreach (var (rule, action) in actions)
         {
             try
             {
@@ -145,11 +151,23 @@ internal sealed class OperationActions
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                first ??= ExceptionDispatchInfo.Capture(e);
+                first ??= new RuleFailedException(rule, e);
             }
         }
 
-        first?.Throw();
+        if (first is not null)
+        {
+            throw first;
+        }
+    }
+}
+
+/// <summary>A grouped rule's exception, named: AD0001 would otherwise name only the group.</summary>
+internal sealed class RuleFailedException : Exception
+{
+    public RuleFailedException(string rule, Exception inner)
+        : base($"{rule} threw {inner.GetType().Name}: {inner.Message}", inner)
+    {
     }
 }
 
@@ -295,19 +313,21 @@ internal sealed class CollectingCompilationStart : CompilationStartAnalysisConte
 {
     private readonly CompilationStartAnalysisContext _start;
     private readonly OperationActions _actions;
+    private readonly string _rule;
 
     // RS1012 expects a start context to register something itself; this one forwards the rule's registrations to it.
 #pragma warning disable RS1012
-    public CollectingCompilationStart(CompilationStartAnalysisContext start, OperationActions actions)
+    public CollectingCompilationStart(CompilationStartAnalysisContext start, OperationActions actions, string rule)
         : base(start.Compilation, start.Options, start.CancellationToken)
     {
         _start = start;
         _actions = actions;
+        _rule = rule;
     }
 #pragma warning restore RS1012
 
     public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
-        => _actions.Add(action, operationKinds);
+        => _actions.Add(_rule, action, operationKinds);
 
     public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => _start.RegisterCompilationEndAction(action);
 

@@ -101,7 +101,7 @@ public sealed class RuleGroupTests
         => Assert.False(Suppressed(OnByDefault, new TreeOptions { PerTree = { ["a.cs"] = ReportDiagnostic.Suppress, ["b.cs"] = ReportDiagnostic.Suppress } }, specific: ReportDiagnostic.Error));
 
     [Fact]
-    public void ARuleThatThrows_LetsTheNextRuleRun_AndItsExceptionReachesTheDriver()
+    public void ARuleThatThrows_LetsTheNextRuleRun_AndItsExceptionReachesTheDriverNamed()
     {
         var compilation = TestReferences.Compile("class C { void M() { M(); } }");
         var invocation = compilation.GetSemanticModel(compilation.SyntaxTrees[0]).GetOperation(
@@ -111,14 +111,15 @@ public sealed class RuleGroupTests
             new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), _ => { }, _ => true, CancellationToken.None);
 #pragma warning restore CS0618
         var ran = new List<string>();
-        Action<OperationAnalysisContext>[] actions =
+        (string, Action<OperationAnalysisContext>)[] actions =
         {
-            _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); },
-            _ => ran.Add("second"),
+            ("FirstAnalyzer", _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); }),
+            ("SecondAnalyzer", _ => ran.Add("second")),
         };
 
-        var thrown = Assert.Throws<InvalidOperationException>(() => OperationActions.RunAll(actions, context));
-        Assert.Equal("rule bug", thrown.Message);
+        var thrown = Assert.Throws<RuleFailedException>(() => OperationActions.RunAll(actions, context));
+        Assert.Equal("FirstAnalyzer threw InvalidOperationException: rule bug", thrown.Message);
+        Assert.IsType<InvalidOperationException>(thrown.InnerException);
         Assert.Equal(new[] { "first", "second" }, ran);
     }
 
