@@ -73,7 +73,6 @@ internal sealed partial class MethodSummaries
     private readonly ConcurrentDictionary<IMethodSymbol, MethodExit> _exits = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ParameterKey, ValueUse> _parameterUses = new();
     private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
-    private ProcessCalls? _calls;
 
     public MethodSummaries(PosixSurfaces surfaces)
     {
@@ -82,7 +81,7 @@ internal sealed partial class MethodSummaries
             () => WrapperCandidateNames(surfaces.Compilation, bindingReferenced: surfaces.TmdsLibC is not null || surfaces.MonoSyscall is not null));
     }
 
-    private ProcessCalls Calls => _calls ??= new ProcessCalls(_surfaces);
+    private ProcessCalls Calls => _surfaces.Processes;
 
     // ---- a. wrappers ------------------------------------------------------------------------------------------
 

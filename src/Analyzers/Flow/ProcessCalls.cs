@@ -36,8 +36,8 @@ internal sealed class ProcessCalls
     {
         _surfaces = surfaces;
         _values = surfaces.Values;
-        _environment = surfaces.Compilation.GetTypeByMetadataName("System.Environment");
-        _doesNotReturn = surfaces.Compilation.GetTypeByMetadataName("System.Diagnostics.CodeAnalysis.DoesNotReturnAttribute");
+        _environment = surfaces.KnownType("System.Environment");
+        _doesNotReturn = surfaces.KnownType("System.Diagnostics.CodeAnalysis.DoesNotReturnAttribute");
     }
 
     public PosixSurfaces Surfaces => _surfaces;

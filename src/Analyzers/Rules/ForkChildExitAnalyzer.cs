@@ -91,7 +91,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var calls = new ProcessCalls(surfaces);
+            var calls = surfaces.Processes;
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }

@@ -86,7 +86,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var calls = new ProcessCalls(surfaces);
+            var calls = surfaces.Processes;
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }

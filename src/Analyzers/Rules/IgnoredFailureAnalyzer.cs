@@ -184,7 +184,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
     /// <summary>Whether the call runs only in the child of every fork of the method: there a throw returns into the parent's code, and _exit is the way out.</summary>
     private static bool InEveryChild(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation call, List<IInvocationOperation> forks)
     {
-        var calls = new ProcessCalls(surfaces);
+        var calls = surfaces.Processes;
         foreach (var fork in forks)
         {
             if (calls.AnalyzeChild(context, fork) is not { HasChildBranch: true } branch

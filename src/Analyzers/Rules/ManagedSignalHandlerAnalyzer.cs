@@ -43,7 +43,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var marshal = start.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
+            var marshal = surfaces.MarshalType;
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, marshal)), OperationKind.Invocation);
         });
     }

@@ -99,7 +99,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var calls = new ProcessCalls(surfaces);
+            var calls = surfaces.Processes;
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
         });
     }

@@ -179,7 +179,7 @@ internal static class ErrnoSurfaces
             return dllImport.SetLastError;
         }
 
-        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
+        var libraryImport = surfaces.KnownType(LibraryImportAttributeName);
         var definition = method.PartialDefinitionPart ?? method;
         foreach (var attribute in definition.GetAttributes())
         {
@@ -206,8 +206,8 @@ internal static class ErrnoSurfaces
     /// <summary>The DllImport or LibraryImport attribute written on a declaration in source, for a fix to edit.</summary>
     public static Location? ImportAttributeLocation(PosixSurfaces surfaces, IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
     {
-        var dllImport = surfaces.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.DllImportAttribute");
-        var libraryImport = surfaces.Compilation.GetTypeByMetadataName(LibraryImportAttributeName);
+        var dllImport = surfaces.KnownType("System.Runtime.InteropServices.DllImportAttribute");
+        var libraryImport = surfaces.KnownType(LibraryImportAttributeName);
         var definition = method.PartialDefinitionPart ?? method;
         foreach (var attribute in definition.GetAttributes())
         {

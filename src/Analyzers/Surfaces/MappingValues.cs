@@ -93,7 +93,7 @@ internal static class MappingValues
         switch (operation)
         {
             case IPropertyReferenceOperation { Instance: null, Property.Name: "SystemPageSize" } property:
-                return SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, surfaces.Compilation.GetTypeByMetadataName("System.Environment"));
+                return SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, surfaces.KnownType("System.Environment"));
             case IInvocationOperation invocation:
                 if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
                 {

@@ -23,6 +23,7 @@ internal sealed class PosixSurfaces
     private readonly INamedTypeSymbol? _monoLegacySyscall;
     private readonly INamedTypeSymbol? _libraryImportAttribute;
     private readonly ConcurrentDictionary<IMethodSymbol, string?> _sourceEntryPoints = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<string, INamedTypeSymbol?> _knownTypes = new(StringComparer.Ordinal);
 
     private PosixSurfaces(Compilation compilation)
     {
@@ -85,6 +86,12 @@ internal sealed class PosixSurfaces
 
     public INamedTypeSymbol? TmdsLibC => _tmdsLibC;
 
+    /// <summary>A type by metadata name, resolved once per compilation however many operations ask.</summary>
+    public INamedTypeSymbol? KnownType(string metadataName)
+        => _knownTypes.TryGetValue(metadataName, out var type)
+            ? type
+            : _knownTypes.GetOrAdd(metadataName, Compilation.GetTypeByMetadataName(metadataName));
+
     public INamedTypeSymbol? MonoSyscall => _monoSyscall;
 
     /// <summary>The sentinel evaluator for this compilation, with its cache of readonly-field values.</summary>
@@ -92,6 +99,11 @@ internal sealed class PosixSurfaces
 
     /// <summary>Summaries of the compilation's own methods (wrappers, helpers that never return, pointer checks), shared by every rule.</summary>
     public Flow.MethodSummaries Summaries { get; }
+
+    private Flow.ProcessCalls? _processes;
+
+    /// <summary>The compilation's process-call classifier; it holds only resolved symbols, so one serves every rule and call.</summary>
+    public Flow.ProcessCalls Processes => _processes ??= new Flow.ProcessCalls(this);
 
     /// <summary>
     /// The compilation's one instance: every rule's compilation-start action asks for it, so the symbols are
