@@ -104,7 +104,7 @@ internal static class EintrTests
     private static Dictionary<ILocalSymbol, List<IOperation>> CollectAssignedValues(IOperation root)
     {
         var values = new Dictionary<ILocalSymbol, List<IOperation>>(SymbolEqualityComparer.Default);
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             var (local, value) = operation switch
             {

@@ -61,7 +61,7 @@ internal static class ReapLoops
     public static bool FollowsALoopThatCreatesChildren(IOperation call, IOperation root, PosixSurfaces surfaces)
     {
         var start = call.Syntax.SpanStart;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             if (operation is not ILoopOperation loop || loop.Syntax.Span.End > start)
             {

@@ -104,7 +104,7 @@ internal static class SignalDispositions
         }
 
         var writes = ImmutableArray.CreateBuilder<IOperation>();
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             switch (operation)
             {

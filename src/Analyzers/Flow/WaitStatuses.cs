@@ -49,7 +49,7 @@ internal sealed class WaitStatuses
     private static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
     {
         var result = new WaitStatuses();
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in OperationTrees.Under(root))
         {
             switch (descendant)
             {

@@ -94,7 +94,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationTrees.Under(body))
         {
             if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && Parent(reference) is IBinaryOperation check && IsFailureComparison(check))
@@ -183,7 +183,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
     /// <summary>Any EINTR test in the same function: a retry loop, or code that hands EINTR back to a retrying caller.</summary>
     private static bool TestsEintr(IOperation body, PosixSurfaces surfaces)
     {
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationTrees.Under(body))
         {
             if (EintrTests.IsEintrTest(operation, surfaces))
             {

@@ -169,7 +169,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             top = top.Parent;
         }
 
-        foreach (var operation in top.Descendants())
+        foreach (var operation in OperationTrees.Under(top))
         {
             if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
@@ -322,7 +322,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             root = root.Parent;
         }
 
-        foreach (var descendant in root.DescendantsAndSelf())
+        foreach (var descendant in OperationTrees.WithSelf(root))
         {
             if (descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
             {

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -112,7 +113,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         }
 
         string? exec = null;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
@@ -154,7 +155,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         var setsSigDefault = false;
         var flagsLackSigDef = false;
         var flagsHaveSigDef = false;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {

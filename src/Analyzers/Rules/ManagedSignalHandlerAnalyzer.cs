@@ -102,7 +102,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
         }
 
         var any = false;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             IOperation? assigned = operation switch
             {

@@ -80,7 +80,7 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         }
 
         bool forks = false, execs = false;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in OperationTrees.Under(root))
         {
             if (operation is IInvocationOperation invocation && surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -150,7 +151,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     {
         IObjectCreationOperation? creation = null;
         var writes = 0;
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationTrees.Under(body))
         {
             IOperation? value = operation switch
             {
@@ -189,7 +190,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 
     private static bool MentionsAbstractAddress(IOperation body)
     {
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationTrees.Under(body))
         {
             if (operation.ConstantValue is { HasValue: true, Value: string text } && text.Length > 0 && text[0] is '\0' or '@')
             {
@@ -208,7 +209,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     private static bool RemovesBefore(IOperation body, IInvocationOperation bind, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         var bindStart = bind.Syntax.SpanStart;
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationTrees.Under(body))
         {
             if (operation is not IInvocationOperation call || call.Syntax.SpanStart >= bindStart)
             {
