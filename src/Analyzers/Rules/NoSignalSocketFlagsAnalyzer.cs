@@ -45,8 +45,9 @@ public sealed class NoSignalSocketFlagsAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeConversion(OperationAnalysisContext context, INamedTypeSymbol socketFlags, PosixSurfaces surfaces)
     {
         var conversion = (IConversionOperation)context.Operation;
-        if (!SymbolEqualityComparer.Default.Equals(conversion.Type, socketFlags)
-            || conversion.IsImplicit
+        // Most conversions in any project are implicit: that flag rules them out before any symbol comparison.
+        if (conversion.IsImplicit
+            || !SymbolEqualityComparer.Default.Equals(conversion.Type, socketFlags)
             || SymbolEqualityComparer.Default.Equals(conversion.Operand.Type, socketFlags)
             || !SignalValues.ContainsFlag(conversion.Operand, SignalValues.MSG_NOSIGNAL, surfaces, context.CancellationToken))
         {

@@ -39,18 +39,20 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
-            var types = new UnixSocketTypes(start.Compilation);
+            // Resolved at the first bind: most compilations have none, and each lookup probes every reference.
+            var compilation = start.Compilation;
+            var types = new Lazy<UnixSocketTypes>(() => new UnixSocketTypes(compilation));
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types)), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, UnixSocketTypes types)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, Lazy<UnixSocketTypes> lazyTypes)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IOperation? address;
-        if (invocation.TargetMethod.Name == "Bind" && types.Socket is not null
-            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, types.Socket)
-            && invocation.Arguments.Length == 1)
+        if (invocation.TargetMethod.Name == "Bind" && invocation.Arguments.Length == 1
+            && lazyTypes.Value.Socket is { } socket
+            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, socket))
         {
             address = invocation.Arguments[0].Value;
         }
@@ -66,6 +68,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var types = lazyTypes.Value;
         var body = BodyOf(invocation);
         var unixAddress = UnixAddress(address, body, types);
         if (unixAddress is not { } found || found.IsAbstract || RemovesBefore(body, invocation, found.Path, surfaces, types))
