@@ -163,7 +163,7 @@ internal static class MappingOrigins
         }
 
         (string, string?)? found = null;
-        foreach (var operation in OperationTrees.WithSelf(body))
+        foreach (var operation in body.DescendantsAndSelf())
         {
             if (operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field } assignment
                 && StripConversions(assignment.Value) is { } stored
@@ -194,7 +194,7 @@ internal static class MappingOrigins
     private static int WriteCount(IOperation body, ISymbol symbol)
     {
         var writes = 0;
-        foreach (var operation in OperationTrees.WithSelf(body))
+        foreach (var operation in body.DescendantsAndSelf())
         {
             var target = operation switch
             {

@@ -6,39 +6,26 @@ using Microsoft.CodeAnalysis.Operations;
 namespace SafePosix.Analyzers.Flow;
 
 /// <summary>
-/// The operations of a whole body, in <see cref="OperationExtensions.Descendants"/> order, collected once per body
-/// and shared by every rule that scans it.
+/// The operations under a node, in <see cref="OperationExtensions.DescendantsAndSelf"/> order, collected once per
+/// node and shared by every rule that scans it. Callers pass a whole body (the tree's top, or a lambda's or local
+/// function's): that is what several rules scan around the same call.
 /// </summary>
 /// <remarks>
 /// Many rules ask a question of the whole body around a call (is there an exec, a reset of SIGPIPE, a loop that
 /// forks, another read of this local). Each used to walk the operation tree again; an array of the same operations
-/// is walked in a fraction of that time.
+/// is read in a fraction of that time.
 /// </remarks>
 internal static class OperationTrees
 {
     private static readonly ConditionalWeakTable<IOperation, IOperation[]> Collected = new();
 
-    /// <summary>The top of the tree an operation belongs to (its body, initializer or attribute).</summary>
-    public static IOperation RootOf(IOperation operation)
-    {
-        while (operation.Parent is { } parent)
-        {
-            operation = parent;
-        }
+    /// <summary>Every operation under <paramref name="body"/>, not counting itself, parent first: <c>Descendants()</c>.</summary>
+    public static OperationRun Under(IOperation body) => new(Collected.GetValue(body, Collect), 1);
 
-        return operation;
-    }
-
-    /// <summary>Every operation under <paramref name="body"/>, not counting itself, parent first.</summary>
-    public static Operations Under(IOperation body) => new(Collect(body), 1);
-
-    /// <summary><paramref name="body"/> and every operation under it, parent first.</summary>
-    public static Operations WithSelf(IOperation body) => new(Collect(body), 0);
+    /// <summary><paramref name="body"/> and every operation under it, parent first: <c>DescendantsAndSelf()</c>.</summary>
+    public static OperationRun WithSelf(IOperation body) => new(Collected.GetValue(body, Collect), 0);
 
     private static IOperation[] Collect(IOperation body)
-        => Collected.TryGetValue(body, out var all) ? all : Collected.GetValue(body, static b => CollectNow(b));
-
-    private static IOperation[] CollectNow(IOperation body)
     {
         var all = new List<IOperation>();
         foreach (var operation in body.DescendantsAndSelf())
@@ -50,12 +37,12 @@ internal static class OperationTrees
     }
 
     /// <summary>A run of collected operations, enumerated without allocation.</summary>
-    public readonly struct Operations
+    public readonly struct OperationRun
     {
         private readonly IOperation[] _all;
         private readonly int _start;
 
-        public Operations(IOperation[] all, int start)
+        public OperationRun(IOperation[] all, int start)
         {
             _all = all;
             _start = start;

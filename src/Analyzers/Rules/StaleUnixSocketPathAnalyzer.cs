@@ -39,7 +39,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var surfaces = PosixSurfaces.Create(start.Compilation);
-            // Resolved at the first bind: most compilations have none, and each lookup probes every reference.
+            // Resolved at the first call that may be a bind (Socket.Bind or libc bind): most compilations have none.
             var compilation = start.Compilation;
             var types = new Lazy<UnixSocketTypes>(() => new UnixSocketTypes(compilation));
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types)), OperationKind.Invocation);

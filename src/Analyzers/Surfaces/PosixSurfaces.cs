@@ -103,6 +103,7 @@ internal sealed class PosixSurfaces
     private Flow.ProcessCalls? _processes;
 
     /// <summary>The compilation's process-call classifier; it holds only resolved symbols, so one serves every rule and call.</summary>
+    /// <remarks>No lock: two threads racing here build identical instances, and either may be kept.</remarks>
     public Flow.ProcessCalls Processes => _processes ??= new Flow.ProcessCalls(this);
 
     /// <summary>

@@ -1,0 +1,98 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
+using SafePosix.Analyzers.Tests.Verification;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Flow;
+
+/// <summary>
+/// The shared body walk must give the rules exactly what Roslyn's own walk gave them: same operations, same order,
+/// the node itself only when asked for.
+/// </summary>
+public sealed class OperationTreesTests
+{
+    private const string Source = """
+        using System;
+        using System.Linq;
+
+        class C
+        {
+            static int M(int[] values, int? maybe)
+            {
+                var total = 0;
+                foreach (var value in values)
+                {
+                    if (value > 0) total += value; else continue;
+                }
+
+                Func<int, int> twice = x => { var y = x * 2; return y; };
+                var (a, b) = (maybe ?? 1, values.Length);
+                try { total = checked(total + a * b); }
+                catch (OverflowException) when (total > 0) { return -1; }
+                finally { total++; }
+
+                int Local(int n) => n switch { 0 => twice(n), _ => values.Where(v => v > n).Count() };
+                return total is > 100 ? Local(total) : total;
+            }
+        }
+        """;
+
+    private static IOperation Body()
+    {
+        var compilation = TestReferences.Compile(Source);
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Empty(TestReferences.CompilerErrors(compilation));
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+        return compilation.GetSemanticModel(tree).GetOperation(method)!;
+    }
+
+    private static List<IOperation> Listed(OperationTrees.OperationRun run)
+    {
+        var list = new List<IOperation>();
+        foreach (var operation in run)
+        {
+            list.Add(operation);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public void UnderIsDescendantsInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.Descendants().ToList(), Listed(OperationTrees.Under(body)));
+    }
+
+    [Fact]
+    public void WithSelfIsDescendantsAndSelfInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.DescendantsAndSelf().ToList(), Listed(OperationTrees.WithSelf(body)));
+    }
+
+    [Fact]
+    public void SecondWalkOfABodyGivesTheSameOperations()
+    {
+        var body = Body();
+        var first = Listed(OperationTrees.Under(body));
+
+        Assert.Equal(first, Listed(OperationTrees.Under(body)));
+    }
+
+    [Fact]
+    public void LambdaBodyIsWalkedOnItsOwn()
+    {
+        var body = Body();
+        var lambda = body.Descendants().OfType<IAnonymousFunctionOperation>().First();
+        Listed(OperationTrees.Under(body));
+
+        Assert.Equal(lambda.Body.Descendants().ToList(), Listed(OperationTrees.Under(lambda.Body)));
+    }
+}
