@@ -29,7 +29,26 @@ internal static class ErrnoSurfaces
     /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>
     public static bool MayReadErrno(string name)
         => name is "GetLastPInvokeError" or "GetLastWin32Error" or "GetLastSystemError" or "GetLastError" or "errno"
-            || name.IndexOf("errno", StringComparison.OrdinalIgnoreCase) >= 0; // __errno_location, or an import renamed from it
+            || ContainsErrno(name); // __errno_location, or an import renamed from it
+
+    /// <summary>
+    /// "errno" anywhere in the name, in any ASCII case. Asked of every invoked method's name in any project with a
+    /// native call, so a plain loop rather than a culture-aware search: <c>x | 0x20</c> folds exactly 'E', 'R', 'N' and
+    /// 'O' onto their lower case and nothing else onto those letters.
+    /// </summary>
+    private static bool ContainsErrno(string name)
+    {
+        for (var i = 0; i + 5 <= name.Length; i++)
+        {
+            if ((name[i] | 0x20) == 'e' && (name[i + 1] | 0x20) == 'r' && (name[i + 2] | 0x20) == 'r'
+                && (name[i + 3] | 0x20) == 'n' && (name[i + 4] | 0x20) == 'o')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>glibc's and musl's accessor for the calling thread's errno: <c>int *__errno_location(void)</c>.</summary>
     public const string ErrnoLocationFunction = "__errno_location";
