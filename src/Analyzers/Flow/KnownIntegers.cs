@@ -190,6 +190,7 @@ internal sealed class KnownIntegers
     private readonly HashSet<(object Key, int Block, int Index)> _inProgress = new();
     private IReadOnlyDictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
     private HashSet<ILocalSymbol>? _untrackable;
+    private ValueOrigins? _origins;
     private int _steps;
 
     /// <param name="graph">The graph the evaluated operations belong to; without one, locals are unknown.</param>
@@ -279,7 +280,7 @@ internal sealed class KnownIntegers
                 return Locate(local, out var block, out var index) ? LocalAt(local.Local, block, index, depth + 1) : KnownInteger.Unknown;
             case IFlowCaptureReferenceOperation capture:
                 return Locate(capture, out var captureBlock, out var captureIndex)
-                    ? Reaching(capture.Id, captureBlock, captureIndex, depth + 1, (op, _) => op is IFlowCaptureOperation flowCapture && flowCapture.Id.Equals(capture.Id) ? flowCapture : null)
+                    ? Reaching(capture.Id, captureBlock, captureIndex, depth + 1)
                     : KnownInteger.Unknown;
             default:
                 return KnownInteger.Unknown;
@@ -302,7 +303,7 @@ internal sealed class KnownIntegers
             return KnownInteger.Unknown;
         }
 
-        return Reaching(local, block, index, depth, (op, _) => LastWriteOf(local, op));
+        return Reaching(local, block, index, depth);
     }
 
     /// <summary>
@@ -310,7 +311,7 @@ internal sealed class KnownIntegers
     /// top-level operation that defines the key. A path that reaches the graph's start without one (a parameter,
     /// a catch handler) makes the value unknown.
     /// </summary>
-    private KnownInteger Reaching(object key, BasicBlock block, int index, int depth, Func<IOperation, object?, IOperation?> definitionIn)
+    private KnownInteger Reaching(object key, BasicBlock block, int index, int depth)
     {
         if (!_inProgress.Add((key, block.Ordinal, index)))
         {
@@ -327,19 +328,10 @@ internal sealed class KnownIntegers
             {
                 _cancellationToken.ThrowIfCancellationRequested();
                 var (current, end) = pending.Pop();
-                var found = false;
-
-                // Positions 0..n-1 are the block's operations, n its branch value; `end` is exclusive.
-                for (var i = end - 1; i >= 0 && !found; i--)
+                var found = LastDefinition(key, current, end, out var definition, out var at);
+                if (found)
                 {
-                    var statement = i < current.Operations.Length ? current.Operations[i] : current.BranchValue;
-                    if (statement is null || definitionIn(statement, key) is not { } definition)
-                    {
-                        continue;
-                    }
-
-                    found = true;
-                    var value = DefinitionValue(definition, current, i, depth);
+                    var value = DefinitionValue(definition, current, at, depth);
                     result = result is { } previous ? KnownInteger.Join(previous, value) : value;
                 }
 
@@ -400,28 +392,32 @@ internal sealed class KnownIntegers
         }
     }
 
-    /// <summary>The write to a local inside one top-level operation; the last one when a statement writes it twice.</summary>
-    private static IOperation? LastWriteOf(ILocalSymbol local, IOperation statement)
+    /// <summary>
+    /// The last statement of a block before position <paramref name="end"/> (exclusive; positions 0..n-1 are the
+    /// block's operations, n its branch value) that defines the key: a write to a local, or a flow capture.
+    /// </summary>
+    private bool LastDefinition(object key, BasicBlock block, int end, out IOperation definition, out int index)
     {
-        IOperation? write = null;
-        foreach (var operation in statement.DescendantsAndSelf())
+        if (key is ILocalSymbol local)
         {
-            var target = operation switch
+            // The graph's writes are indexed once, by ValueOrigins' walk, instead of walking each statement here.
+            _origins ??= GraphFacts.Of(_graph!).Origins;
+            return _origins.TryGetLastWrite(local, block.Ordinal, end, out definition, out index);
+        }
+
+        var id = (CaptureId)key;
+        for (index = end - 1; index >= 0; index--)
+        {
+            var statement = index < block.Operations.Length ? block.Operations[index] : block.BranchValue;
+            if (statement is IFlowCaptureOperation capture && capture.Id.Equals(id))
             {
-                ISimpleAssignmentOperation assignment => assignment.Target,
-                ICompoundAssignmentOperation compound => compound.Target,
-                IIncrementOrDecrementOperation step => step.Target,
-                _ => null,
-            };
-            if (target is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
-            {
-                // Descendants come parent first, so a nested write (`x = y = 1`) is found after the outer one;
-                // the outer assignment happens last, and its value is the inner one anyway.
-                write ??= operation;
+                definition = capture;
+                return true;
             }
         }
 
-        return write;
+        definition = null!;
+        return false;
     }
 
     /// <summary>Locals this walk cannot follow: written through a reference, by a pattern or deconstruction, or inside a lambda or local function.</summary>
@@ -435,20 +431,17 @@ internal sealed class KnownIntegers
 
         return _untrackable = _graph is null
             ? new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)
-            : GraphFacts.Of(_graph).UntrackableLocals(graph =>
-            {
-                var locals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
-                CollectUntrackable(graph.OriginalOperation, nested: false, locals);
-                return locals;
-            });
+            : GraphFacts.Of(_graph).UntrackableLocals(graph => CollectUntrackable(graph.OriginalOperation));
     }
 
-    private static void CollectUntrackable(IOperation operation, bool nested, HashSet<ILocalSymbol> untrackable)
+    private static HashSet<ILocalSymbol> CollectUntrackable(IOperation root)
     {
-        foreach (var child in operation.ChildOperations)
+        var untrackable = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+
+        // The body's operations are collected once and shared with the rules that scan the same body.
+        foreach (var operation in OperationTrees.Under(root))
         {
-            var childNested = nested || child is IAnonymousFunctionOperation or ILocalFunctionOperation;
-            switch (child)
+            switch (operation)
             {
                 case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
                     untrackable.Add(local.Local);
@@ -460,7 +453,7 @@ internal sealed class KnownIntegers
                     untrackable.Add(local.Local);
                     break;
                 case IDeclarationExpressionOperation or IDeconstructionAssignmentOperation or IDeclarationPatternOperation or IRecursivePatternOperation:
-                    foreach (var reference in child.DescendantsAndSelf())
+                    foreach (var reference in operation.DescendantsAndSelf())
                     {
                         if (reference is ILocalReferenceOperation declared)
                         {
@@ -468,30 +461,44 @@ internal sealed class KnownIntegers
                         }
                     }
 
-                    if (child is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol patternLocal })
+                    if (operation is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol patternLocal })
                     {
                         untrackable.Add(patternLocal);
                     }
 
-                    if (child is IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol recursiveLocal })
+                    if (operation is IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol recursiveLocal })
                     {
                         untrackable.Add(recursiveLocal);
                     }
 
                     break;
-                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
-                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local } when nested:
+                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
-                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local } when nested:
+                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
             }
-
-            CollectUntrackable(child, childNested, untrackable);
         }
+
+        return untrackable;
+    }
+
+    /// <summary>Whether a lambda or local function lies between the operation and the graph's root (the root not counted).</summary>
+    private static bool InsideNestedFunction(IOperation operation, IOperation root)
+    {
+        for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool Locate(IOperation operation, out BasicBlock block, out int index)

@@ -5,11 +5,15 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace SafePosix.Analyzers.Flow;
 
-/// <summary>Where values come from inside one graph: which locals are assigned exactly once.</summary>
+/// <summary>
+/// Where values come from inside one graph: which locals are assigned exactly once, and which statements write each
+/// local. Both come from one walk of the graph's statements.
+/// </summary>
 internal sealed class ValueOrigins
 {
     private readonly Dictionary<ILocalSymbol, IOperation?> _singleAssignments = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ILocalSymbol> _writtenOtherwise = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ILocalSymbol, List<LocalWrite>> _writes = new(SymbolEqualityComparer.Default);
 
     /// <summary>The graph's origins, computed once per graph: several rules ask on every graph that holds a POSIX call.</summary>
     public static ValueOrigins Of(ControlFlowGraph graph) => GraphFacts.Of(graph).Origins;
@@ -20,28 +24,13 @@ internal sealed class ValueOrigins
     {
         foreach (var block in graph.Blocks)
         {
-            foreach (var statement in ControlFlowGraphs.TopLevelOperations(block))
+            var count = block.Operations.Length;
+            for (var index = 0; index <= count; index++)
             {
-                foreach (var operation in statement.DescendantsAndSelf())
+                var statement = index < count ? block.Operations[index] : block.BranchValue;
+                if (statement is not null)
                 {
-                    switch (operation)
-                    {
-                        case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment:
-                            Record(local.Local, assignment.Value);
-                            break;
-                        case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local }:
-                            _writtenOtherwise.Add(local.Local);
-                            break;
-                        case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local }:
-                            _writtenOtherwise.Add(local.Local);
-                            break;
-                        case IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
-                            _writtenOtherwise.Add(local.Local);
-                            break;
-                        case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
-                            _writtenOtherwise.Add(local.Local);
-                            break;
-                    }
+                    Scan(statement, block.Ordinal, index);
                 }
             }
         }
@@ -51,9 +40,95 @@ internal sealed class ValueOrigins
     public IOperation? SingleAssignment(ILocalSymbol local)
         => !_writtenOtherwise.Contains(local) && _singleAssignments.TryGetValue(local, out var value) ? value : null;
 
+    /// <summary>
+    /// The last statement of a block, before position <paramref name="end"/> (exclusive; the branch value is at
+    /// <c>Operations.Length</c>), that assigns, compound-assigns, increments or decrements the local. Its write is the
+    /// statement's first such operation in <c>DescendantsAndSelf</c> order: of <c>x = y = 1</c>, the outer one, which
+    /// happens last.
+    /// </summary>
+    public bool TryGetLastWrite(ILocalSymbol local, int blockOrdinal, int end, out IOperation write, out int index)
+    {
+        write = null!;
+        index = -1;
+        if (!_writes.TryGetValue(local, out var writes))
+        {
+            return false;
+        }
+
+        foreach (var candidate in writes)
+        {
+            if (candidate.Block == blockOrdinal && candidate.Index < end)
+            {
+                // Writes are listed in graph order, so a later match in the block is a later statement.
+                write = candidate.Operation;
+                index = candidate.Index;
+            }
+        }
+
+        return index >= 0;
+    }
+
+    private void Scan(IOperation statement, int blockOrdinal, int index)
+    {
+        foreach (var operation in statement.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment:
+                    Record(local.Local, assignment.Value);
+                    AddWrite(local.Local, operation, blockOrdinal, index);
+                    break;
+                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local }:
+                    _writtenOtherwise.Add(local.Local);
+                    AddWrite(local.Local, operation, blockOrdinal, index);
+                    break;
+                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local }:
+                    _writtenOtherwise.Add(local.Local);
+                    AddWrite(local.Local, operation, blockOrdinal, index);
+                    break;
+                case IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
+                    _writtenOtherwise.Add(local.Local);
+                    break;
+                case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
+                    _writtenOtherwise.Add(local.Local);
+                    break;
+            }
+        }
+    }
+
+    private void AddWrite(ILocalSymbol local, IOperation write, int blockOrdinal, int index)
+    {
+        if (!_writes.TryGetValue(local, out var writes))
+        {
+            _writes.Add(local, writes = new List<LocalWrite>(2));
+        }
+        else if (writes[writes.Count - 1].Block == blockOrdinal && writes[writes.Count - 1].Index == index)
+        {
+            return; // a statement's first write is the one that happens last
+        }
+
+        writes.Add(new LocalWrite(blockOrdinal, index, write));
+    }
+
     private void Record(ILocalSymbol local, IOperation? value)
     {
         // A second write makes the local's value depend on the path: forget it.
         _singleAssignments[local] = _singleAssignments.ContainsKey(local) ? null : value;
+    }
+
+    private readonly struct LocalWrite
+    {
+        public LocalWrite(int block, int index, IOperation operation)
+        {
+            Block = block;
+            Index = index;
+            Operation = operation;
+        }
+
+        public int Block { get; }
+
+        public int Index { get; }
+
+        public IOperation Operation { get; }
     }
 }
