@@ -153,6 +153,21 @@ internal sealed class WaitStatusPaths
 
         // What a branch's condition proves does not depend on the facts flowing in: worked out once per block and sense.
         var implied = new StatusFacts?[blocks.Length * 2];
+
+        // Neither does what a block does to them: each operation sets the facts or adds to them, so a block's
+        // operations compose into one effect, found in one walk of the block instead of one per round.
+        var effects = new StatusEffect[blocks.Length];
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            var effect = StatusEffect.Identity;
+            foreach (var operation in blocks[i].Operations)
+            {
+                effect = effect.Then(Effect(operation, before: null));
+            }
+
+            effects[i] = blocks[i].BranchValue is { } branchValue ? effect.Then(Effect(branchValue, before: null)) : effect;
+        }
+
         inStates[0] = Entry;
         // Each fact can only go from held to not held, so the walk ends; the bound is a guard against a mistake.
         for (var round = 0; round < (blocks.Length + 2) * 8; round++)
@@ -166,13 +181,7 @@ internal sealed class WaitStatusPaths
                 }
 
                 stale[i] = false;
-                var state = inStates[i];
-                foreach (var operation in blocks[i].Operations)
-                {
-                    state = Transfer(operation, state, before: null);
-                }
-
-                outStates[i] = blocks[i].BranchValue is { } branchValue ? Transfer(branchValue, state, before: null) : state;
+                outStates[i] = effects[i].Apply(inStates[i]);
             }
 
             var changed = false;
@@ -222,8 +231,11 @@ internal sealed class WaitStatusPaths
     }
 
     /// <summary>The effect of one operation on the facts: waits and other writes of the status, and reads of it.</summary>
-    private StatusFacts Transfer(IOperation operation, StatusFacts state, SyntaxNode? before)
+    private StatusFacts Transfer(IOperation operation, StatusFacts state, SyntaxNode? before) => Effect(operation, before).Apply(state);
+
+    private StatusEffect Effect(IOperation operation, SyntaxNode? before)
     {
+        var effect = StatusEffect.Identity;
         foreach (var descendant in operation.DescendantsAndSelf())
         {
             if (before is not null && descendant.Syntax.Span.End > before.SpanStart)
@@ -234,28 +246,54 @@ internal sealed class WaitStatusPaths
             switch (descendant)
             {
                 case IInvocationOperation invocation when WaitWritingStatus(invocation) is { } function:
-                    state = WaitCalls.IsNonBlocking(invocation, function, _surfaces, _cancellationToken) ? StatusFacts.None : StatusFacts.NotEmpty;
+                    var written = WaitCalls.IsNonBlocking(invocation, function, _surfaces, _cancellationToken) ? StatusFacts.None : StatusFacts.NotEmpty;
                     if (!IsDiscarded(invocation))
                     {
-                        state |= StatusFacts.ResultKept;
+                        written |= StatusFacts.ResultKept;
                     }
 
+                    effect = effect.Then(StatusEffect.Set(written));
                     break;
                 case IInvocationOperation invocation when IsReadOfStatus(invocation):
                     // Only the first read on a path is judged; later ones would repeat the same finding.
-                    state |= Read;
+                    effect = effect.Then(StatusEffect.Add(Read));
                     break;
                 case IBinaryOperation binary when IsHandReadOfStatus(binary):
-                    state |= Read;
+                    effect = effect.Then(StatusEffect.Add(Read));
                     break;
                 case ILocalReferenceOperation local when IsStatus(local) && IsOtherWrite(local):
                     // Written by something other than a wait: no longer this rule's status on this path.
-                    state = StatusFacts.All;
+                    effect = effect.Then(StatusEffect.Set(StatusFacts.All));
                     break;
             }
         }
 
-        return state;
+        return effect;
+    }
+
+    /// <summary>What operations do to the facts, composed: keep the facts in <c>Kept</c>, then add <c>Added</c>.</summary>
+    private readonly struct StatusEffect
+    {
+        private StatusEffect(StatusFacts kept, StatusFacts added)
+        {
+            Kept = kept;
+            Added = added;
+        }
+
+        public static StatusEffect Identity => new(StatusFacts.All, StatusFacts.None);
+
+        private StatusFacts Kept { get; }
+
+        private StatusFacts Added { get; }
+
+        public static StatusEffect Set(StatusFacts facts) => new(StatusFacts.None, facts);
+
+        public static StatusEffect Add(StatusFacts facts) => new(StatusFacts.All, facts);
+
+        public StatusFacts Apply(StatusFacts state) => (state & Kept) | Added;
+
+        /// <summary>This effect followed by <paramref name="next"/>.</summary>
+        public StatusEffect Then(StatusEffect next) => new(Kept & next.Kept, (Added & next.Kept) | next.Added);
     }
 
     /// <summary>What the condition proves when it evaluates to <paramref name="sense"/>.</summary>
