@@ -320,10 +320,28 @@ internal sealed class KnownIntegers
 
         try
         {
+            // Most locals are written earlier in the block that reads them: no walk over the graph.
+            if (LastDefinition(key, block, index, out var near, out var nearIndex))
+            {
+                return DefinitionValue(near, block, nearIndex, depth);
+            }
+
+            if (block.Predecessors.IsEmpty)
+            {
+                return KnownInteger.Unknown;
+            }
+
             KnownInteger? result = null;
             var visited = new HashSet<int>();
             var pending = new Stack<(BasicBlock Block, int End)>();
-            pending.Push((block, index));
+            foreach (var predecessor in block.Predecessors)
+            {
+                if (visited.Add(predecessor.Source.Ordinal))
+                {
+                    pending.Push((predecessor.Source, predecessor.Source.Operations.Length + 1));
+                }
+            }
+
             while (pending.Count > 0)
             {
                 _cancellationToken.ThrowIfCancellationRequested();
@@ -438,21 +456,31 @@ internal sealed class KnownIntegers
     {
         var untrackable = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
 
-        // The body's operations are collected once and shared with the rules that scan the same body.
+        // The body's operations are collected once and shared with the rules that scan the same body. The switch is
+        // on the kind: most operations are none of these, and a kind test is cheaper than a row of interface casts.
         foreach (var operation in OperationTrees.Under(root))
         {
-            switch (operation)
+            switch (operation.Kind)
             {
-                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
+                case OperationKind.Argument when operation is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
                     untrackable.Add(local.Local);
                     break;
-                case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
+                case OperationKind.AddressOf when operation is IAddressOfOperation { Reference: ILocalReferenceOperation local }:
                     untrackable.Add(local.Local);
                     break;
-                case ISimpleAssignmentOperation { IsRef: true, Value: ILocalReferenceOperation local }:
-                    untrackable.Add(local.Local);
+                case OperationKind.SimpleAssignment:
+                    var assignment = (ISimpleAssignmentOperation)operation;
+                    if (assignment is { IsRef: true, Value: ILocalReferenceOperation referenced })
+                    {
+                        untrackable.Add(referenced.Local);
+                    }
+                    else if (assignment.Target is ILocalReferenceOperation assigned && InsideNestedFunction(operation, root))
+                    {
+                        untrackable.Add(assigned.Local);
+                    }
+
                     break;
-                case IDeclarationExpressionOperation or IDeconstructionAssignmentOperation or IDeclarationPatternOperation or IRecursivePatternOperation:
+                case OperationKind.DeclarationExpression or OperationKind.DeconstructionAssignment or OperationKind.DeclarationPattern or OperationKind.RecursivePattern:
                     foreach (var reference in operation.DescendantsAndSelf())
                     {
                         if (reference is ILocalReferenceOperation declared)
@@ -472,13 +500,11 @@ internal sealed class KnownIntegers
                     }
 
                     break;
-                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
+                case OperationKind.CompoundAssignment when ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
-                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
-                    untrackable.Add(local.Local);
-                    break;
-                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local } when InsideNestedFunction(operation, root):
+                case OperationKind.Increment or OperationKind.Decrement
+                    when ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
             }
