@@ -95,4 +95,18 @@ public sealed class OperationTreesTests
 
         Assert.Equal(lambda.Body.Descendants().ToList(), Listed(OperationTrees.Under(lambda.Body)));
     }
+
+    [Fact]
+    public void TreeDeeperThanTheInitialStackIsWalkedInOrder()
+    {
+        // 300 nested additions: deeper than the walk's first stack, and deeper than a recursive walk should go.
+        var sum = string.Join(" + ", Enumerable.Range(0, 300).Select(i => "x"));
+        var compilation = TestReferences.Compile($"class C {{ static int M(int x) {{ return {sum}; }} }}");
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Empty(TestReferences.CompilerErrors(compilation));
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+        var body = compilation.GetSemanticModel(tree).GetOperation(method)!;
+
+        Assert.Equal(body.DescendantsAndSelf().ToList(), Listed(OperationTrees.WithSelf(body)));
+    }
 }
