@@ -21,6 +21,7 @@ internal sealed class ErrnoSources
     private readonly ControlFlowGraph _graph;
     private readonly CancellationToken _cancellationToken;
     private ValueOrigins? _origins;
+    private StatementCalls? _calls;
 
     public ErrnoSources(PosixSurfaces surfaces, ControlFlowGraph graph, CancellationToken cancellationToken)
     {
@@ -56,14 +57,11 @@ internal sealed class ErrnoSources
 
         // The read's own statement: calls evaluated before the read (arguments to its left), nearest first.
         var ownFallback = default(Fallback);
-        if (Statement(read.Block, readIndex) is { } own)
+        foreach (var call in Calls(read.Block, readIndex))
         {
-            foreach (var call in CallsLastFirst(own))
+            if (call.Invocation.Syntax.Span.End <= read.Operation.Syntax.SpanStart)
             {
-                if (call.Syntax.Span.End <= read.Operation.Syntax.SpanStart)
-                {
-                    ownFallback = ownFallback.Next(call, ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out _));
-                }
+                ownFallback = ownFallback.Next(call.Invocation, call.Native);
             }
         }
 
@@ -87,17 +85,16 @@ internal sealed class ErrnoSources
                     continue;
                 }
 
-                foreach (var call in CallsLastFirst(statement))
+                foreach (var call in Calls(block, i))
                 {
-                    var native = ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out var saves);
-                    if (native && saves && !IsDiscarded(call, statement))
+                    if (call.Native && call.SavesErrno && !IsDiscarded(call.Invocation, statement))
                     {
-                        Settle(call); // kept or passed on: this is the call being reported on
+                        Settle(call.Invocation); // kept or passed on: this is the call being reported on
                         settled = true;
                         break;
                     }
 
-                    fallback = fallback.Next(call, native);
+                    fallback = fallback.Next(call.Invocation, call.Native);
                 }
             }
 
@@ -138,22 +135,22 @@ internal sealed class ErrnoSources
             var reachedSubject = false;
             for (var i = end - 1; i >= 0 && !reachedSubject; i--)
             {
-                if (Statement(block, i) is not { } statement)
+                foreach (var call in Calls(block, i))
                 {
-                    continue;
-                }
+                    if (!call.Native)
+                    {
+                        continue;
+                    }
 
-                foreach (var call in NativeCallsLastFirst(statement))
-                {
-                    if (ReferenceEquals(call, subject))
+                    if (ReferenceEquals(call.Invocation, subject))
                     {
                         reachedSubject = true;
                         break;
                     }
 
-                    if (ErrnoSurfaces.IsNativeCall(_surfaces, call.TargetMethod, out var saves) && saves)
+                    if (call.SavesErrno)
                     {
-                        calls.Add(call);
+                        calls.Add(call.Invocation);
                     }
                 }
             }
@@ -205,37 +202,15 @@ internal sealed class ErrnoSources
         }
     }
 
-    /// <summary>Every call in a statement, the one evaluated last first (arguments before the call that takes them).</summary>
-    private static List<IInvocationOperation> CallsLastFirst(IOperation statement)
+    /// <summary>
+    /// Every call in the statement at a position, the one evaluated last first (arguments before the call that takes
+    /// them), with what errno makes of it. Kept with the graph: a function reads errno after several calls, and each
+    /// read walks back over the same statements twice.
+    /// </summary>
+    private StatementCall[] Calls(BasicBlock block, int index)
     {
-        var calls = new List<IInvocationOperation>();
-        foreach (var operation in statement.DescendantsAndSelf())
-        {
-            if (operation is IInvocationOperation invocation)
-            {
-                calls.Add(invocation);
-            }
-        }
-
-        calls.Sort((a, b) => b.Syntax.Span.End.CompareTo(a.Syntax.Span.End));
-        return calls;
-    }
-
-    /// <summary>The native calls in a statement, the one evaluated last first (arguments before the call that takes them).</summary>
-    private List<IInvocationOperation> NativeCallsLastFirst(IOperation statement)
-    {
-        var calls = new List<IInvocationOperation>();
-        foreach (var operation in statement.DescendantsAndSelf())
-        {
-            if (operation is IInvocationOperation invocation && ErrnoSurfaces.IsNativeCall(_surfaces, invocation.TargetMethod, out _))
-            {
-                calls.Add(invocation);
-            }
-        }
-
-        // Descendants come parent first; a call ends after everything nested in it, so order by end, last first.
-        calls.Sort((a, b) => b.Syntax.Span.End.CompareTo(a.Syntax.Span.End));
-        return calls;
+        _calls ??= GraphFacts.Of(_graph).StatementCalls;
+        return _calls.Of(block, index, _surfaces);
     }
 
     private static IOperation? Statement(BasicBlock block, int index)
@@ -282,5 +257,66 @@ internal sealed class ErrnoSources
         }
 
         return operation;
+    }
+}
+
+/// <summary>A call in a statement, and whether errno reports on it: a native call, and one that saves errno.</summary>
+internal readonly struct StatementCall
+{
+    public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno)
+    {
+        Invocation = invocation;
+        Native = native;
+        SavesErrno = savesErrno;
+    }
+
+    public IInvocationOperation Invocation { get; }
+
+    public bool Native { get; }
+
+    public bool SavesErrno { get; }
+}
+
+/// <summary>The calls of each statement of one graph, the one evaluated last first, found on first use of each block.</summary>
+internal sealed class StatementCalls
+{
+    private readonly StatementCall[]?[]?[] _byBlock;
+
+    public StatementCalls(ControlFlowGraph graph) => _byBlock = new StatementCall[]?[]?[graph.Blocks.Length];
+
+    /// <summary>The calls of the statement at <paramref name="index"/> (the branch value at <c>Operations.Length</c>).</summary>
+    public StatementCall[] Of(BasicBlock block, int index, PosixSurfaces surfaces)
+    {
+        // Filled without a lock: two threads that race compute the same arrays, and either may be kept.
+        var statements = _byBlock[block.Ordinal] ??= new StatementCall[]?[block.Operations.Length + 1];
+        return statements[index] ??= Collect(index < block.Operations.Length ? block.Operations[index] : block.BranchValue, surfaces);
+    }
+
+    private static StatementCall[] Collect(IOperation? statement, PosixSurfaces surfaces)
+    {
+        if (statement is null)
+        {
+            return System.Array.Empty<StatementCall>();
+        }
+
+        List<StatementCall>? calls = null;
+        foreach (var operation in statement.DescendantsAndSelf())
+        {
+            if (operation.Kind == OperationKind.Invocation)
+            {
+                var invocation = (IInvocationOperation)operation;
+                var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
+                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
+            }
+        }
+
+        if (calls is null)
+        {
+            return System.Array.Empty<StatementCall>();
+        }
+
+        // Descendants come parent first; a call ends after everything nested in it, so order by end, last first.
+        calls.Sort((a, b) => b.Invocation.Syntax.Span.End.CompareTo(a.Invocation.Syntax.Span.End));
+        return calls.ToArray();
     }
 }

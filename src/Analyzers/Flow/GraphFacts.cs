@@ -22,6 +22,7 @@ internal sealed class GraphFacts
     private readonly FewEntries<SyntaxNode, ChildBranch?> _forks = new(EqualityComparer<SyntaxNode>.Default);
     private readonly FewEntries<ILocalSymbol, WaitStatusPaths.Solution> _waitStatusSolutions = new(SymbolEqualityComparer.Default);
     private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
+    private StatementCalls? _statementCalls;
 
     private GraphFacts(ControlFlowGraph graph) => _graph = graph;
 
@@ -61,6 +62,9 @@ internal sealed class GraphFacts
 
             return positions;
         })!;
+
+    /// <summary>Each statement's calls, for PSX5001's walks back from errno reads (see <see cref="ErrnoSources"/>).</summary>
+    public StatementCalls StatementCalls => LazyInitializer.EnsureInitialized(ref _statementCalls, () => new StatementCalls(_graph))!;
 
     /// <summary>PSX2003's walks, one per wait status local.</summary>
     public FewEntries<ILocalSymbol, WaitStatusPaths.Solution> WaitStatusSolutions => _waitStatusSolutions;
