@@ -72,24 +72,25 @@ internal sealed class ValueOrigins
     {
         foreach (var operation in statement.DescendantsAndSelf())
         {
-            switch (operation)
+            // On the kind first: most operations write nothing, and a kind test is cheaper than a row of interface casts.
+            switch (operation.Kind)
             {
-                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment:
-                    Record(local.Local, assignment.Value);
+                case OperationKind.SimpleAssignment when ((ISimpleAssignmentOperation)operation).Target is ILocalReferenceOperation local:
+                    Record(local.Local, ((ISimpleAssignmentOperation)operation).Value);
                     AddWrite(local.Local, operation, blockOrdinal, index);
                     break;
-                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation local }:
+                case OperationKind.CompoundAssignment when ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local:
                     _writtenOtherwise.Add(local.Local);
                     AddWrite(local.Local, operation, blockOrdinal, index);
                     break;
-                case IIncrementOrDecrementOperation { Target: ILocalReferenceOperation local }:
+                case OperationKind.Increment or OperationKind.Decrement when ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local:
                     _writtenOtherwise.Add(local.Local);
                     AddWrite(local.Local, operation, blockOrdinal, index);
                     break;
-                case IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
+                case OperationKind.Argument when operation is IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
                     _writtenOtherwise.Add(local.Local);
                     break;
-                case IAddressOfOperation { Reference: ILocalReferenceOperation local }:
+                case OperationKind.AddressOf when ((IAddressOfOperation)operation).Reference is ILocalReferenceOperation local:
                     _writtenOtherwise.Add(local.Local);
                     break;
             }

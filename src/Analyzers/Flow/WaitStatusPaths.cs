@@ -123,6 +123,11 @@ internal sealed class WaitStatusPaths
             {
                 foreach (var descendant in operation.DescendantsAndSelf())
                 {
+                    if (descendant.Kind is not (OperationKind.FlowCapture or OperationKind.SimpleAssignment))
+                    {
+                        continue;
+                    }
+
                     switch (descendant)
                     {
                         case IFlowCaptureOperation capture:
@@ -243,7 +248,12 @@ internal sealed class WaitStatusPaths
                 continue;
             }
 
-            switch (descendant)
+            switch (descendant.Kind switch
+            {
+                // Most operations are none of these: the kind rules them out before any interface cast.
+                OperationKind.Invocation or OperationKind.Binary or OperationKind.LocalReference => descendant,
+                _ => null,
+            })
             {
                 case IInvocationOperation invocation when WaitWritingStatus(invocation) is { } function:
                     var written = WaitCalls.IsNonBlocking(invocation, function, _surfaces, _cancellationToken) ? StatusFacts.None : StatusFacts.NotEmpty;
