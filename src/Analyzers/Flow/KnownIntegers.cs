@@ -184,11 +184,17 @@ internal sealed class KnownIntegers
     private const int MaxDepth = 12;
     private const int MaxSteps = 400;
 
+    /// <summary>Up to this many blocks, a top-level operation is found by scanning the graph rather than through a map.</summary>
+    private const int ScannedBlocks = 64;
+
     private readonly PosixSurfaces _surfaces;
     private readonly ControlFlowGraph? _graph;
     private readonly CancellationToken _cancellationToken;
     private readonly HashSet<(object Key, int Block, int Index)> _inProgress = new();
     private IReadOnlyDictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
+    private IOperation? _lastRoot;
+    private BasicBlock? _lastBlock;
+    private int _lastIndex;
     private HashSet<ILocalSymbol>? _untrackable;
     private ValueOrigins? _origins;
     private int _steps;
@@ -332,12 +338,13 @@ internal sealed class KnownIntegers
             }
 
             KnownInteger? result = null;
-            var visited = new HashSet<int>();
+            var visited = new bool[_graph!.Blocks.Length];
             var pending = new Stack<(BasicBlock Block, int End)>();
             foreach (var predecessor in block.Predecessors)
             {
-                if (visited.Add(predecessor.Source.Ordinal))
+                if (!visited[predecessor.Source.Ordinal])
                 {
+                    visited[predecessor.Source.Ordinal] = true;
                     pending.Push((predecessor.Source, predecessor.Source.Operations.Length + 1));
                 }
             }
@@ -370,8 +377,9 @@ internal sealed class KnownIntegers
 
                 foreach (var predecessor in current.Predecessors)
                 {
-                    if (visited.Add(predecessor.Source.Ordinal))
+                    if (!visited[predecessor.Source.Ordinal])
                     {
+                        visited[predecessor.Source.Ordinal] = true;
                         pending.Push((predecessor.Source, predecessor.Source.Operations.Length + 1));
                     }
                 }
@@ -542,9 +550,56 @@ internal sealed class KnownIntegers
             root = root.Parent;
         }
 
+        if (ReferenceEquals(root, _lastRoot))
+        {
+            (block, index) = (_lastBlock!, _lastIndex);
+            return true;
+        }
+
+        if (!Find(root, out block, out index))
+        {
+            return false;
+        }
+
+        (_lastRoot, _lastBlock, _lastIndex) = (root, block, index);
+        return true;
+    }
+
+    /// <summary>
+    /// The block and index of a top-level operation. A scan of a small graph costs less than a map of its positions:
+    /// a map hashes each operation by identity, and the first such hash of an object is its dearest.
+    /// </summary>
+    private bool Find(IOperation root, out BasicBlock block, out int index)
+    {
+        var blocks = _graph!.Blocks;
+        if (blocks.Length <= ScannedBlocks)
+        {
+            foreach (var candidate in blocks)
+            {
+                for (var i = 0; i < candidate.Operations.Length; i++)
+                {
+                    if (ReferenceEquals(candidate.Operations[i], root))
+                    {
+                        (block, index) = (candidate, i);
+                        return true;
+                    }
+                }
+
+                if (ReferenceEquals(candidate.BranchValue, root))
+                {
+                    (block, index) = (candidate, candidate.Operations.Length);
+                    return true;
+                }
+            }
+
+            (block, index) = (null!, 0);
+            return false;
+        }
+
         _positions ??= GraphFacts.Of(_graph).Positions;
         if (!_positions.TryGetValue(root, out var position))
         {
+            (block, index) = (null!, 0);
             return false;
         }
 

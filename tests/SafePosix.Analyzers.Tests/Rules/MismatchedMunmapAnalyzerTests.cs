@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading.Tasks;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.MismatchedMunmapAnalyzer>;
@@ -74,6 +75,27 @@ public sealed class MismatchedMunmapAnalyzerTests
             }
         }
         """);
+
+    [Fact]
+    public Task Tmds_ZeroLengthThroughALocal_InAMethodOfManyBlocks_IsReported()
+    {
+        // Enough branches that the local's statement is found through the graph's position map, not by a scan.
+        var branches = string.Concat(Enumerable.Range(0, 40).Select(i => $"if (flag == {i}) {{ counter++; }}\n"));
+        return VerifyCS.AnalyzerAsync($$"""
+            using static Tmds.Linux.LibC;
+
+            unsafe class C
+            {
+                void M(void* p, int flag)
+                {
+                    int length = 0;
+                    int counter = 0;
+                    {{branches}}
+                    munmap(p, [|length|]);
+                }
+            }
+            """);
+    }
 
     [Fact]
     public Task LibraryImport_RenamedEntryPoint_ZeroLength_IsReported() => VerifyCS.AnalyzerAsync("""
