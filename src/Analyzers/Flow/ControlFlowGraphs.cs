@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace SafePosix.Analyzers.Flow;
 
@@ -57,17 +58,19 @@ internal static class ControlFlowGraphs
     /// <summary>Finds the graph operation for a syntax node, descending into local functions and lambdas.</summary>
     public static FlowPosition? Find(ControlFlowGraph graph, SyntaxNode syntax, CancellationToken cancellationToken)
     {
+        // A node's span is computed from its trivia on every read: read it once.
+        var span = syntax.Span;
         foreach (var block in graph.Blocks)
         {
             for (var index = 0; index < block.Operations.Length; index++)
             {
-                if (FindIn(block.Operations[index], syntax) is { } found)
+                if (FindIn(block.Operations[index], syntax, span) is { } found)
                 {
                     return new FlowPosition(graph, block, index, found);
                 }
             }
 
-            if (block.BranchValue is { } branchValue && FindIn(branchValue, syntax) is { } inBranch)
+            if (block.BranchValue is { } branchValue && FindIn(branchValue, syntax, span) is { } inBranch)
             {
                 return new FlowPosition(graph, block, FlowPosition.BranchValueIndex, inBranch);
             }
@@ -76,7 +79,7 @@ internal static class ControlFlowGraphs
         foreach (var localFunction in graph.LocalFunctions)
         {
             if (!localFunction.DeclaringSyntaxReferences.IsEmpty
-                && localFunction.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken).Span.Contains(syntax.Span)
+                && localFunction.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken).Span.Contains(span)
                 && Find(graph.GetLocalFunctionControlFlowGraph(localFunction, cancellationToken), syntax, cancellationToken) is { } inLocal)
             {
                 return inLocal;
@@ -89,7 +92,7 @@ internal static class ControlFlowGraphs
             {
                 foreach (var lambda in operation.DescendantsAndSelf())
                 {
-                    if (lambda is IFlowAnonymousFunctionOperation anonymous && anonymous.Syntax.Span.Contains(syntax.Span)
+                    if (lambda is IFlowAnonymousFunctionOperation anonymous && anonymous.Syntax.Span.Contains(span)
                         && Find(graph.GetAnonymousFunctionControlFlowGraph(anonymous, cancellationToken), syntax, cancellationToken) is { } inLambda)
                     {
                         return inLambda;
@@ -114,9 +117,11 @@ internal static class ControlFlowGraphs
         }
     }
 
-    private static IOperation? FindIn(IOperation root, SyntaxNode syntax)
+    private static IOperation? FindIn(IOperation root, SyntaxNode syntax, TextSpan span)
     {
-        if (!root.Syntax.Span.Contains(syntax.Span))
+        // The full span (no trivia to measure) rules out most statements; the span decides the rest.
+        var candidate = root.Syntax;
+        if (!candidate.FullSpan.Contains(span) || !candidate.Span.Contains(span))
         {
             return null;
         }
