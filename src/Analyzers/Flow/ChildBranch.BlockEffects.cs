@@ -59,7 +59,7 @@ internal sealed partial class ChildBranch
                 break;
             }
 
-            if (Ends(operation, helpers) is { } end)
+            if (Ends(operation, helpers, out var overwrites) is { } end)
             {
                 effect.EndIndex = index;
                 effect.EndKind = end.Kind;
@@ -67,7 +67,7 @@ internal sealed partial class ChildBranch
                 break;
             }
 
-            effect.Overwrites |= OverwritesHolder(operation);
+            effect.Overwrites |= overwrites;
         }
 
         if (!effect.EndsPath && block.BranchValue is { } branchValue)
@@ -87,17 +87,27 @@ internal sealed partial class ChildBranch
         return effect;
     }
 
-    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation, bool helpers)
+    /// <summary>
+    /// The call that ends every path through the operation, if any; otherwise, in <paramref name="overwritesHolder"/>,
+    /// whether the operation writes the fork's result holder. One walk answers both.
+    /// </summary>
+    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation, bool helpers, out bool overwritesHolder)
     {
+        overwritesHolder = false;
         foreach (var node in operation.DescendantsAndSelf())
         {
-            if (node is IInvocationOperation invocation)
+            if (node.Kind == OperationKind.Invocation)
             {
+                var invocation = (IInvocationOperation)node;
                 var kind = _calls.Classify(invocation, helpers);
                 if (kind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw or ChildCallKind.NoReturn)
                 {
                     return (kind, invocation);
                 }
+            }
+            else if (!overwritesHolder && IsHolderWrite(node))
+            {
+                overwritesHolder = true;
             }
         }
 
@@ -106,25 +116,40 @@ internal sealed partial class ChildBranch
 
     private bool OverwritesHolder(IOperation operation)
     {
+        foreach (var node in operation.DescendantsAndSelf())
+        {
+            if (IsHolderWrite(node))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsHolderWrite(IOperation node)
+    {
         if (_holder is null)
         {
             return false;
         }
 
-        foreach (var node in operation.DescendantsAndSelf())
+        // On the kind first: most operations write nothing, and a kind test is cheaper than a row of interface casts.
+        switch (node.Kind)
         {
-            switch (node)
-            {
-                case ISimpleAssignmentOperation assignment when CheckedBeforeUse.IsReferenceTo(assignment.Target, _holder)
-                    && OperationFacts.StripConversions(assignment.Value) != _fork:
-                case ICompoundAssignmentOperation compound when CheckedBeforeUse.IsReferenceTo(compound.Target, _holder):
-                case IIncrementOrDecrementOperation increment when CheckedBeforeUse.IsReferenceTo(increment.Target, _holder):
-                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument when CheckedBeforeUse.IsReferenceTo(argument.Value, _holder):
-                case IAddressOfOperation addressOf when CheckedBeforeUse.IsReferenceTo(addressOf.Reference, _holder):
-                    return true;
-            }
+            case OperationKind.SimpleAssignment:
+                var assignment = (ISimpleAssignmentOperation)node;
+                return CheckedBeforeUse.IsReferenceTo(assignment.Target, _holder) && OperationFacts.StripConversions(assignment.Value) != _fork;
+            case OperationKind.CompoundAssignment:
+                return CheckedBeforeUse.IsReferenceTo(((ICompoundAssignmentOperation)node).Target, _holder);
+            case OperationKind.Increment or OperationKind.Decrement:
+                return CheckedBeforeUse.IsReferenceTo(((IIncrementOrDecrementOperation)node).Target, _holder);
+            case OperationKind.Argument:
+                return node is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument && CheckedBeforeUse.IsReferenceTo(argument.Value, _holder);
+            case OperationKind.AddressOf:
+                return CheckedBeforeUse.IsReferenceTo(((IAddressOfOperation)node).Reference, _holder);
+            default:
+                return false;
         }
-
-        return false;
     }
 }
