@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -79,7 +78,7 @@ internal static class EintrTests
             root = parent;
         }
 
-        if (!AssignedValues.GetValue(root, CollectAssignedValues).TryGetValue(reference.Local, out var values))
+        if (!OperationTrees.FactsOf(root).AssignedValues(CollectAssignedValues).TryGetValue(reference.Local, out var values))
         {
             return false;
         }
@@ -99,8 +98,6 @@ internal static class EintrTests
     /// The values each local of a body is declared with or assigned: one walk per body, where every EINTR test on a
     /// local of that body used to walk the whole body again.
     /// </summary>
-    private static readonly ConditionalWeakTable<IOperation, Dictionary<ILocalSymbol, List<IOperation>>> AssignedValues = new();
-
     private static Dictionary<ILocalSymbol, List<IOperation>> CollectAssignedValues(IOperation root)
     {
         var values = new Dictionary<ILocalSymbol, List<IOperation>>(SymbolEqualityComparer.Default);

@@ -30,11 +30,11 @@ internal sealed class GraphFacts
         => ByGraph.GetValue(graph, g => new GraphFacts(g));
 
     /// <summary>Where each local's value comes from (see <see cref="ValueOrigins"/>).</summary>
-    public ValueOrigins Origins => LazyInitializer.EnsureInitialized(ref _origins, () => ValueOrigins.Compute(_graph))!;
+    public ValueOrigins Origins => _origins ?? OperationTrees.Publish(ref _origins, ValueOrigins.Compute(_graph));
 
     /// <summary>Locals whose value the graph cannot follow (see <see cref="KnownIntegers"/>).</summary>
     public HashSet<ILocalSymbol> UntrackableLocals(Func<ControlFlowGraph, HashSet<ILocalSymbol>> compute)
-        => LazyInitializer.EnsureInitialized(ref _untrackableLocals, () => compute(_graph))!;
+        => _untrackableLocals ?? OperationTrees.Publish(ref _untrackableLocals, compute(_graph));
 
     /// <summary>Each fork's child branch, by the fork's syntax (the fork may sit in a lambda's or local function's graph).</summary>
     public FewEntries<SyntaxNode, ChildBranch?> Forks => _forks;
@@ -64,7 +64,7 @@ internal sealed class GraphFacts
         })!;
 
     /// <summary>Each statement's calls, for PSX5001's walks back from errno reads (see <see cref="ErrnoSources"/>).</summary>
-    public StatementCalls StatementCalls => LazyInitializer.EnsureInitialized(ref _statementCalls, () => new StatementCalls(_graph))!;
+    public StatementCalls StatementCalls => _statementCalls ?? OperationTrees.Publish(ref _statementCalls, new StatementCalls(_graph));
 
     /// <summary>PSX2003's walks, one per wait status local.</summary>
     public FewEntries<ILocalSymbol, WaitStatusPaths.Solution> WaitStatusSolutions => _waitStatusSolutions;

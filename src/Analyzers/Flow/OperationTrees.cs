@@ -1,7 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Flow;
 
@@ -17,19 +20,32 @@ namespace SafePosix.Analyzers.Flow;
 /// </remarks>
 internal static class OperationTrees
 {
-    private static readonly ConditionalWeakTable<IOperation, Collected> ByBody = new();
+    private static readonly ConditionalWeakTable<IOperation, BodyFacts> ByBody = new();
+
+    private static readonly ConditionalWeakTable<IOperation, BodyFacts>.CreateValueCallback NewFacts = body => new BodyFacts(body);
 
     /// <summary>Every operation under <paramref name="body"/>, not counting itself, parent first: <c>Descendants()</c>.</summary>
-    public static OperationRun Under(IOperation body) => new(ByBody.GetValue(body, Collect), 1);
+    public static OperationRun Under(IOperation body) => new(FactsOf(body).Operations, 1);
 
     /// <summary><paramref name="body"/> and every operation under it, parent first: <c>DescendantsAndSelf()</c>.</summary>
-    public static OperationRun WithSelf(IOperation body) => new(ByBody.GetValue(body, Collect), 0);
+    public static OperationRun WithSelf(IOperation body) => new(FactsOf(body).Operations, 0);
+
+    /// <summary>
+    /// What the rules work out once per body. One table entry per body: each entry of a weak table costs a lock and
+    /// a handle, and its finalization takes the table's lock again.
+    /// </summary>
+    public static BodyFacts FactsOf(IOperation body) => ByBody.GetValue(body, NewFacts);
+
+    /// <summary>Publishes a value computed without a lock: two threads that race computed the same thing, and one wins.</summary>
+    internal static T Publish<T>(ref T? field, T value)
+        where T : class
+        => Interlocked.CompareExchange(ref field, value, null) ?? value;
 
     /// <summary>
     /// The walk <c>DescendantsAndSelf()</c> makes (parent first, children in <c>ChildOperations</c> order), with an
     /// explicit stack as it has (operation trees can be deep) but without its iterator.
     /// </summary>
-    private static Collected Collect(IOperation body)
+    internal static Collected Collect(IOperation body)
     {
         var collected = new Collected();
         collected.Add(body);
@@ -118,4 +134,26 @@ internal static class OperationTrees
             public bool MoveNext() => ++_index < _all.Count;
         }
     }
+}
+
+/// <summary>Facts about one body (a method's, a lambda's), each made on first use (see <see cref="OperationTrees.FactsOf"/>).</summary>
+internal sealed class BodyFacts
+{
+    private readonly IOperation _body;
+    private OperationTrees.Collected? _operations;
+    private WaitStatuses? _waitStatuses;
+    private Dictionary<ILocalSymbol, List<IOperation>>? _assignedValues;
+
+    public BodyFacts(IOperation body) => _body = body;
+
+    /// <summary>The body and its operations in <c>DescendantsAndSelf()</c> order.</summary>
+    public OperationTrees.Collected Operations => _operations ?? OperationTrees.Publish(ref _operations, OperationTrees.Collect(_body));
+
+    /// <summary>The body's wait statuses (see <see cref="Flow.WaitStatuses"/>).</summary>
+    public WaitStatuses WaitStatuses(PosixSurfaces surfaces)
+        => _waitStatuses ?? OperationTrees.Publish(ref _waitStatuses, Flow.WaitStatuses.Compute(_body, surfaces));
+
+    /// <summary>The values each local is declared with or assigned (see <see cref="EintrTests"/>).</summary>
+    public Dictionary<ILocalSymbol, List<IOperation>> AssignedValues(Func<IOperation, Dictionary<ILocalSymbol, List<IOperation>>> compute)
+        => _assignedValues ?? OperationTrees.Publish(ref _assignedValues, compute(_body));
 }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -41,12 +40,10 @@ internal sealed class WaitStatuses
     {
         // Every decoder, mask and shift in a function asks about the same function: one walk each (`x & 0xff` is common).
         var root = ReapLoops.EnclosingFunction(operation) ?? RootOf(operation);
-        return Computed.GetValue(root, function => Compute(function, surfaces));
+        return OperationTrees.FactsOf(root).WaitStatuses(surfaces);
     }
 
-    private static readonly ConditionalWeakTable<IOperation, WaitStatuses> Computed = new();
-
-    private static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
+    internal static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
     {
         var result = new WaitStatuses();
         foreach (var descendant in OperationTrees.Under(root))
