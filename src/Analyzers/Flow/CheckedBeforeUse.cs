@@ -123,16 +123,27 @@ internal static class CheckedBeforeUse
     }
 
     /// <summary>True when the operation mentions the holder as a value (not as the target of an assignment).</summary>
-    public static bool IsReferenceTo(IOperation operation, ISymbol holder) => operation switch
+    /// <remarks>On the kind first: it is asked of every operation of the statements walked, and most are no reference.</remarks>
+    public static bool IsReferenceTo(IOperation operation, ISymbol holder)
     {
-        ILocalReferenceOperation local => SymbolEqualityComparer.Default.Equals(local.Local, holder),
-        IParameterReferenceOperation parameter => SymbolEqualityComparer.Default.Equals(parameter.Parameter, holder),
-        IFieldReferenceOperation field => SymbolEqualityComparer.Default.Equals(field.Field, holder)
-            && (field.Instance is null || field.Instance is IInstanceReferenceOperation),
-        IPropertyReferenceOperation property => SymbolEqualityComparer.Default.Equals(property.Property, holder)
-            && property.Arguments.IsEmpty && (property.Instance is null || property.Instance is IInstanceReferenceOperation),
-        _ => false,
-    };
+        switch (operation.Kind)
+        {
+            case OperationKind.LocalReference:
+                return SymbolEqualityComparer.Default.Equals(((ILocalReferenceOperation)operation).Local, holder);
+            case OperationKind.ParameterReference:
+                return SymbolEqualityComparer.Default.Equals(((IParameterReferenceOperation)operation).Parameter, holder);
+            case OperationKind.FieldReference:
+                var field = (IFieldReferenceOperation)operation;
+                return SymbolEqualityComparer.Default.Equals(field.Field, holder)
+                    && (field.Instance is null || field.Instance is IInstanceReferenceOperation);
+            case OperationKind.PropertyReference:
+                var property = (IPropertyReferenceOperation)operation;
+                return SymbolEqualityComparer.Default.Equals(property.Property, holder)
+                    && property.Arguments.IsEmpty && (property.Instance is null || property.Instance is IInstanceReferenceOperation);
+            default:
+                return false;
+        }
+    }
 
     private static (ValueUse Kind, IOperation? Operation) Strongest(
         IOperation statement, ISymbol holder, Func<IOperation, ValueUse> classify, ImmutableArray<IOperation>.Builder wrongChecks)
