@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -46,11 +45,11 @@ internal readonly struct LibcInvocation
     /// The cheap first filter: the method's name is one of <paramref name="functions"/>, or it is an import, or a
     /// wrapper candidate (a hash lookup in the once-per-compilation name scan). Most invocations leave here.
     /// </summary>
-    public static bool MayBe(PosixSurfaces surfaces, IMethodSymbol method, ImmutableHashSet<string> functions)
+    public static bool MayBe(PosixSurfaces surfaces, IMethodSymbol method, FunctionSet functions)
         => functions.Contains(method.Name) || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
             || surfaces.Summaries.IsWrapperCandidate(method);
 
-    public static bool TryCreate(PosixSurfaces surfaces, IInvocationOperation invocation, ImmutableHashSet<string>? functions,
+    public static bool TryCreate(PosixSurfaces surfaces, IInvocationOperation invocation, FunctionSet? functions,
         CancellationToken cancellationToken, out LibcInvocation call)
     {
         call = default;

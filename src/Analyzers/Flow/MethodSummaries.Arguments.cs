@@ -60,7 +60,7 @@ internal sealed partial class MethodSummaries
     /// close-on-exec flags), beyond <see cref="WrappedFunctions"/>. Own imports from a C library count whatever their
     /// name (errno questions are about any of them).
     /// </summary>
-    public static readonly ImmutableHashSet<string> ArgumentWrappedFunctions = PosixSurfaces.Functions(
+    public static readonly FunctionSet ArgumentWrappedFunctions = PosixSurfaces.Functions(
         "mmap", "mmap64", "munmap", "fork", "vfork", "forkpty", "posix_spawn", "posix_spawnp",
         "setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
         "setsid", "setpgid", "chdir", "fchdir", "chroot", "dup2", "dup3", "bind", "listen", "pipe", "pipe2",

@@ -62,7 +62,7 @@ internal sealed partial class MethodSummaries
     /// of them (no Tmds.LibC, no Mono.Posix, no own declaration of one) has no wrapper to find, and ordinary code
     /// pays nothing beyond one cached answer.
     /// </summary>
-    public static readonly ImmutableHashSet<string> WrappedFunctions = ProcessCalls.ForkFunctions
+    public static readonly FunctionSet WrappedFunctions = ProcessCalls.ForkFunctions
         .Union(ProcessCalls.ExecFunctions)
         .Union(PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat"))
         .Union(ByteCountFunctions.All);

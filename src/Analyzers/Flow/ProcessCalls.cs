@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -12,20 +11,20 @@ namespace SafePosix.Analyzers.Flow;
 internal sealed class ProcessCalls
 {
     /// <summary>Calls that create a process from the calling one (PSX1001).</summary>
-    public static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty", "clone", "daemon");
+    public static readonly FunctionSet ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty", "clone", "daemon");
 
     /// <summary>Calls that return in both processes, 0 in the child: the child branch is where the result is 0.</summary>
-    public static readonly ImmutableHashSet<string> BranchingForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+    public static readonly FunctionSet BranchingForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
 
     /// <summary>Every exec* call: it returns only when it fails (the fixer for PSX1001 rewrites a subset of them).</summary>
-    public static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+    public static readonly FunctionSet ExecFunctions = PosixSurfaces.Functions(
         "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
 
-    public static readonly ImmutableHashSet<string> SafeExitFunctions = PosixSurfaces.Functions("_exit", "_Exit");
+    public static readonly FunctionSet SafeExitFunctions = PosixSurfaces.Functions("_exit", "_Exit");
 
-    public static readonly ImmutableHashSet<string> UnsafeExitFunctions = PosixSurfaces.Functions("exit");
+    public static readonly FunctionSet UnsafeExitFunctions = PosixSurfaces.Functions("exit");
 
-    public static readonly ImmutableHashSet<string> NoReturnFunctions = PosixSurfaces.Functions("abort");
+    public static readonly FunctionSet NoReturnFunctions = PosixSurfaces.Functions("abort");
 
     private readonly PosixSurfaces _surfaces;
     private readonly LibcValues _values;

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -9,7 +8,7 @@ namespace SafePosix.Analyzers.Flow;
 internal static class ReapLoops
 {
     /// <summary>libc calls that block until a signal arrives: a loop around one is a signal handler written by hand.</summary>
-    public static readonly ImmutableHashSet<string> SignalWaitFunctions = PosixSurfaces.Functions(
+    public static readonly FunctionSet SignalWaitFunctions = PosixSurfaces.Functions(
         "sigwait", "sigwaitinfo", "sigtimedwait", "sigsuspend", "pause", "signalfd");
 
     /// <summary>

@@ -14,10 +14,10 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal static class SignalDispositions
 {
-    public static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions(
+    public static readonly FunctionSet Functions = PosixSurfaces.Functions(
         "signal", "sigset", "bsd_signal", "sigaction", "SetSignalAction", "sigignore");
 
-    private static readonly ImmutableHashSet<string> SignalLikeFunctions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal");
+    private static readonly FunctionSet SignalLikeFunctions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal");
 
     /// <summary>The signal number the call sets (first argument), if known.</summary>
     public static long? SignalOf(IInvocationOperation call, PosixSurfaces surfaces, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -9,10 +8,10 @@ namespace SafePosix.Analyzers.Flow;
 /// <summary>The wait family on every surface: which child a call waits for, and whether it blocks.</summary>
 internal static class WaitCalls
 {
-    public static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4", "waitid");
+    public static readonly FunctionSet Functions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4", "waitid");
 
     /// <summary>Calls that create a child the caller must reap.</summary>
-    public static readonly ImmutableHashSet<string> ChildCreatingFunctions = PosixSurfaces.Functions(
+    public static readonly FunctionSet ChildCreatingFunctions = PosixSurfaces.Functions(
         "fork", "vfork", "forkpty", "posix_spawn", "posix_spawnp");
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal sealed class WaitStatuses
 {
-    public static readonly ImmutableHashSet<string> StatusWaitFunctions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4");
+    public static readonly FunctionSet StatusWaitFunctions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4");
 
     /// <summary>The status macros, by decoder, with the check that must come first.</summary>
     public static readonly ImmutableDictionary<string, string> CheckFor = new Dictionary<string, string>
@@ -24,7 +24,7 @@ internal sealed class WaitStatuses
         ["WSTOPSIG"] = "WIFSTOPPED",
     }.ToImmutableDictionary();
 
-    public static readonly ImmutableHashSet<string> Macros = PosixSurfaces.Functions(
+    public static readonly FunctionSet Macros = PosixSurfaces.Functions(
         "WEXITSTATUS", "WTERMSIG", "WCOREDUMP", "WSTOPSIG", "WIFEXITED", "WIFSIGNALED", "WIFSTOPPED", "WIFCONTINUED");
 
     private readonly HashSet<ILocalSymbol> _statuses = new(SymbolEqualityComparer.Default);

@@ -25,7 +25,7 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
             "the number next. Call close once and treat EINTR as success.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.CloseRetriedOnEintr));
 
-    private static readonly ImmutableHashSet<string> CloseFunctions = PosixSurfaces.Functions("close");
+    private static readonly FunctionSet CloseFunctions = PosixSurfaces.Functions("close");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

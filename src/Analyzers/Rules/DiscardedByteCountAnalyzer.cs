@@ -24,7 +24,7 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
             "is written, and use only the bytes that were read. Assign to '_' to discard on purpose.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.DiscardedByteCount));
 
-    private static readonly ImmutableHashSet<string> Functions = ByteCountFunctions.All;
+    private static readonly FunctionSet Functions = ByteCountFunctions.All;
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

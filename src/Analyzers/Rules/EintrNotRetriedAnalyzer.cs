@@ -34,7 +34,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         helpLinkUri: RuleIds.HelpLink(RuleIds.EintrNotRetried));
 
     /// <summary>Measured (poll, epoll_wait, select, nanosleep, msgrcv, semop) or listed by signal(7) as never restarted.</summary>
-    internal static readonly ImmutableHashSet<string> NeverRestarted = PosixSurfaces.Functions(
+    internal static readonly FunctionSet NeverRestarted = PosixSurfaces.Functions(
         "poll", "ppoll", "epoll_wait", "epoll_pwait", "select", "pselect", "nanosleep", "msgrcv", "msgsnd", "semop",
         "semtimedop", "sigtimedwait", "sigwaitinfo");
 

@@ -75,11 +75,11 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.FailingMmapArguments));
 
-    private static readonly ImmutableHashSet<string> OpenFunctions = PosixSurfaces.Functions("open", "open64", "openat", "openat64", "creat", "creat64");
+    private static readonly FunctionSet OpenFunctions = PosixSurfaces.Functions("open", "open64", "openat", "openat64", "creat", "creat64");
 
     // Calls that leave a descriptor's file empty or not are not worth guessing: any use of the descriptor other than
     // these (and comparisons) may give the file a size.
-    private static readonly ImmutableHashSet<string> SizeNeutralFunctions = PosixSurfaces.Functions("mmap", "mmap64", "close", "fcntl", "flock", "lockf", "fsync", "fdatasync");
+    private static readonly FunctionSet SizeNeutralFunctions = PosixSurfaces.Functions("mmap", "mmap64", "close", "fcntl", "flock", "lockf", "fsync", "fdatasync");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(ZeroLengthRule, NoMappingTypeRule, ReadOnlyDescriptorRule, WriteOnlyDescriptorRule, EmptyFileRule);

@@ -66,15 +66,15 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.IgnoredFailure));
 
-    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+    private static readonly FunctionSet SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
 
-    private static readonly ImmutableHashSet<string> MustCheckFunctions = PosixSurfaces.Functions(
+    private static readonly FunctionSet MustCheckFunctions = PosixSurfaces.Functions(
         "setuid", "setgid", "seteuid", "setegid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
         "setsid", "setpgid", "chdir", "fchdir", "chroot", "dup2", "dup3", "bind", "listen", "pipe", "pipe2");
 
-    private static readonly ImmutableHashSet<string> PidFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+    private static readonly FunctionSet PidFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
 
-    private static readonly ImmutableHashSet<string> PidSinks = PosixSurfaces.Functions("kill", "killpg", "waitpid", "wait4");
+    private static readonly FunctionSet PidSinks = PosixSurfaces.Functions("kill", "killpg", "waitpid", "wait4");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiscardedRule, FailedPidRule, UncheckedSpawnRule);
 

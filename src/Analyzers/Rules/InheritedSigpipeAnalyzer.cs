@@ -37,11 +37,11 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         description: Rule.Description.ToString(),
         helpLinkUri: RuleIds.HelpLink(RuleIds.InheritedSigpipe));
 
-    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+    private static readonly FunctionSet SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
 
-    private static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+    private static readonly FunctionSet ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
 
-    private static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+    private static readonly FunctionSet ExecFunctions = PosixSurfaces.Functions(
         "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
 
     private const int PosixSpawnSetSigDef = 0x04;

@@ -27,7 +27,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
             "alive), or Mono's UnixSignal.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.ManagedSignalHandler));
 
-    private static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal", "sigaction");
+    private static readonly FunctionSet Functions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal", "sigaction");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

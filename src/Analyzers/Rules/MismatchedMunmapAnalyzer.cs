@@ -75,7 +75,7 @@ public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.MismatchedMunmap));
 
-    private static readonly ImmutableHashSet<string> UnmapFunctions = PosixSurfaces.Functions("munmap");
+    private static readonly FunctionSet UnmapFunctions = PosixSurfaces.Functions("munmap");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(ZeroLengthRule, LengthMismatchRule, NotMappingStartRule, MapFailedRule);

@@ -27,7 +27,7 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
             "cast MSG_NOSIGNAL into System.Net.Sockets.SocketFlags (PSX2006).",
         helpLinkUri: RuleIds.HelpLink(RuleIds.SendWithoutNoSignal));
 
-    private static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions("send", "sendto", "sendmsg", "sendmmsg");
+    private static readonly FunctionSet Functions = PosixSurfaces.Functions("send", "sendto", "sendmsg", "sendmmsg");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

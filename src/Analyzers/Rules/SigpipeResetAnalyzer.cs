@@ -62,9 +62,9 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), call.Function));
     }
 
-    private static readonly ImmutableHashSet<string> ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
+    private static readonly FunctionSet ForkFunctions = PosixSurfaces.Functions("fork", "vfork", "forkpty");
 
-    private static readonly ImmutableHashSet<string> ExecFunctions = PosixSurfaces.Functions(
+    private static readonly FunctionSet ExecFunctions = PosixSurfaces.Functions(
         "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat");
 
     /// <summary>

@@ -51,10 +51,10 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.SingleReap));
 
-    private static readonly ImmutableHashSet<string> SignalFunctions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal");
+    private static readonly FunctionSet SignalFunctions = PosixSurfaces.Functions("signal", "sigset", "bsd_signal");
 
     /// <summary>The any-child waits that can stand for many children (waitid reports one child per call too, but returns 0, not a pid).</summary>
-    private static readonly ImmutableHashSet<string> ReapFunctions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4");
+    private static readonly FunctionSet ReapFunctions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(InHandlerRule, NonBlockingRule, AfterLoopRule);

@@ -27,8 +27,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             "(a leading NUL) have no file and are not reported.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleUnixSocketPath));
 
-    private static readonly ImmutableHashSet<string> BindFunctions = PosixSurfaces.Functions("bind");
-    private static readonly ImmutableHashSet<string> RemoveFunctions = PosixSurfaces.Functions("unlink", "unlinkat", "remove");
+    private static readonly FunctionSet BindFunctions = PosixSurfaces.Functions("bind");
+    private static readonly FunctionSet RemoveFunctions = PosixSurfaces.Functions("unlink", "unlinkat", "remove");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

@@ -54,7 +54,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedMmapResult));
 
-    private static readonly ImmutableHashSet<string> MappingFunctions = PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat");
+    private static readonly FunctionSet MappingFunctions = PosixSurfaces.Functions("mmap", "mmap64", "mremap", "shmat");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(UncheckedRule, DiscardedRule, WrongSentinelRule);

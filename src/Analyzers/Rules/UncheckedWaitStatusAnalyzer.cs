@@ -73,7 +73,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.UncheckedWaitStatus));
 
-    private static readonly ImmutableHashSet<string> Decoders = PosixSurfaces.Functions("WEXITSTATUS", "WTERMSIG", "WCOREDUMP", "WSTOPSIG");
+    private static readonly FunctionSet Decoders = PosixSurfaces.Functions("WEXITSTATUS", "WTERMSIG", "WCOREDUMP", "WSTOPSIG");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(MacroRule, HandDecodedRule, ReturnValueRule, DiscardedResultRule, FailedWaitRule);

@@ -82,7 +82,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.VforkChildWork));
 
-    private static readonly ImmutableHashSet<string> VforkFunctions = PosixSurfaces.Functions("vfork");
+    private static readonly FunctionSet VforkFunctions = PosixSurfaces.Functions("vfork");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(CallRule, AllocationRule, AssignmentRule, ReturnRule, ThrowRule, FallOutRule);

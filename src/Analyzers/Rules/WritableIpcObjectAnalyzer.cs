@@ -68,7 +68,7 @@ public sealed class WritableIpcObjectAnalyzer : DiagnosticAnalyzer
         Entry("mq_open", new IpcFunction(-1, 2, 1, OCreat)),
     });
 
-    private static readonly ImmutableHashSet<string> Names = PosixSurfaces.Functions("msgget", "semget", "shmget", "mkfifo", "mkfifoat", "shm_open", "mq_open");
+    private static readonly FunctionSet Names = PosixSurfaces.Functions("msgget", "semget", "shmget", "mkfifo", "mkfifoat", "shm_open", "mq_open");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 

@@ -44,12 +44,12 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
 
     private const int SigKill = 9;
 
-    private static readonly ImmutableHashSet<string> Functions = PosixSurfaces.Functions(
+    private static readonly FunctionSet Functions = PosixSurfaces.Functions(
         "fork", "vfork", "forkpty", "posix_spawn", "posix_spawnp", "kill");
 
-    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+    private static readonly FunctionSet SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
 
-    private static readonly ImmutableHashSet<string> WaitFunctions = PosixSurfaces.Functions("waitpid", "wait", "wait3", "wait4", "waitid");
+    private static readonly FunctionSet WaitFunctions = PosixSurfaces.Functions("waitpid", "wait", "wait3", "wait4", "waitid");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(NeverWaitedRule, KilledNotWaitedRule);

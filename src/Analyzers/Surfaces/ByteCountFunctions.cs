@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 
 namespace SafePosix.Analyzers.Surfaces;
 
@@ -8,11 +7,11 @@ namespace SafePosix.Analyzers.Surfaces;
 /// </summary>
 internal static class ByteCountFunctions
 {
-    public static readonly ImmutableHashSet<string> Writes = PosixSurfaces.Functions(
+    public static readonly FunctionSet Writes = PosixSurfaces.Functions(
         "write", "pwrite", "pwrite64", "writev", "pwritev", "send", "sendto", "sendmsg", "sendfile", "sendfile64", "splice");
 
-    public static readonly ImmutableHashSet<string> Reads = PosixSurfaces.Functions(
+    public static readonly FunctionSet Reads = PosixSurfaces.Functions(
         "read", "pread", "pread64", "readv", "preadv", "recv", "recvfrom", "recvmsg");
 
-    public static readonly ImmutableHashSet<string> All = Writes.Union(Reads);
+    public static readonly FunctionSet All = Writes.Union(Reads);
 }

@@ -66,7 +66,7 @@ internal static class CloexecFunctions
         CloexecFunction.WithFlag("eventfd", 1, "EFD_CLOEXEC"),
         CloexecFunction.WithFlag("memfd_create", 1, "MFD_CLOEXEC", 1));
 
-    public static ImmutableHashSet<string> Names { get; } = PosixSurfaces.Functions(new List<string>(ByName.Keys).ToArray());
+    public static FunctionSet Names { get; } = PosixSurfaces.Functions(new List<string>(ByName.Keys).ToArray());
 
     private static ImmutableDictionary<string, CloexecFunction> Build(params CloexecFunction[] functions)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -26,7 +25,7 @@ internal static class MappingValues
     public const long OpenCreate = 0x40;
     public const long OpenTruncate = 0x200;
 
-    public static readonly ImmutableHashSet<string> MmapFunctions = PosixSurfaces.Functions("mmap", "mmap64");
+    public static readonly FunctionSet MmapFunctions = PosixSurfaces.Functions("mmap", "mmap64");
 
     // Linux x86-64/arm64 values, the ones Tmds.LibC 0.5.0 returns from its properties.
     private static readonly Dictionary<string, long> TmdsConstants = new()

@@ -141,7 +141,7 @@ internal sealed class PosixSurfaces
     }
 
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
-    public bool TryGetLibcCall(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
+    public bool TryGetLibcCall(IMethodSymbol method, FunctionSet functions, out LibcCall call)
     {
         // A binding's function is the method's name, and only an import can call another: anything else is out
         // before the binding classes are compared (most invocations, on every rule).
@@ -155,11 +155,11 @@ internal sealed class PosixSurfaces
     }
 
     /// <summary>
-    /// Like <see cref="TryGetLibcCall(IMethodSymbol, ImmutableHashSet{string}, out LibcCall)"/>, and also through the
+    /// Like <see cref="TryGetLibcCall(IMethodSymbol, FunctionSet, out LibcCall)"/>, and also through the
     /// project's own wrappers: <c>static int Fork() =&gt; fork();</c> is <c>fork</c> at its call sites
     /// (<see cref="LibcCall.Wrapper"/> is then set). For rules whose question is about the call's result.
     /// </summary>
-    public bool TryGetCallThroughWrappers(IMethodSymbol method, ImmutableHashSet<string> functions, out LibcCall call)
+    public bool TryGetCallThroughWrappers(IMethodSymbol method, FunctionSet functions, out LibcCall call)
     {
         if (TryGetLibcCall(method, out call))
         {
@@ -243,14 +243,14 @@ internal sealed class PosixSurfaces
     }
 
     /// <summary>The functions a rule cares about, as the set the per-invocation name check uses.</summary>
-    public static ImmutableHashSet<string> Functions(params string[] names)
+    public static FunctionSet Functions(params string[] names)
     {
         foreach (var name in names)
         {
             DeclaredFunctionNames.TryAdd(name, 0);
         }
 
-        return ImmutableHashSet.Create(StringComparer.Ordinal, names);
+        return FunctionSet.Of(names);
     }
 
     /// <summary>Every name a <see cref="Functions"/> set holds, for the test that keeps <see cref="MatchedFunctions"/> complete.</summary>

@@ -32,7 +32,7 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
     public const string UseProcessStartKey = RuleIds.ForkFromManagedCode + ".UseProcessStart";
 
     /// <summary>The exec calls whose arguments map onto ProcessStartInfo (a path or file, argv, perhaps an environment); ProcessCalls.ExecFunctions has them all.</summary>
-    private static readonly ImmutableHashSet<string> RewritableExecFunctions = PosixSurfaces.Functions("execv", "execvp", "execve");
+    private static readonly FunctionSet RewritableExecFunctions = PosixSurfaces.Functions("execv", "execvp", "execve");
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.ForkFromManagedCode);
 

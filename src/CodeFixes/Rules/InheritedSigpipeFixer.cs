@@ -38,7 +38,7 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
     /// <summary>glibc's sigset_t: 1024 bits.</summary>
     private const int SigsetBytes = 128;
 
-    private static readonly ImmutableHashSet<string> SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
+    private static readonly FunctionSet SpawnFunctions = PosixSurfaces.Functions("posix_spawn", "posix_spawnp");
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.InheritedSigpipe);
 

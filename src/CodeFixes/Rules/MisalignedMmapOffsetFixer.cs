@@ -32,7 +32,7 @@ public sealed class MisalignedMmapOffsetFixer : CodeFixProvider
 {
     public const string MapFromPageBoundaryKey = RuleIds.MisalignedMmapOffset + ".MapFromPageBoundary";
 
-    private static readonly ImmutableHashSet<string> Unmap = PosixSurfaces.Functions("munmap");
+    private static readonly FunctionSet Unmap = PosixSurfaces.Functions("munmap");
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.MisalignedMmapOffset);
 
