@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 
 namespace SafePosix.Analyzers.Surfaces;
@@ -114,8 +115,42 @@ internal sealed class PosixSurfaces
 
     private static readonly ConditionalWeakTable<Compilation, PosixSurfaces> Shared = new();
 
+    private Lookup? _lastLookup;
+
+    private sealed class Lookup
+    {
+        public Lookup(IMethodSymbol method, bool found, LibcCall call)
+        {
+            Method = method;
+            Found = found;
+            Call = call;
+        }
+
+        public IMethodSymbol Method { get; }
+
+        public bool Found { get; }
+
+        public LibcCall Call { get; }
+    }
+
     /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
+    {
+        // The rules of the group ask about the same invocation one after another: the last answer is kept. The entry
+        // is replaced whole, so a thread that reads it while another replaces it sees one answer or the other.
+        var last = Volatile.Read(ref _lastLookup);
+        if (last is not null && ReferenceEquals(last.Method, method))
+        {
+            call = last.Call;
+            return last.Found;
+        }
+
+        var found = Resolve(method, out call);
+        Volatile.Write(ref _lastLookup, new Lookup(method, found, call));
+        return found;
+    }
+
+    private bool Resolve(IMethodSymbol method, out LibcCall call)
     {
         call = default;
         if (method.MethodKind != MethodKind.Ordinary && method.MethodKind != MethodKind.LocalFunction)
@@ -143,6 +178,13 @@ internal sealed class PosixSurfaces
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, FunctionSet functions, out LibcCall call)
     {
+        var last = Volatile.Read(ref _lastLookup);
+        if (last is not null && ReferenceEquals(last.Method, method))
+        {
+            call = last.Call;
+            return last.Found && functions.Contains(call.Function);
+        }
+
         // A binding's function is the method's name, and only an import can call another: anything else is out
         // before the binding classes are compared (most invocations, on every rule).
         if (!functions.Contains(method.Name) && !method.IsExtern && !IsPartial(method))
