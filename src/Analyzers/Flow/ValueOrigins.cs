@@ -43,8 +43,8 @@ internal sealed class ValueOrigins
     /// <summary>
     /// The last statement of a block, before position <paramref name="end"/> (exclusive; the branch value is at
     /// <c>Operations.Length</c>), that assigns, compound-assigns, increments or decrements the local. Its write is the
-    /// statement's first such operation in <c>DescendantsAndSelf</c> order: of <c>x = y = 1</c>, the outer one, which
-    /// happens last.
+    /// statement's write of the local that completes last: of <c>F(x = 1, x = 2)</c> the second, of <c>x = (x = 1) + 1</c>
+    /// the outer one.
     /// </summary>
     public bool TryGetLastWrite(ILocalSymbol local, int blockOrdinal, int end, out IOperation write, out int index)
     {
@@ -103,9 +103,16 @@ internal sealed class ValueOrigins
         {
             _writes.Add(local, writes = new List<LocalWrite>(2));
         }
-        else if (writes[writes.Count - 1].Block == blockOrdinal && writes[writes.Count - 1].Index == index)
+        else if (writes[writes.Count - 1] is var earlier && earlier.Block == blockOrdinal && earlier.Index == index)
         {
-            return; // a statement's first write is the one that happens last
+            // Two writes in one statement: the one that completes last stands. An assignment completes after
+            // everything inside it, so that is the one ending last; of two ending together the outer one, met first.
+            if (write.Syntax.Span.End > earlier.Operation.Syntax.Span.End)
+            {
+                writes[writes.Count - 1] = new LocalWrite(blockOrdinal, index, write);
+            }
+
+            return;
         }
 
         writes.Add(new LocalWrite(blockOrdinal, index, write));

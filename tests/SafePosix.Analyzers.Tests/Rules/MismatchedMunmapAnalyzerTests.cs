@@ -98,6 +98,40 @@ public sealed class MismatchedMunmapAnalyzerTests
     }
 
     [Fact]
+    public Task Tmds_TwoWritesInOneStatement_TheLaterZero_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void Both(int first, int second) { }
+
+            void M(void* p)
+            {
+                int length;
+                Both(length = 4096, length = 0);
+                munmap(p, [|length|]);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_TwoWritesInOneStatement_TheEarlierZero_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            static void Both(int first, int second) { }
+
+            void M(void* p)
+            {
+                int length;
+                Both(length = 0, length = 4096);
+                munmap(p, length);
+            }
+        }
+        """);
+
+    [Fact]
     public Task LibraryImport_RenamedEntryPoint_ZeroLength_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.Runtime.InteropServices;
