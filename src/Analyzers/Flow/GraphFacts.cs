@@ -44,24 +44,26 @@ internal sealed class GraphFacts
     /// <c>Operations.Length</c>).
     /// </summary>
     public IReadOnlyDictionary<IOperation, (BasicBlock Block, int Index)> Positions
-        => LazyInitializer.EnsureInitialized(ref _positions, () =>
-        {
-            var positions = new Dictionary<IOperation, (BasicBlock, int)>();
-            foreach (var block in _graph.Blocks)
-            {
-                for (var i = 0; i < block.Operations.Length; i++)
-                {
-                    positions[block.Operations[i]] = (block, i);
-                }
+        => _positions ?? OperationTrees.Publish(ref _positions, PositionsOf(_graph));
 
-                if (block.BranchValue is { } branchValue)
-                {
-                    positions[branchValue] = (block, block.Operations.Length);
-                }
+    private static Dictionary<IOperation, (BasicBlock Block, int Index)> PositionsOf(ControlFlowGraph graph)
+    {
+        var positions = new Dictionary<IOperation, (BasicBlock, int)>();
+        foreach (var block in graph.Blocks)
+        {
+            for (var i = 0; i < block.Operations.Length; i++)
+            {
+                positions[block.Operations[i]] = (block, i);
             }
 
-            return positions;
-        })!;
+            if (block.BranchValue is { } branchValue)
+            {
+                positions[branchValue] = (block, block.Operations.Length);
+            }
+        }
+
+        return positions;
+    }
 
     /// <summary>Each statement's calls, for PSX5001's walks back from errno reads (see <see cref="ErrnoSources"/>).</summary>
     public StatementCalls StatementCalls => _statementCalls ?? OperationTrees.Publish(ref _statementCalls, new StatementCalls(_graph));
