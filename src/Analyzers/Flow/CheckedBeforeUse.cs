@@ -79,7 +79,7 @@ internal static class CheckedBeforeUse
             var pathEnded = false;
             for (var index = firstIndex; index <= block.Operations.Length && !pathEnded; index++)
             {
-                var operation = index < block.Operations.Length ? block.Operations[index] : block.BranchValue;
+                var operation = ControlFlowGraphs.StatementAt(block, index);
                 if (operation is null)
                 {
                     continue;

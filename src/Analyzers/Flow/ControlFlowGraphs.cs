@@ -104,6 +104,10 @@ internal static class ControlFlowGraphs
         return null;
     }
 
+    /// <summary>The top-level operation at a position: the block's operation, or its branch value at <c>Operations.Length</c>.</summary>
+    public static IOperation? StatementAt(BasicBlock block, int index)
+        => index < block.Operations.Length ? block.Operations[index] : block.BranchValue;
+
     public static IEnumerable<IOperation> TopLevelOperations(BasicBlock block)
     {
         foreach (var operation in block.Operations)

@@ -73,7 +73,7 @@ internal sealed class ErrnoSources
             var settled = false;
             for (var i = end - 1; i >= 0 && !settled; i--)
             {
-                if (Statement(block, i) is not { } statement)
+                if (ControlFlowGraphs.StatementAt(block, i) is not { } statement)
                 {
                     continue;
                 }
@@ -213,9 +213,6 @@ internal sealed class ErrnoSources
         return _calls.Of(block, index, _surfaces);
     }
 
-    private static IOperation? Statement(BasicBlock block, int index)
-        => index < block.Operations.Length ? block.Operations[index] : block.BranchValue;
-
     /// <summary>The one native call whose result a condition tests, directly or through a local assigned once from it.</summary>
     private IInvocationOperation? TestedCall(IOperation condition)
     {
@@ -277,7 +274,7 @@ internal readonly struct StatementCall
     public bool SavesErrno { get; }
 }
 
-/// <summary>The calls of each statement of one graph, the one evaluated last first, found on first use of each block.</summary>
+/// <summary>The calls of each statement of one graph, the one evaluated last first, found on the statement's first use.</summary>
 internal sealed class StatementCalls
 {
     private readonly StatementCall[]?[]?[] _byBlock;
@@ -289,7 +286,7 @@ internal sealed class StatementCalls
     {
         // Filled without a lock: two threads that race compute the same arrays, and either may be kept.
         var statements = _byBlock[block.Ordinal] ??= new StatementCall[]?[block.Operations.Length + 1];
-        return statements[index] ??= Collect(index < block.Operations.Length ? block.Operations[index] : block.BranchValue, surfaces);
+        return statements[index] ??= Collect(ControlFlowGraphs.StatementAt(block, index), surfaces);
     }
 
     private static StatementCall[] Collect(IOperation? statement, PosixSurfaces surfaces)

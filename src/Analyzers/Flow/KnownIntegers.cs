@@ -434,8 +434,7 @@ internal sealed class KnownIntegers
         var id = (CaptureId)key;
         for (index = end - 1; index >= 0; index--)
         {
-            var statement = index < block.Operations.Length ? block.Operations[index] : block.BranchValue;
-            if (statement is IFlowCaptureOperation capture && capture.Id.Equals(id))
+            if (ControlFlowGraphs.StatementAt(block, index) is IFlowCaptureOperation capture && capture.Id.Equals(id))
             {
                 definition = capture;
                 return true;

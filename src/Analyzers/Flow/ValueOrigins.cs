@@ -27,8 +27,7 @@ internal sealed class ValueOrigins
             var count = block.Operations.Length;
             for (var index = 0; index <= count; index++)
             {
-                var statement = index < count ? block.Operations[index] : block.BranchValue;
-                if (statement is not null)
+                if (ControlFlowGraphs.StatementAt(block, index) is { } statement)
                 {
                     Scan(statement, block.Ordinal, index);
                 }

@@ -136,10 +136,7 @@ internal sealed class PosixSurfaces
     /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
     {
-        // The rules of the group ask about the same invocation one after another: the last answer is kept. The entry
-        // is replaced whole, so a thread that reads it while another replaces it sees one answer or the other.
-        var last = Volatile.Read(ref _lastLookup);
-        if (last is not null && ReferenceEquals(last.Method, method))
+        if (Remembered(method) is { } last)
         {
             call = last.Call;
             return last.Found;
@@ -149,6 +146,14 @@ internal sealed class PosixSurfaces
         Volatile.Write(ref _lastLookup, new Lookup(method, found, call));
         return found;
     }
+
+    /// <summary>
+    /// The last lookup, when it was of this method: the rules of the group ask about the same invocation one after
+    /// another. The entry is replaced whole, so a thread that reads it while another replaces it sees one answer or
+    /// the other.
+    /// </summary>
+    private Lookup? Remembered(IMethodSymbol method)
+        => Volatile.Read(ref _lastLookup) is { } last && ReferenceEquals(last.Method, method) ? last : null;
 
     private bool Resolve(IMethodSymbol method, out LibcCall call)
     {
@@ -178,8 +183,7 @@ internal sealed class PosixSurfaces
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, FunctionSet functions, out LibcCall call)
     {
-        var last = Volatile.Read(ref _lastLookup);
-        if (last is not null && ReferenceEquals(last.Method, method))
+        if (Remembered(method) is { } last)
         {
             call = last.Call;
             return last.Found && functions.Contains(call.Function);
