@@ -112,7 +112,7 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
 /// <summary>The operation actions the rules of a group registered, run from one callback per operation kind.</summary>
 internal sealed class OperationActions
 {
-    private readonly Dictionary<OperationKind, List<(string Rule, Action<OperationAnalysisContext> Action)>> _byKind = new();
+    private readonly Dictionary<OperationKind, List<GroupedAction>> _byKind = new();
 
     public void Add(string rule, Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds)
     {
@@ -120,10 +120,10 @@ internal sealed class OperationActions
         {
             if (!_byKind.TryGetValue(kind, out var actions))
             {
-                _byKind[kind] = actions = new List<(string, Action<OperationAnalysisContext>)>();
+                _byKind[kind] = actions = new List<GroupedAction>();
             }
 
-            actions.Add((rule, action));
+            actions.Add(new GroupedAction(rule, action));
         }
     }
 
@@ -138,20 +138,40 @@ internal sealed class OperationActions
 
     /// <summary>
     /// Every rule runs even when one before it throws; the first failure is thrown after, naming its rule (the driver
-    /// reports it as AD0001 against the group, with the rule's own exception inside).
+    /// reports it as AD0001 against the group, with the rule's own exception inside). The rules that only want calls
+    /// that may reach libc share one test of the call.
     /// </summary>
-    internal static void RunAll((string Rule, Action<OperationAnalysisContext> Action)[] actions, OperationAnalysisContext context)
+    internal static void RunAll(GroupedAction[] actions, OperationAnalysisContext context)
     {
         RuleFailedException? first = null;
-        foreach (var (rule, action) in actions)
+        LibcCallAction? tested = null;
+        var wanted = false;
+        foreach (var grouped in actions)
         {
             try
             {
-                action(context);
+                if (grouped.Filter is { } filter)
+                {
+                    // Every rule of a compilation asks the same surfaces: one test per call, not one per rule.
+                    if (tested is null || !ReferenceEquals(tested.Surfaces, filter.Surfaces))
+                    {
+                        wanted = filter.Wants(context);
+                        tested = filter;
+                    }
+
+                    if (wanted)
+                    {
+                        filter.Action(context);
+                    }
+                }
+                else
+                {
+                    grouped.Action(context);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                first ??= new RuleFailedException(rule, e);
+                first ??= new RuleFailedException(grouped.Rule, e);
             }
         }
 
@@ -160,6 +180,23 @@ internal sealed class OperationActions
             throw first;
         }
     }
+}
+
+/// <summary>A rule's operation action in a group, with the libc-call filter it was registered behind, if any.</summary>
+internal readonly struct GroupedAction
+{
+    public GroupedAction(string rule, Action<OperationAnalysisContext> action)
+    {
+        Rule = rule;
+        Action = action;
+        Filter = LibcCallAction.Behind(action);
+    }
+
+    public string Rule { get; }
+
+    public Action<OperationAnalysisContext> Action { get; }
+
+    public LibcCallAction? Filter { get; }
 }
 
 /// <summary>A grouped rule's exception, named: AD0001 would otherwise name only the group.</summary>

@@ -39,7 +39,7 @@ public sealed class AnyChildWaitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces))), OperationKind.Invocation);
         });
     }
 

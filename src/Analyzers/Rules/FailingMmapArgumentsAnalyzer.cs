@@ -96,7 +96,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces))), OperationKind.Invocation);
         });
     }
 

@@ -92,7 +92,7 @@ public sealed class ForkChildExitAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = surfaces.Processes;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(calls.Surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls))), OperationKind.Invocation);
         });
     }
 

@@ -87,7 +87,7 @@ public sealed class ForkFromManagedCodeAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = surfaces.Processes;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(calls.Surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls))), OperationKind.Invocation);
         });
     }
 

@@ -44,7 +44,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
             }
 
             var marshal = surfaces.MarshalType;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, marshal)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, marshal))), OperationKind.Invocation);
         });
     }
 

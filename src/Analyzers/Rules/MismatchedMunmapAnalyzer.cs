@@ -92,7 +92,7 @@ public sealed class MismatchedMunmapAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces))), OperationKind.Invocation);
         });
     }
 

@@ -72,7 +72,7 @@ public sealed class UncheckedMmapResultAnalyzer : DiagnosticAnalyzer
             }
 
             var values = surfaces.Values;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values))), OperationKind.Invocation);
         });
     }
 

@@ -100,7 +100,7 @@ public sealed class VforkChildAnalyzer : DiagnosticAnalyzer
             }
 
             var calls = surfaces.Processes;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(calls.Surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, calls))), OperationKind.Invocation);
         });
     }
 

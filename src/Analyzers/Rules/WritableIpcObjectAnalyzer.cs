@@ -84,7 +84,7 @@ public sealed class WritableIpcObjectAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces))), OperationKind.Invocation);
         });
     }
 

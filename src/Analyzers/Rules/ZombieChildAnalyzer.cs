@@ -67,7 +67,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
             }
 
             var values = surfaces.Values;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values)), OperationKind.Invocation);
+            start.RegisterOperationAction(LibcCallAction.Create(surfaces, GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, values))), OperationKind.Invocation);
         });
     }
 

@@ -104,13 +104,13 @@ public sealed class GeneratedCodeTests
         }
         """, VerifyCS.Diagnostic("PSX1001").WithLocation(0).WithMessage(Generic));
 
-    /// <summary>Every operation action goes through the accessor check: one registered without it would report in a
-    /// [GeneratedCode] property.</summary>
+    /// <summary>Every operation action goes through the accessor check (behind the libc-call filter, if it has one):
+    /// one registered without it would report in a [GeneratedCode] property.</summary>
     [Fact]
     public void EveryOperationAction_SkipsGeneratedAccessors()
     {
         var unwrapped = Directory.GetFiles(RuleCatalog.PathInRepository("src", "Analyzers", "Rules"), "*.cs")
-            .SelectMany(file => Regex.Matches(File.ReadAllText(file), @"Register(Operation|OperationBlock|OperationBlockStart|SyntaxNode)Action\((?>\s*)(?!GeneratedCode\.OutsideGeneratedMembers\()")
+            .SelectMany(file => Regex.Matches(File.ReadAllText(file), @"Register(Operation|OperationBlock|OperationBlockStart|SyntaxNode)Action\((?>\s*)(?!GeneratedCode\.OutsideGeneratedMembers\(|LibcCallAction\.Create\([\w.]+, GeneratedCode\.OutsideGeneratedMembers\()")
                 .Select(match => Path.GetFileName(file)))
             .ToList();
         Assert.True(unwrapped.Count == 0, "Operation actions registered without GeneratedCode.OutsideGeneratedMembers: " + string.Join(", ", unwrapped));

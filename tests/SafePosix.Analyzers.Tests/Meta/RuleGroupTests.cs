@@ -111,16 +111,65 @@ public sealed class RuleGroupTests
             new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), _ => { }, _ => true, CancellationToken.None);
 #pragma warning restore CS0618
         var ran = new List<string>();
-        (string, Action<OperationAnalysisContext>)[] actions =
+        GroupedAction[] actions =
         {
-            ("FirstAnalyzer", _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); }),
-            ("SecondAnalyzer", _ => ran.Add("second")),
+            new("FirstAnalyzer", _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); }),
+            new("SecondAnalyzer", _ => ran.Add("second")),
         };
 
         var thrown = Assert.Throws<RuleFailedException>(() => OperationActions.RunAll(actions, context));
         Assert.Equal("FirstAnalyzer threw InvalidOperationException: rule bug", thrown.Message);
         Assert.IsType<InvalidOperationException>(thrown.InnerException);
         Assert.Equal(new[] { "first", "second" }, ran);
+    }
+
+    [Fact]
+    public void RulesThatOnlyWantLibcCalls_AreNotCalledForOtherCalls_TheOthersAre()
+    {
+        var ran = new List<string>();
+        var (framework, _) = InvocationContext("class C { void M() { System.Console.WriteLine(); } }");
+        OperationActions.RunAll(Actions(framework, ran), framework);
+        Assert.Equal(new[] { "every call" }, ran);
+    }
+
+    [Fact]
+    public void RulesThatOnlyWantLibcCalls_AreCalledForAPInvoke_InTheirOrder()
+    {
+        var ran = new List<string>();
+        var (pinvoke, _) = InvocationContext("""
+            using System.Runtime.InteropServices;
+            class C
+            {
+                [DllImport("libc")] static extern int fork();
+                void M() { fork(); }
+            }
+            """);
+        OperationActions.RunAll(Actions(pinvoke, ran), pinvoke);
+        Assert.Equal(new[] { "libc 1", "every call", "libc 2" }, ran);
+    }
+
+    private static GroupedAction[] Actions(OperationAnalysisContext context, List<string> ran)
+    {
+        var surfaces = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(context.Compilation);
+        return new GroupedAction[]
+        {
+            new("LibcRule1", LibcCallAction.Create(surfaces, _ => ran.Add("libc 1"))),
+            new("AnyCallRule", _ => ran.Add("every call")),
+            new("LibcRule2", LibcCallAction.Create(surfaces, _ => ran.Add("libc 2"))),
+        };
+    }
+
+    private static (OperationAnalysisContext Context, Compilation Compilation) InvocationContext(string source)
+    {
+        var compilation = TestReferences.Compile(source);
+        var tree = compilation.SyntaxTrees[0];
+        var invocation = compilation.GetSemanticModel(tree).GetOperation(
+            tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>().Last())!;
+#pragma warning disable CS0618 // obsolete for analyzers; the test builds the context the driver would hand over, to call RunAll alone
+        var context = new OperationAnalysisContext(invocation, compilation.GetTypeByMetadataName("C")!, compilation,
+            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), _ => { }, _ => true, CancellationToken.None);
+#pragma warning restore CS0618
+        return (context, compilation);
     }
 
     [Fact]

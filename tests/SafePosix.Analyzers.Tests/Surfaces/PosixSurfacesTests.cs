@@ -187,6 +187,55 @@ public sealed class PosixSurfacesTests
         Assert.Equal(expected, values.IntegerValue(operation, null, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("fork()")]
+    [InlineData("Kill(1, 9)")]
+    [InlineData("LibC.getpid()")]
+    [InlineData("Syscall.getpid()")]
+    [InlineData("Fork()")]
+    [InlineData("Local()")]
+    public void MayReachLibc_ForImportsBindingsAndTheProjectsOwnMethods(string call)
+        => Assert.True(MayReachLibc(call));
+
+    [Theory]
+    [InlineData("Console.WriteLine()")]
+    [InlineData("new List<int>().Add(1)")]
+    [InlineData("Marshal.GetLastPInvokeError()")]
+    [InlineData("string.Format(\"{0}\", 1)")]
+    public void MayReachLibc_NotForOtherLibrariesMethods(string call)
+        => Assert.False(MayReachLibc(call));
+
+    private static bool MayReachLibc(string call)
+    {
+        var source = $$"""
+            using System;
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+            using Mono.Unix.Native;
+            using Tmds.Linux;
+
+            static partial class Native
+            {
+                [DllImport("libc")] static extern int fork();
+                [LibraryImport("libc", EntryPoint = "kill")] private static partial int Kill(int pid, int sig);
+                static int Fork() => Kill(0, 0);
+
+                static void Use()
+                {
+                    {{call}};
+                    static int Local() => 0;
+                }
+            }
+            """;
+        var compilation = TestReferences.Compile(source);
+        var errors = TestReferences.CompilerErrors(compilation).Where(e => !TestReferences.IsMissingGeneratedImplementation(e)).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        var tree = compilation.SyntaxTrees.Single();
+        var invocation = tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>().Single(i => i.ToString() == call);
+        var operation = (IInvocationOperation)compilation.GetSemanticModel(tree).GetOperation(invocation)!;
+        return PosixSurfaces.Create(compilation).MayReachLibc(operation.TargetMethod);
+    }
+
     private static (CSharpCompilation Compilation, SyntaxTree Tree) Compile(string source)
     {
         var compilation = TestReferences.Compile(source);
