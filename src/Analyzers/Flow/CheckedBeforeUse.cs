@@ -149,7 +149,7 @@ internal static class CheckedBeforeUse
         IOperation statement, ISymbol holder, Func<IOperation, ValueUse> classify, ImmutableArray<IOperation>.Builder wrongChecks)
     {
         var strongest = (Kind: ValueUse.Neutral, Operation: (IOperation?)null);
-        foreach (var operation in statement.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(statement))
         {
             if (!IsReferenceTo(operation, holder))
             {

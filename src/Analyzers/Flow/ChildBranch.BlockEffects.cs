@@ -94,7 +94,7 @@ internal sealed partial class ChildBranch
     private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation, bool helpers, out bool overwritesHolder)
     {
         overwritesHolder = false;
-        foreach (var node in operation.DescendantsAndSelf())
+        foreach (var node in OperationWalk.WithSelf(operation))
         {
             if (node.Kind == OperationKind.Invocation)
             {
@@ -116,7 +116,7 @@ internal sealed partial class ChildBranch
 
     private bool OverwritesHolder(IOperation operation)
     {
-        foreach (var node in operation.DescendantsAndSelf())
+        foreach (var node in OperationWalk.WithSelf(operation))
         {
             if (IsHolderWrite(node))
             {

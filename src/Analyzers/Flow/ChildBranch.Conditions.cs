@@ -221,7 +221,7 @@ internal sealed partial class ChildBranch
         {
             foreach (var operation in ControlFlowGraphs.TopLevelOperations(block))
             {
-                foreach (var node in operation.DescendantsAndSelf())
+                foreach (var node in OperationWalk.WithSelf(operation))
                 {
                     if (node is IFlowCaptureOperation capture && IsMention(capture.Value, holderValid: true))
                     {

@@ -90,7 +90,7 @@ internal static class ControlFlowGraphs
         {
             foreach (var operation in TopLevelOperations(block))
             {
-                foreach (var lambda in operation.DescendantsAndSelf())
+                foreach (var lambda in OperationWalk.WithSelf(operation))
                 {
                     if (lambda is IFlowAnonymousFunctionOperation anonymous && anonymous.Syntax.Span.Contains(span)
                         && Find(graph.GetAnonymousFunctionControlFlowGraph(anonymous, cancellationToken), syntax, cancellationToken) is { } inLambda)
@@ -130,7 +130,7 @@ internal static class ControlFlowGraphs
             return null;
         }
 
-        foreach (var operation in root.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(root))
         {
             if (operation.Syntax == syntax && !operation.IsImplicit)
             {

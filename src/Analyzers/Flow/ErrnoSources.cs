@@ -217,7 +217,7 @@ internal sealed class ErrnoSources
     private IInvocationOperation? TestedCall(IOperation condition)
     {
         IInvocationOperation? tested = null;
-        foreach (var operation in condition.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(condition))
         {
             var candidate = operation switch
             {
@@ -297,7 +297,7 @@ internal sealed class StatementCalls
         }
 
         List<StatementCall>? calls = null;
-        foreach (var operation in statement.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(statement))
         {
             if (operation.Kind == OperationKind.Invocation)
             {

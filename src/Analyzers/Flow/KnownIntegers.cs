@@ -212,7 +212,7 @@ internal sealed class KnownIntegers
     /// <summary>Whether evaluating the operation can learn more from a graph (it reads locals or branches).</summary>
     public static bool NeedsGraph(IOperation operation)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in OperationWalk.WithSelf(operation))
         {
             if (descendant is ILocalReferenceOperation or IConditionalOperation or ICoalesceOperation)
             {
@@ -488,7 +488,7 @@ internal sealed class KnownIntegers
 
                     break;
                 case OperationKind.DeclarationExpression or OperationKind.DeconstructionAssignment or OperationKind.DeclarationPattern or OperationKind.RecursivePattern:
-                    foreach (var reference in operation.DescendantsAndSelf())
+                    foreach (var reference in OperationWalk.WithSelf(operation))
                     {
                         if (reference is ILocalReferenceOperation declared)
                         {

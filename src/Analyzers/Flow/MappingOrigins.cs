@@ -163,7 +163,7 @@ internal static class MappingOrigins
         }
 
         (string, string?)? found = null;
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(body))
         {
             if (operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field } assignment
                 && StripConversions(assignment.Value) is { } stored
@@ -194,7 +194,7 @@ internal static class MappingOrigins
     private static int WriteCount(IOperation body, ISymbol symbol)
     {
         var writes = 0;
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(body))
         {
             var target = operation switch
             {

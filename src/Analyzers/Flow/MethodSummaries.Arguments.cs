@@ -189,7 +189,7 @@ internal sealed partial class MethodSummaries
 
         // A parameter read anywhere else (a check, an alignment, a log line) is not simply passed on.
         var readElsewhere = new HashSet<int>();
-        foreach (var operation in body.Descendants())
+        foreach (var operation in OperationWalk.Under(body))
         {
             if (operation is IParameterReferenceOperation reference && !passedOn.Contains(operation)
                 && SymbolEqualityComparer.Default.Equals(reference.Parameter.ContainingSymbol?.OriginalDefinition, method))
@@ -230,7 +230,7 @@ internal sealed partial class MethodSummaries
             return WrappedArgument.FromParameter(parameter.Ordinal);
         }
 
-        foreach (var operation in argument.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(argument))
         {
             if (operation is IParameterReferenceOperation or ILocalReferenceOperation or IInstanceReferenceOperation or IInvocationOperation)
             {

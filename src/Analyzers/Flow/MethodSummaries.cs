@@ -464,7 +464,7 @@ internal sealed partial class MethodSummaries
     {
         foreach (var statement in ControlFlowGraphs.TopLevelOperations(block))
         {
-            foreach (var operation in statement.DescendantsAndSelf())
+            foreach (var operation in OperationWalk.WithSelf(statement))
             {
                 if (operation is not IInvocationOperation invocation)
                 {

@@ -114,7 +114,7 @@ internal sealed class PointerUses
         var sawFailure = false;
         var sawZero = false;
         var sawOther = false;
-        foreach (var node in pattern.DescendantsAndSelf())
+        foreach (var node in OperationWalk.WithSelf(pattern))
         {
             switch (node)
             {

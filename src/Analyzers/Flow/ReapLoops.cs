@@ -67,7 +67,7 @@ internal static class ReapLoops
                 continue;
             }
 
-            foreach (var inner in loop.Body.Descendants())
+            foreach (var inner in OperationWalk.Under(loop.Body))
             {
                 if (inner is IInvocationOperation invocation
                     && surfaces.TryGetLibcCall(invocation.TargetMethod, WaitCalls.ChildCreatingFunctions, out _))
@@ -82,7 +82,7 @@ internal static class ReapLoops
 
     private static bool WaitsForASignal(ILoopOperation loop, PosixSurfaces surfaces, INamedTypeSymbol? unixSignal)
     {
-        foreach (var operation in loop.Body.Descendants())
+        foreach (var operation in OperationWalk.Under(loop.Body))
         {
             if (operation is not IInvocationOperation invocation)
             {

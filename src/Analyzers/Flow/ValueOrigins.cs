@@ -69,7 +69,7 @@ internal sealed class ValueOrigins
 
     private void Scan(IOperation statement, int blockOrdinal, int index)
     {
-        foreach (var operation in statement.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(statement))
         {
             // On the kind first: most operations write nothing, and a kind test is cheaper than a row of interface casts.
             switch (operation.Kind)

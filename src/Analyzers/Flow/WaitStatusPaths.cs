@@ -121,7 +121,7 @@ internal sealed class WaitStatusPaths
         {
             foreach (var operation in ControlFlowGraphs.TopLevelOperations(block))
             {
-                foreach (var descendant in operation.DescendantsAndSelf())
+                foreach (var descendant in OperationWalk.WithSelf(operation))
                 {
                     if (descendant.Kind is not (OperationKind.FlowCapture or OperationKind.SimpleAssignment))
                     {
@@ -241,7 +241,7 @@ internal sealed class WaitStatusPaths
     private StatusEffect Effect(IOperation operation, SyntaxNode? before)
     {
         var effect = StatusEffect.Identity;
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in OperationWalk.WithSelf(operation))
         {
             if (before is not null && descendant.Syntax.Span.End > before.SpanStart)
             {

@@ -86,7 +86,7 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
 
         var descriptorSymbols = SymbolsIn(close.Arguments[0].Value);
         var testsEintr = false;
-        foreach (var operation in loop.Descendants())
+        foreach (var operation in OperationWalk.Under(loop))
         {
             switch (operation)
             {
@@ -124,7 +124,7 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
     private static ImmutableHashSet<ISymbol> SymbolsIn(IOperation descriptor)
     {
         var symbols = ImmutableHashSet.CreateBuilder<ISymbol>(SymbolEqualityComparer.Default);
-        foreach (var operation in descriptor.DescendantsAndSelf())
+        foreach (var operation in OperationWalk.WithSelf(descriptor))
         {
             if (SymbolOf(operation) is { } symbol)
             {

@@ -167,7 +167,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
 
     private static bool ContinuesOnFailure(ILoopOperation loop)
     {
-        foreach (var operation in loop.Body.Descendants())
+        foreach (var operation in OperationWalk.Under(loop.Body))
         {
             if (operation is IConditionalOperation { Condition: var condition, WhenTrue: var whenTrue }
                 && condition.DescendantsAndSelf().Any(c => c is IBinaryOperation comparison && IsFailureComparison(comparison))

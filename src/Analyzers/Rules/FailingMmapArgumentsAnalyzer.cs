@@ -210,7 +210,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         }
 
         var value = integers.Evaluate(flags).Exact;
-        foreach (var operand in flags.DescendantsAndSelf())
+        foreach (var operand in OperationWalk.WithSelf(flags))
         {
             var name = operand switch
             {
@@ -234,7 +234,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         {
             foreach (var statement in ControlFlowGraphs.TopLevelOperations(block))
             {
-                foreach (var operation in statement.DescendantsAndSelf())
+                foreach (var operation in OperationWalk.WithSelf(statement))
                 {
                     if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, descriptor))
                     {

@@ -109,4 +109,80 @@ public sealed class OperationTreesTests
 
         Assert.Equal(body.DescendantsAndSelf().ToList(), Listed(OperationTrees.WithSelf(body)));
     }
+
+    private static List<IOperation> Walked(OperationWalk walk)
+    {
+        var list = new List<IOperation>();
+        foreach (var operation in walk)
+        {
+            list.Add(operation);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public void OneTimeWalkWithSelfIsDescendantsAndSelfInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.DescendantsAndSelf().ToList(), Walked(OperationWalk.WithSelf(body)));
+    }
+
+    [Fact]
+    public void OneTimeWalkUnderIsDescendantsInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.Descendants().ToList(), Walked(OperationWalk.Under(body)));
+    }
+
+    [Fact]
+    public void OneTimeWalkInsideAnotherGivesBothTheirOwnOrder()
+    {
+        var body = Body();
+        var outer = new List<IOperation>();
+        var inner = new List<IOperation>();
+        foreach (var operation in OperationWalk.Under(body))
+        {
+            outer.Add(operation);
+            if (operation is IAnonymousFunctionOperation lambda && inner.Count == 0)
+            {
+                inner.AddRange(Walked(OperationWalk.WithSelf(lambda)));
+                Assert.Equal(lambda.DescendantsAndSelf().ToList(), inner);
+            }
+        }
+
+        Assert.NotEmpty(inner);
+        Assert.Equal(body.Descendants().ToList(), outer);
+    }
+
+    [Fact]
+    public void OneTimeWalkLeftEarlyLeavesTheNextWalkWhole()
+    {
+        var body = Body();
+        foreach (var operation in OperationWalk.Under(body))
+        {
+            if (operation is IAnonymousFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(body.Descendants().ToList(), Walked(OperationWalk.Under(body)));
+    }
+
+    [Fact]
+    public void OneTimeWalkOfATreeDeeperThanItsFirstStackIsInOrder()
+    {
+        var sum = string.Join(" + ", Enumerable.Range(0, 300).Select(i => "x"));
+        var compilation = TestReferences.Compile($"class C {{ static int M(int x) {{ return {sum}; }} }}");
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Empty(TestReferences.CompilerErrors(compilation));
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+        var body = compilation.GetSemanticModel(tree).GetOperation(method)!;
+
+        Assert.Equal(body.DescendantsAndSelf().ToList(), Walked(OperationWalk.WithSelf(body)));
+        Assert.Equal(body.DescendantsAndSelf().ToList(), Walked(OperationWalk.WithSelf(body)));
+    }
 }
