@@ -223,6 +223,11 @@ internal sealed partial class ChildBranch
             {
                 foreach (var node in OperationWalk.WithSelf(operation))
                 {
+                    if (node.Kind != OperationKind.FlowCapture)
+                    {
+                        continue;
+                    }
+
                     if (node is IFlowCaptureOperation capture && IsMention(capture.Value, holderValid: true))
                     {
                         _captures.Add(capture.Id);

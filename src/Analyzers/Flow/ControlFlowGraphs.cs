@@ -92,6 +92,11 @@ internal static class ControlFlowGraphs
             {
                 foreach (var lambda in OperationWalk.WithSelf(operation))
                 {
+                    if (lambda.Kind != OperationKind.FlowAnonymousFunction)
+                    {
+                        continue;
+                    }
+
                     if (lambda is IFlowAnonymousFunctionOperation anonymous && anonymous.Syntax.Span.Contains(span)
                         && Find(graph.GetAnonymousFunctionControlFlowGraph(anonymous, cancellationToken), syntax, cancellationToken) is { } inLambda)
                     {

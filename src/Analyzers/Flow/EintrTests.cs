@@ -18,6 +18,12 @@ internal static class EintrTests
     /// <summary>True when the operation is, or directly contains, a test for EINTR.</summary>
     public static bool IsEintrTest(IOperation operation, PosixSurfaces surfaces)
     {
+        // Called for every operation of a loop or body: the kind rules out nearly all of them before any interface test.
+        if (operation.Kind is not (OperationKind.Invocation or OperationKind.Binary or OperationKind.IsPattern))
+        {
+            return false;
+        }
+
         switch (operation)
         {
             case IInvocationOperation { TargetMethod: { Name: "ShouldRetrySyscall", ContainingType.Name: "UnixMarshal" } }:
@@ -103,6 +109,11 @@ internal static class EintrTests
         var values = new Dictionary<ILocalSymbol, List<IOperation>>(SymbolEqualityComparer.Default);
         foreach (var operation in OperationTrees.Under(root))
         {
+            if (operation.Kind is not (OperationKind.VariableDeclarator or OperationKind.SimpleAssignment))
+            {
+                continue;
+            }
+
             var (local, value) = operation switch
             {
                 IVariableDeclaratorOperation declarator => (declarator.Symbol, declarator.GetVariableInitializer()?.Value),

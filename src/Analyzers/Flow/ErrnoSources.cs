@@ -219,6 +219,11 @@ internal sealed class ErrnoSources
         IInvocationOperation? tested = null;
         foreach (var operation in OperationWalk.WithSelf(condition))
         {
+            if (operation.Kind is not (OperationKind.Invocation or OperationKind.LocalReference))
+            {
+                continue;
+            }
+
             var candidate = operation switch
             {
                 IInvocationOperation invocation => invocation,

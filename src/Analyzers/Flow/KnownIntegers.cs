@@ -214,6 +214,11 @@ internal sealed class KnownIntegers
     {
         foreach (var descendant in OperationWalk.WithSelf(operation))
         {
+            if (descendant.Kind is not (OperationKind.LocalReference or OperationKind.Conditional or OperationKind.Coalesce))
+            {
+                continue;
+            }
+
             if (descendant is ILocalReferenceOperation or IConditionalOperation or ICoalesceOperation)
             {
                 return true;
@@ -490,7 +495,7 @@ internal sealed class KnownIntegers
                 case OperationKind.DeclarationExpression or OperationKind.DeconstructionAssignment or OperationKind.DeclarationPattern or OperationKind.RecursivePattern:
                     foreach (var reference in OperationWalk.WithSelf(operation))
                     {
-                        if (reference is ILocalReferenceOperation declared)
+                        if (reference.Kind == OperationKind.LocalReference && reference is ILocalReferenceOperation declared)
                         {
                             untrackable.Add(declared.Local);
                         }

@@ -165,6 +165,11 @@ internal static class MappingOrigins
         (string, string?)? found = null;
         foreach (var operation in OperationWalk.WithSelf(body))
         {
+            if (operation.Kind != OperationKind.SimpleAssignment)
+            {
+                continue;
+            }
+
             if (operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field } assignment
                 && StripConversions(assignment.Value) is { } stored
                 && SymbolEqualityComparer.Default.Equals(ReferencedSymbol(stored), symbol))
@@ -196,6 +201,13 @@ internal static class MappingOrigins
         var writes = 0;
         foreach (var operation in OperationWalk.WithSelf(body))
         {
+            if (operation.Kind is not (OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.DeconstructionAssignment
+                or OperationKind.CoalesceAssignment or OperationKind.Increment or OperationKind.Decrement or OperationKind.Argument
+                or OperationKind.AddressOf or OperationKind.VariableDeclarator))
+            {
+                continue;
+            }
+
             var target = operation switch
             {
                 IAssignmentOperation assignment => assignment.Target,

@@ -191,6 +191,11 @@ internal sealed partial class MethodSummaries
         var readElsewhere = new HashSet<int>();
         foreach (var operation in OperationWalk.Under(body))
         {
+            if (operation.Kind != OperationKind.ParameterReference)
+            {
+                continue;
+            }
+
             if (operation is IParameterReferenceOperation reference && !passedOn.Contains(operation)
                 && SymbolEqualityComparer.Default.Equals(reference.Parameter.ContainingSymbol?.OriginalDefinition, method))
             {
@@ -232,7 +237,7 @@ internal sealed partial class MethodSummaries
 
         foreach (var operation in OperationWalk.WithSelf(argument))
         {
-            if (operation is IParameterReferenceOperation or ILocalReferenceOperation or IInstanceReferenceOperation or IInvocationOperation)
+            if (operation.Kind is OperationKind.ParameterReference or OperationKind.LocalReference or OperationKind.InstanceReference or OperationKind.Invocation)
             {
                 return WrappedArgument.Unknown;
             }

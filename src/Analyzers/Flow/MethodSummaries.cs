@@ -466,6 +466,11 @@ internal sealed partial class MethodSummaries
         {
             foreach (var operation in OperationWalk.WithSelf(statement))
             {
+                if (operation.Kind != OperationKind.Invocation)
+                {
+                    continue;
+                }
+
                 if (operation is not IInvocationOperation invocation)
                 {
                     continue;

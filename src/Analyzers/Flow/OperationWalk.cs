@@ -10,7 +10,9 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 /// <remarks>
 /// Roslyn's iterator allocates itself and a stack per walk and reaches each child through interface calls; these
-/// walks run for every statement of every graph a rule reads. The stack here is a thread's spare array.
+/// walks run for every statement of every graph a rule reads. The stack here is a thread's spare array. Callers
+/// test an operation's <c>Kind</c> before its interfaces: on Roslyn's operation classes an interface test is a
+/// lookup, and most operations match none.
 /// </remarks>
 internal readonly struct OperationWalk
 {

@@ -62,6 +62,11 @@ internal static class ReapLoops
         var start = call.Syntax.SpanStart;
         foreach (var operation in OperationTrees.Under(root))
         {
+            if (operation.Kind != OperationKind.Loop)
+            {
+                continue;
+            }
+
             if (operation is not ILoopOperation loop || loop.Syntax.Span.End > start)
             {
                 continue;
@@ -69,6 +74,11 @@ internal static class ReapLoops
 
             foreach (var inner in OperationWalk.Under(loop.Body))
             {
+                if (inner.Kind != OperationKind.Invocation)
+                {
+                    continue;
+                }
+
                 if (inner is IInvocationOperation invocation
                     && surfaces.TryGetLibcCall(invocation.TargetMethod, WaitCalls.ChildCreatingFunctions, out _))
                 {
@@ -84,6 +94,11 @@ internal static class ReapLoops
     {
         foreach (var operation in OperationWalk.Under(loop.Body))
         {
+            if (operation.Kind != OperationKind.Invocation)
+            {
+                continue;
+            }
+
             if (operation is not IInvocationOperation invocation)
             {
                 continue;

@@ -106,6 +106,11 @@ internal static class SignalDispositions
         var writes = ImmutableArray.CreateBuilder<IOperation>();
         foreach (var operation in OperationTrees.Under(root))
         {
+            if (operation.Kind is not (OperationKind.SimpleAssignment or OperationKind.VariableDeclarator))
+            {
+                continue;
+            }
+
             switch (operation)
             {
                 case ISimpleAssignmentOperation { Target: IMemberReferenceOperation member } assignment

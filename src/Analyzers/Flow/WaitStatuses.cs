@@ -48,6 +48,11 @@ internal sealed class WaitStatuses
         var result = new WaitStatuses();
         foreach (var descendant in OperationTrees.Under(root))
         {
+            if (descendant.Kind is not (OperationKind.Invocation or OperationKind.SimpleAssignment or OperationKind.VariableDeclarator))
+            {
+                continue;
+            }
+
             switch (descendant)
             {
                 case IInvocationOperation invocation when surfaces.TryGetLibcCall(invocation.TargetMethod, out var call):

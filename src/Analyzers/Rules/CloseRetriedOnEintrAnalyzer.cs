@@ -88,6 +88,15 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
         var testsEintr = false;
         foreach (var operation in OperationWalk.Under(loop))
         {
+            // What the checks below can match: calls, functions, writes (WritesTo) and EINTR tests.
+            if (operation.Kind is not (OperationKind.Invocation or OperationKind.LocalFunction or OperationKind.AnonymousFunction
+                or OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.DeconstructionAssignment
+                or OperationKind.CoalesceAssignment or OperationKind.Increment or OperationKind.Decrement or OperationKind.Argument
+                or OperationKind.Binary or OperationKind.IsPattern))
+            {
+                continue;
+            }
+
             switch (operation)
             {
                 case IInvocationOperation other when other != close && surfaces.TryGetLibcCall(other.TargetMethod, out _) && !EintrTests.IsErrnoRead(other, surfaces):

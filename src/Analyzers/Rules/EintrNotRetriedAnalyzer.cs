@@ -96,7 +96,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
 
         foreach (var operation in OperationTrees.Under(body))
         {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && Parent(reference) is IBinaryOperation check && IsFailureComparison(check))
             {
                 return true;
@@ -169,7 +169,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in OperationWalk.Under(loop.Body))
         {
-            if (operation is IConditionalOperation { Condition: var condition, WhenTrue: var whenTrue }
+            if (operation.Kind == OperationKind.Conditional && operation is IConditionalOperation { Condition: var condition, WhenTrue: var whenTrue }
                 && condition.DescendantsAndSelf().Any(c => c is IBinaryOperation comparison && IsFailureComparison(comparison))
                 && whenTrue.DescendantsAndSelf().Any(b => b is IBranchOperation { BranchKind: BranchKind.Continue }))
             {

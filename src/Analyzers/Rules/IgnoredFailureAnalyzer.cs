@@ -171,7 +171,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 
         foreach (var operation in OperationTrees.Under(top))
         {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
             {
                 return false;
@@ -324,7 +324,7 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
 
         foreach (var descendant in OperationTrees.WithSelf(root))
         {
-            if (descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
+            if (descendant.Kind == OperationKind.Invocation && descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
             {
                 forks.Add(call);
             }

@@ -115,7 +115,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         string? exec = null;
         foreach (var operation in OperationTrees.Under(root))
         {
-            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 continue;
             }
@@ -157,7 +157,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         var flagsHaveSigDef = false;
         foreach (var operation in OperationTrees.Under(root))
         {
-            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 continue;
             }

@@ -82,7 +82,7 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         bool forks = false, execs = false;
         foreach (var operation in OperationTrees.Under(root))
         {
-            if (operation is IInvocationOperation invocation && surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation invocation && surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 forks |= ForkFunctions.Contains(call.Function);
                 execs |= ExecFunctions.Contains(call.Function);

@@ -156,6 +156,11 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var writes = 0;
         foreach (var operation in OperationTrees.Under(body))
         {
+            if (operation.Kind is not (OperationKind.VariableDeclarator or OperationKind.SimpleAssignment))
+            {
+                continue;
+            }
+
             IOperation? value = operation switch
             {
                 IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) => declarator.GetVariableInitializer()?.Value,
@@ -214,7 +219,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var bindStart = bind.Syntax.SpanStart;
         foreach (var operation in OperationTrees.Under(body))
         {
-            if (operation is not IInvocationOperation call || call.Syntax.SpanStart >= bindStart)
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation call || call.Syntax.SpanStart >= bindStart)
             {
                 continue;
             }

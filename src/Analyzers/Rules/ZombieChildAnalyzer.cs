@@ -167,7 +167,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in OperationTrees.WithSelf(body))
         {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && Sees(reference, surfaces, values))
             {
                 return null;
@@ -241,7 +241,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in OperationTrees.WithSelf(body))
         {
-            if (operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
             {
                 continue;
             }
@@ -386,7 +386,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in OperationTrees.WithSelf(body))
         {
-            if (operation is not IInvocationOperation invocation || !TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
             {
                 continue;
             }
