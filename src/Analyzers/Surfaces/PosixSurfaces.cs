@@ -182,12 +182,12 @@ internal sealed class PosixSurfaces
 
     /// <summary>
     /// Whether a call of the method can reach libc at all: a P/Invoke, a <c>[LibraryImport]</c> method, a member of a
-    /// binding class, or a method of the project's own, which may wrap one. For any other method
-    /// <see cref="TryGetLibcCall(IMethodSymbol, out LibcCall)"/> and the wrapper summaries find nothing, and most calls
-    /// in any project are to such methods (the framework's, a library's).
+    /// binding class, or a method of the project's own that may wrap one (<see cref="Flow.MethodSummaries.IsWrapperCandidate"/>).
+    /// For any other method <see cref="TryGetLibcCall(IMethodSymbol, out LibcCall)"/> and the wrapper summaries find
+    /// nothing, and most calls in any project are to such methods (the framework's, a library's, its own helpers).
     /// </summary>
     public bool MayReachLibc(IMethodSymbol method)
-        => method.IsExtern || !method.DeclaringSyntaxReferences.IsEmpty || BindingSurfaceOf(method.ContainingType) is not null;
+        => method.IsExtern || IsPartial(method) || BindingSurfaceOf(method.ContainingType) is not null || Summaries.IsWrapperCandidate(method);
 
     /// <summary>Shortcut for rules that care about a handful of functions.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, FunctionSet functions, out LibcCall call)
