@@ -68,7 +68,8 @@ internal sealed partial class MethodSummaries
         .Union(ByteCountFunctions.All);
 
     private readonly PosixSurfaces _surfaces;
-    private readonly Lazy<ImmutableHashSet<string>> _wrapperNames;
+    // Read on every call to a source method (MayReachLibc) and never changed once built: a plain hash set.
+    private readonly Lazy<HashSet<string>> _wrapperNames;
     private readonly ConcurrentDictionary<IMethodSymbol, PassThroughBox> _passThroughs = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, MethodExit> _exits = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ParameterKey, ValueUse> _parameterUses = new();
@@ -77,7 +78,7 @@ internal sealed partial class MethodSummaries
     public MethodSummaries(PosixSurfaces surfaces)
     {
         _surfaces = surfaces;
-        _wrapperNames = new Lazy<ImmutableHashSet<string>>(
+        _wrapperNames = new Lazy<HashSet<string>>(
             () => WrapperCandidateNames(surfaces.Compilation, bindingReferenced: surfaces.TmdsLibC is not null || surfaces.MonoSyscall is not null));
     }
 
@@ -164,7 +165,7 @@ internal sealed partial class MethodSummaries
     /// and, up to <see cref="MaxDepth"/> levels, the methods whose every return calls one of those names. Only methods
     /// with such a name are bound and summarized: ordinary code (no POSIX at all) pays one scan of its declarations.
     /// </summary>
-    private static ImmutableHashSet<string> WrapperCandidateNames(Compilation compilation, bool bindingReferenced)
+    private static HashSet<string> WrapperCandidateNames(Compilation compilation, bool bindingReferenced)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         if (bindingReferenced)
@@ -185,7 +186,7 @@ internal sealed partial class MethodSummaries
 
         if (names.Count == 0)
         {
-            return ImmutableHashSet<string>.Empty;
+            return names;
         }
 
         // Then each value-returning method with the callees of its returns, when every return is a call.
@@ -209,7 +210,7 @@ internal sealed partial class MethodSummaries
             names.UnionWith(found);
         }
 
-        return names.ToImmutableHashSet(StringComparer.Ordinal);
+        return names;
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SyntaxTree, TreeWrappers> TreeScans = new();
