@@ -564,8 +564,11 @@ internal sealed partial class MethodSummaries
         if (implementation.DeclaringSyntaxReferences.Length != 1
             || implementation.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration
             || (declaration.Body is null && declaration.ExpressionBody is null)
-            || declaration.Span.Length > MaxBodyLength)
+            || declaration.Span.Length > MaxBodyLength
+            || !_surfaces.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
         {
+            // A project reference in the IDE gives source symbols whose bodies lie in another compilation: this one
+            // cannot bind them, so they are summarized as nothing, like a library's.
             return null;
         }
 
@@ -573,14 +576,20 @@ internal sealed partial class MethodSummaries
     }
 
     private IMethodBodyOperation? BodyOf(MethodDeclarationSyntax declaration, CancellationToken cancellationToken)
-        => ModelOf(declaration.SyntaxTree).GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
+        => ModelOf(declaration.SyntaxTree)?.GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
 
     /// <summary>
     /// One semantic model per tree for questions about code outside the analyzed body. They are asked rarely (about a
-    /// call a rule already cares about) and their answers are cached, so binding another tree is affordable.
+    /// call a rule already cares about) and their answers are cached, so binding another tree is affordable. Null for
+    /// a tree of another compilation (a project reference's source in the IDE), which this one cannot bind.
     /// </summary>
-    internal SemanticModel ModelOf(SyntaxTree tree)
+    internal SemanticModel? ModelOf(SyntaxTree tree)
     {
+        if (!_surfaces.Compilation.ContainsSyntaxTree(tree))
+        {
+            return null;
+        }
+
 #pragma warning disable RS1030
         return _models.GetOrAdd(tree, t => _surfaces.Compilation.GetSemanticModel(t));
 #pragma warning restore RS1030

@@ -339,7 +339,12 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
         foreach (var reference in holder.ContainingType.DeclaringSyntaxReferences)
         {
             var declaration = reference.GetSyntax(cancellationToken);
-            var model = surfaces.Summaries.ModelOf(declaration.SyntaxTree);
+            // A part in another project's compilation cannot be read here, as a library's type cannot.
+            if (surfaces.Summaries.ModelOf(declaration.SyntaxTree) is not { } model)
+            {
+                continue;
+            }
+
             foreach (var call in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
                 if (call.ArgumentList.Arguments.Count == 0

@@ -231,9 +231,10 @@ internal static class ErrnoSurfaces
         {
             var isImport = attribute.AttributeClass is { } type
                 && (SymbolEqualityComparer.Default.Equals(type, dllImport) || SymbolEqualityComparer.Default.Equals(type, libraryImport));
+            // A diagnostic may only point into this compilation's trees; an import in a referenced project gets none.
             if (isImport && attribute.ApplicationSyntaxReference is { } reference)
             {
-                return reference.GetSyntax(cancellationToken).GetLocation();
+                return surfaces.Compilation.ContainsSyntaxTree(reference.SyntaxTree) ? reference.GetSyntax(cancellationToken).GetLocation() : null;
             }
         }
 

@@ -90,7 +90,9 @@ internal sealed class LibcValues
     private long? ReadonlyInitializerValue(IFieldSymbol field, SemanticModel? referencingModel, int depth, CancellationToken cancellationToken)
     {
         var reference = field.DeclaringSyntaxReferences[0];
-        if (reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
+        // A field of a referenced project (a source symbol in the IDE) lies in a tree this compilation cannot bind.
+        if (!_surfaces.Compilation.ContainsSyntaxTree(reference.SyntaxTree)
+            || reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
         {
             return null;
         }
