@@ -193,6 +193,7 @@ public sealed class PosixSurfacesTests
     [InlineData("LibC.getpid()")]
     [InlineData("Syscall.getpid()")]
     [InlineData("Fork()")]
+    [InlineData("Exit(1)")]
     public void MayReachLibc_ForImportsBindingsAndTheProjectsOwnWrappers(string call)
         => Assert.True(MayReachLibc(call));
 
@@ -203,6 +204,8 @@ public sealed class PosixSurfacesTests
     [InlineData("string.Format(\"{0}\", 1)")]
     [InlineData("Local()")]
     [InlineData("Log()")]
+    [InlineData("mmap()")]
+    [InlineData("write(1)")]
     public void MayReachLibc_NotForOtherMethods(string call)
         => Assert.False(MayReachLibc(call));
 
@@ -219,13 +222,18 @@ public sealed class PosixSurfacesTests
             {
                 [DllImport("libc")] static extern int fork();
                 [LibraryImport("libc", EntryPoint = "kill")] private static partial int Kill(int pid, int sig);
+                [LibraryImport("libc", EntryPoint = "_exit")] private static partial void Exit(int status);
                 static int Fork() => Kill(0, 0);
                 static void Log() { }
+
+                // Named like libc functions, but neither can wrap one: a void method and a local function.
+                static void write(int fd) { }
 
                 static void Use()
                 {
                     {{call}};
                     static int Local() => 0;
+                    static IntPtr mmap() => IntPtr.Zero;
                 }
             }
             """;
