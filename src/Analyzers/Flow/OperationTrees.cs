@@ -41,34 +41,13 @@ internal static class OperationTrees
         where T : class
         => Interlocked.CompareExchange(ref field, value, null) ?? value;
 
-    /// <summary>
-    /// The walk <c>DescendantsAndSelf()</c> makes (parent first, children in <c>ChildOperations</c> order), with an
-    /// explicit stack as it has (operation trees can be deep) but without its iterator.
-    /// </summary>
+    /// <summary>The walk <c>DescendantsAndSelf()</c> makes, kept: <see cref="OperationWalk"/>, into the body's array.</summary>
     internal static Collected Collect(IOperation body)
     {
         var collected = new Collected();
-        collected.Add(body);
-        var pending = new IOperation.OperationList.Enumerator[16];
-        var depth = 0;
-        pending[depth++] = body.ChildOperations.GetEnumerator();
-        while (depth > 0)
+        foreach (var operation in OperationWalk.WithSelf(body))
         {
-            ref var children = ref pending[depth - 1];
-            if (!children.MoveNext())
-            {
-                depth--;
-                continue;
-            }
-
-            var current = children.Current;
-            collected.Add(current);
-            if (depth == pending.Length)
-            {
-                Array.Resize(ref pending, depth * 2);
-            }
-
-            pending[depth++] = current.ChildOperations.GetEnumerator();
+            collected.Add(operation);
         }
 
         return collected;
