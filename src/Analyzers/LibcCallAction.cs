@@ -9,8 +9,8 @@ namespace SafePosix.Analyzers;
 /// An invocation action that only acts on calls that may reach libc (<see cref="PosixSurfaces.MayReachLibc"/>): for a
 /// rule whose first test is <c>TryGetLibcCall</c>, <c>TryGetCallThroughWrappers</c> or <c>LibcInvocation.TryCreate</c>.
 /// On its own the action tests the call itself. A group of rules (<see cref="WarningRulesAnalyzer"/>) tests each
-/// invocation once for all of its rules registered this way and calls none of them for <c>List.Add</c> or
-/// <c>string.Format</c>, which are most of the calls in POSIX-heavy code too.
+/// invocation once for all of its rules registered this way and calls none of them for <c>List.Add</c>,
+/// <c>string.Format</c> or the project's own helpers, which are most of the calls in POSIX-heavy code too.
 /// </summary>
 internal sealed class LibcCallAction
 {
