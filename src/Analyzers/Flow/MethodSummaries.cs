@@ -564,11 +564,8 @@ internal sealed partial class MethodSummaries
         if (implementation.DeclaringSyntaxReferences.Length != 1
             || implementation.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration
             || (declaration.Body is null && declaration.ExpressionBody is null)
-            || declaration.Span.Length > MaxBodyLength
-            || !_surfaces.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
+            || declaration.Span.Length > MaxBodyLength)
         {
-            // A project reference in the IDE gives source symbols whose bodies lie in another compilation: this one
-            // cannot bind them, so they are summarized as nothing, like a library's.
             return null;
         }
 
@@ -581,7 +578,8 @@ internal sealed partial class MethodSummaries
     /// <summary>
     /// One semantic model per tree for questions about code outside the analyzed body. They are asked rarely (about a
     /// call a rule already cares about) and their answers are cached, so binding another tree is affordable. Null for
-    /// a tree of another compilation (a project reference's source in the IDE), which this one cannot bind.
+    /// a tree of another compilation: a project reference in the IDE gives source symbols whose code lies there, and
+    /// this compilation cannot bind it, so such a helper or field is read as nothing, like a library's.
     /// </summary>
     internal SemanticModel? ModelOf(SyntaxTree tree)
     {

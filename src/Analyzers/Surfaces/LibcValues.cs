@@ -90,19 +90,16 @@ internal sealed class LibcValues
     private long? ReadonlyInitializerValue(IFieldSymbol field, SemanticModel? referencingModel, int depth, CancellationToken cancellationToken)
     {
         var reference = field.DeclaringSyntaxReferences[0];
-        // A field of a referenced project (a source symbol in the IDE) lies in a tree this compilation cannot bind.
-        if (!_surfaces.Compilation.ContainsSyntaxTree(reference.SyntaxTree)
-            || reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
+        if (reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
         {
             return null;
         }
 
         // Cached per field. A field declared in the tree being analyzed (the usual case: a MAP_FAILED beside the
-        // mmap call) is read through the driver's own model of that tree; another tree needs a model of its own.
-#pragma warning disable RS1030
-        var model = referencingModel?.SyntaxTree == reference.SyntaxTree ? referencingModel : _surfaces.Compilation.GetSemanticModel(reference.SyntaxTree);
-#pragma warning restore RS1030
-        return IntegerValue(model.GetOperation(initializer, cancellationToken), null, depth + 1, cancellationToken);
+        // mmap call) is read through the driver's own model of that tree; another tree through the summaries' model
+        // of it, none for a tree of another compilation (a project reference in the IDE).
+        var model = referencingModel?.SyntaxTree == reference.SyntaxTree ? referencingModel : _surfaces.Summaries.ModelOf(reference.SyntaxTree);
+        return model is null ? null : IntegerValue(model.GetOperation(initializer, cancellationToken), null, depth + 1, cancellationToken);
     }
 
     /// <summary>The sentinels the bindings expose as members rather than constants.</summary>
