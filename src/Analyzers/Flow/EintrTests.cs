@@ -55,6 +55,10 @@ internal static class EintrTests
     private static bool IsLiteralEintr(IOperation operation)
         => SkipConversions(operation).ConstantValue is { HasValue: true, Value: int value } && value == Eintr;
 
+    /// <summary>Mono.Posix's <c>Mono.Unix.Native.Stdlib</c> or <c>Syscall</c>, by name: any assembly's copy of them.</summary>
+    private static bool IsMonoNativeClass(INamedTypeSymbol? type)
+        => type is { Name: "Stdlib" or "Syscall", ContainingNamespace: { Name: "Native", ContainingNamespace: { Name: "Unix", ContainingNamespace: { Name: "Mono", ContainingNamespace.IsGlobalNamespace: true } } } };
+
     /// <summary>A read of errno, directly or through a local that holds one.</summary>
     public static bool IsErrnoRead(IOperation operation, PosixSurfaces surfaces)
     {
@@ -65,7 +69,7 @@ internal static class EintrTests
                 var method = invocation.TargetMethod;
                 return (method.Name is "GetLastWin32Error" or "GetLastPInvokeError" or "GetLastSystemError"
                         && SymbolEqualityComparer.Default.Equals(method.ContainingType, surfaces.MarshalType))
-                       || (method.Name == "GetLastError" && method.ContainingType?.ToDisplayString() is "Mono.Unix.Native.Stdlib" or "Mono.Unix.Native.Syscall");
+                       || (method.Name == "GetLastError" && IsMonoNativeClass(method.ContainingType));
             case IPropertyReferenceOperation { Instance: null } property:
                 return property.Property.Name == "errno" && surfaces.BindingSurfaceOf(property.Property.ContainingType) is not null;
             case ILocalReferenceOperation local:

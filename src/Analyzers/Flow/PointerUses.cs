@@ -184,13 +184,16 @@ internal sealed class PointerUses
         for (var type = method.ContainingType; type is not null; type = type.BaseType)
         {
             if (type.Name is "SafeHandle" or "CriticalHandle" or "IntPtr" or "UIntPtr" or "GCHandle" or "HandleRef"
-                && type.ContainingNamespace?.ToDisplayString() is "System" or "System.Runtime.InteropServices")
+                && type.ContainingNamespace is { Name: "System", ContainingNamespace.IsGlobalNamespace: true }
+                    or { Name: "InteropServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } })
             {
                 return false;
             }
         }
 
-        return method.ContainingNamespace?.ToDisplayString() is not ("System.Threading" or "System.Runtime.CompilerServices");
+        // By names, not a written-out string: this runs for every address argument of every library call.
+        return method.ContainingNamespace is not ({ Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } }
+            or { Name: "CompilerServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } });
     }
 
     private bool IsMemoryApi(INamedTypeSymbol? type) => type is not null && _surfaces.MemoryApiTypes.Contains(type);

@@ -192,6 +192,13 @@ internal static class ErrnoSurfaces
             return true;
         }
 
+        // A metadata method's import data is read from the assembly again on every ask: once per method is enough.
+        var known = surfaces.ErrnoSaving;
+        return known.TryGetValue(method, out var saves) ? saves : known.GetOrAdd(method, DeclaresSavesErrno(surfaces, method));
+    }
+
+    private static bool DeclaresSavesErrno(PosixSurfaces surfaces, IMethodSymbol method)
+    {
         if (method.GetDllImportData() is { } dllImport)
         {
             return dllImport.SetLastError;

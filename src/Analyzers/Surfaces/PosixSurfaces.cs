@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -136,15 +137,34 @@ internal sealed class PosixSurfaces
     /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
     {
-        if (Remembered(method) is { } last)
+        if (Remembered(method) is not { } lookup && !_lookups.TryGetValue(method, out lookup))
         {
-            call = last.Call;
-            return last.Found;
+            var found = Resolve(method, out call);
+            lookup = _lookups.GetOrAdd(method, new Lookup(method, found, call));
         }
 
-        var found = Resolve(method, out call);
-        Volatile.Write(ref _lastLookup, new Lookup(method, found, call));
-        return found;
+        Volatile.Write(ref _lastLookup, lookup);
+        call = lookup.Call;
+        return lookup.Found;
+    }
+
+    /// <summary>
+    /// Every method looked up, by instance: the walks of a body (a child branch, a status's paths, the calls between
+    /// two statements) ask about each call they pass, and again for every rule that walks it. Roslyn hands out one
+    /// instance per method, so the instance is the key; a second instance of the same method only costs a second entry.
+    /// </summary>
+    private readonly ConcurrentDictionary<IMethodSymbol, Lookup> _lookups = new(SameInstance.Comparer);
+
+    /// <summary>Whether each import saves errno (<see cref="ErrnoSurfaces.SavesErrno"/>), by method instance.</summary>
+    internal ConcurrentDictionary<IMethodSymbol, bool> ErrnoSaving { get; } = new(SameInstance.Comparer);
+
+    private sealed class SameInstance : IEqualityComparer<IMethodSymbol>
+    {
+        public static readonly SameInstance Comparer = new();
+
+        public bool Equals(IMethodSymbol? x, IMethodSymbol? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(IMethodSymbol obj) => RuntimeHelpers.GetHashCode(obj);
     }
 
     /// <summary>

@@ -551,6 +551,32 @@ public sealed class MethodSummariesTests
         """);
 
     [Fact]
+    public Task MappingOnlyStoredByInterlocked_IsSilent() => Mmap.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr _mapping;
+
+            void M(int fd) => System.Threading.Interlocked.Exchange(ref _mapping, Native.Mmap(fd));
+        }
+        """);
+
+    [Fact]
+    public Task MappingOnlyOffsetByIntPtr_IsSilent() => Mmap.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr M(int fd) => IntPtr.Add(Native.Mmap(fd), 16);
+        }
+        """);
+
+    [Fact]
+    public Task MappingOnlyWrappedInAGCHandleLookup_IsSilent() => Mmap.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            object M(int fd) => System.Runtime.InteropServices.GCHandle.FromIntPtr(Native.Mmap(fd)).Target;
+        }
+        """);
+
+    [Fact]
     public Task MonoMmapPassedToAHelperThatUsesIt_IsReported() => Mmap.AnalyzerAsync("""
         using System;
         using System.Runtime.InteropServices;
