@@ -30,6 +30,18 @@ internal static class OperationTrees
     /// <summary><paramref name="body"/> and every operation under it, parent first: <c>DescendantsAndSelf()</c>.</summary>
     public static OperationRun WithSelf(IOperation body) => new(FactsOf(body).Operations, 0);
 
+    /// <summary>The invocations under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
+    public static OfKind<IInvocationOperation> InvocationsUnder(IOperation body) => FactsOf(body).Kinds.Invocations.Under();
+
+    /// <summary>The invocations of <paramref name="body"/> and under it, in <c>DescendantsAndSelf()</c> order.</summary>
+    public static OfKind<IInvocationOperation> InvocationsWithSelf(IOperation body) => FactsOf(body).Kinds.Invocations.WithSelf();
+
+    /// <summary>The local references under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
+    public static OfKind<ILocalReferenceOperation> LocalReferencesUnder(IOperation body) => FactsOf(body).Kinds.LocalReferences.Under();
+
+    /// <summary>The local references of <paramref name="body"/> and under it, in <c>DescendantsAndSelf()</c> order.</summary>
+    public static OfKind<ILocalReferenceOperation> LocalReferencesWithSelf(IOperation body) => FactsOf(body).Kinds.LocalReferences.WithSelf();
+
     /// <summary>
     /// What the rules work out once per body. One table entry per body: each entry of a weak table costs a lock and
     /// a handle, and its finalization takes the table's lock again.
@@ -83,6 +95,91 @@ internal static class OperationTrees
         public IOperation Operation { get; }
     }
 
+    /// <summary>
+    /// The operations of one kind in a body, in tree order, picked out once: most scans of a body look only at its
+    /// calls or at the references to one local, and each fork, wait or failing call starts one or more such scans.
+    /// </summary>
+    internal sealed class ByKind<T>
+        where T : class, IOperation
+    {
+        private readonly T[] _items;
+        private readonly bool _startsWithBody;
+
+        public ByKind(T[] items, bool startsWithBody)
+        {
+            _items = items;
+            _startsWithBody = startsWithBody;
+        }
+
+        public OfKind<T> Under() => new(_items, _startsWithBody ? 1 : 0);
+
+        public OfKind<T> WithSelf() => new(_items, 0);
+    }
+
+    /// <summary>Operations of one kind, from a start index, enumerated without allocation.</summary>
+    public readonly struct OfKind<T>
+        where T : class, IOperation
+    {
+        private readonly T[] _items;
+        private readonly int _start;
+
+        internal OfKind(T[] items, int start)
+        {
+            _items = items;
+            _start = start;
+        }
+
+        public Enumerator GetEnumerator() => new(_items, _start);
+
+        public struct Enumerator
+        {
+            private readonly T[] _items;
+            private int _index;
+
+            internal Enumerator(T[] items, int start)
+            {
+                _items = items;
+                _index = start - 1;
+            }
+
+            public T Current => _items[_index];
+
+            public bool MoveNext() => ++_index < _items.Length;
+        }
+    }
+
+    /// <summary>The body's invocations and local references, from one pass over its collected operations.</summary>
+    internal sealed class OperationsByKind
+    {
+        public OperationsByKind(Collected operations)
+        {
+            var invocations = new List<IInvocationOperation>();
+            var localReferences = new List<ILocalReferenceOperation>();
+            for (var index = 0; index < operations.Count; index++)
+            {
+                var operation = operations[index];
+                switch (operation.Kind)
+                {
+                    case OperationKind.Invocation when operation is IInvocationOperation invocation:
+                        invocations.Add(invocation);
+                        break;
+                    case OperationKind.LocalReference when operation is ILocalReferenceOperation reference:
+                        localReferences.Add(reference);
+                        break;
+                }
+            }
+
+            // Index 0 is the body itself: the "Under" runs leave it out when it is one of them.
+            var body = operations.Count > 0 ? operations[0] : null;
+            Invocations = new ByKind<IInvocationOperation>(invocations.ToArray(), invocations.Count > 0 && ReferenceEquals(invocations[0], body));
+            LocalReferences = new ByKind<ILocalReferenceOperation>(localReferences.ToArray(), localReferences.Count > 0 && ReferenceEquals(localReferences[0], body));
+        }
+
+        public ByKind<IInvocationOperation> Invocations { get; }
+
+        public ByKind<ILocalReferenceOperation> LocalReferences { get; }
+    }
+
     /// <summary>A run of collected operations, enumerated without allocation.</summary>
     public readonly struct OperationRun
     {
@@ -120,6 +217,7 @@ internal sealed class BodyFacts
 {
     private readonly IOperation _body;
     private OperationTrees.Collected? _operations;
+    private OperationTrees.OperationsByKind? _kinds;
     private WaitStatuses? _waitStatuses;
     private Dictionary<ILocalSymbol, List<IOperation>>? _assignedValues;
 
@@ -127,6 +225,9 @@ internal sealed class BodyFacts
 
     /// <summary>The body and its operations in <c>DescendantsAndSelf()</c> order.</summary>
     public OperationTrees.Collected Operations => _operations ?? OperationTrees.Publish(ref _operations, OperationTrees.Collect(_body));
+
+    /// <summary>The body's invocations and local references (see <see cref="OperationTrees.OperationsByKind"/>).</summary>
+    public OperationTrees.OperationsByKind Kinds => _kinds ?? OperationTrees.Publish(ref _kinds, new OperationTrees.OperationsByKind(Operations));
 
     /// <summary>The body's wait statuses (see <see cref="Flow.WaitStatuses"/>).</summary>
     public WaitStatuses WaitStatuses(PosixSurfaces surfaces)

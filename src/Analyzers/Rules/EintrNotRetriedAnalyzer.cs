@@ -94,9 +94,9 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var operation in OperationTrees.Under(body))
+        foreach (var reference in OperationTrees.LocalReferencesUnder(body))
         {
-            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && Parent(reference) is IBinaryOperation check && IsFailureComparison(check))
             {
                 return true;

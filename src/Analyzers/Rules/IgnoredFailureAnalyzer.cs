@@ -169,9 +169,9 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             top = top.Parent;
         }
 
-        foreach (var operation in OperationTrees.Under(top))
+        foreach (var reference in OperationTrees.LocalReferencesUnder(top))
         {
-            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
             {
                 return false;
@@ -322,9 +322,9 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             root = root.Parent;
         }
 
-        foreach (var descendant in OperationTrees.WithSelf(root))
+        foreach (var call in OperationTrees.InvocationsWithSelf(root))
         {
-            if (descendant.Kind == OperationKind.Invocation && descendant is IInvocationOperation call && surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
+            if (surfaces.TryGetCallThroughWrappers(call.TargetMethod, PidFunctions, out _))
             {
                 forks.Add(call);
             }

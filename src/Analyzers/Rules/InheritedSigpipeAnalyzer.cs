@@ -113,9 +113,9 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         }
 
         string? exec = null;
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var invocation in OperationTrees.InvocationsUnder(root))
         {
-            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 continue;
             }
@@ -155,9 +155,9 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         var setsSigDefault = false;
         var flagsLackSigDef = false;
         var flagsHaveSigDef = false;
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var invocation in OperationTrees.InvocationsUnder(root))
         {
-            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 continue;
             }

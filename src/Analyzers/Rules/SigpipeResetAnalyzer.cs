@@ -80,9 +80,9 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         }
 
         bool forks = false, execs = false;
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var invocation in OperationTrees.InvocationsUnder(root))
         {
-            if (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation invocation && surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+            if (surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
                 forks |= ForkFunctions.Contains(call.Function);
                 execs |= ExecFunctions.Contains(call.Function);

@@ -217,9 +217,9 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     private static bool RemovesBefore(IOperation body, IInvocationOperation bind, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         var bindStart = bind.Syntax.SpanStart;
-        foreach (var operation in OperationTrees.Under(body))
+        foreach (var call in OperationTrees.InvocationsUnder(body))
         {
-            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation call || call.Syntax.SpanStart >= bindStart)
+            if (call.Syntax.SpanStart >= bindStart)
             {
                 continue;
             }

@@ -165,9 +165,9 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     /// <summary>"pid only in 'pid'" when every read of the local only compares it, formats it or kills it.</summary>
     private static string? LocalFate(ILocalSymbol local, IOperation body, PosixSurfaces surfaces, LibcValues values)
     {
-        foreach (var operation in OperationTrees.WithSelf(body))
+        foreach (var reference in OperationTrees.LocalReferencesWithSelf(body))
         {
-            if (operation.Kind == OperationKind.LocalReference && operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && Sees(reference, surfaces, values))
             {
                 return null;
@@ -239,9 +239,9 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     /// <summary>wait(), waitpid(-1 or 0, ...), waitid(P_ALL, ...): any of them may reap this child too.</summary>
     private static bool WaitsForAnyChild(IOperation body, PosixSurfaces surfaces, LibcValues values)
     {
-        foreach (var operation in OperationTrees.WithSelf(body))
+        foreach (var invocation in OperationTrees.InvocationsWithSelf(body))
         {
-            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
+            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
             {
                 continue;
             }
@@ -389,9 +389,9 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     /// <summary>True when the local receives a pid from fork, vfork, forkpty or posix_spawn in this body.</summary>
     private static bool HoldsChildPid(ILocalSymbol local, IOperation body, PosixSurfaces surfaces)
     {
-        foreach (var operation in OperationTrees.WithSelf(body))
+        foreach (var invocation in OperationTrees.InvocationsWithSelf(body))
         {
-            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation || !TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
+            if (!TryGetChildCall(invocation.TargetMethod, surfaces, out var call) || call.Function == "kill")
             {
                 continue;
             }

@@ -96,6 +96,53 @@ public sealed class OperationTreesTests
         Assert.Equal(lambda.Body.Descendants().ToList(), Listed(OperationTrees.Under(lambda.Body)));
     }
 
+    private static List<T> Listed<T>(OperationTrees.OfKind<T> run)
+        where T : class, IOperation
+    {
+        var list = new List<T>();
+        foreach (var operation in run)
+        {
+            list.Add(operation);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public void InvocationsUnderAreTheDescendantInvocationsInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.Descendants().OfType<IInvocationOperation>().ToList(), Listed(OperationTrees.InvocationsUnder(body)));
+    }
+
+    [Fact]
+    public void LocalReferencesUnderAreTheDescendantLocalReferencesInOrder()
+    {
+        var body = Body();
+
+        Assert.Equal(body.Descendants().OfType<ILocalReferenceOperation>().ToList(), Listed(OperationTrees.LocalReferencesUnder(body)));
+    }
+
+    [Fact]
+    public void InvocationAskedAboutItselfIsInWithSelfOnly()
+    {
+        var outer = Body().Descendants().OfType<IInvocationOperation>().First(invocation => invocation.TargetMethod.Name == "Count");
+
+        Assert.Equal(outer.DescendantsAndSelf().OfType<IInvocationOperation>().ToList(), Listed(OperationTrees.InvocationsWithSelf(outer)));
+        Assert.Equal(outer.Descendants().OfType<IInvocationOperation>().ToList(), Listed(OperationTrees.InvocationsUnder(outer)));
+        Assert.Same(outer, Listed(OperationTrees.InvocationsWithSelf(outer))[0]);
+    }
+
+    [Fact]
+    public void LocalReferenceAskedAboutItselfIsInWithSelfOnly()
+    {
+        var reference = Body().Descendants().OfType<ILocalReferenceOperation>().First();
+
+        Assert.Equal(new[] { reference }, Listed(OperationTrees.LocalReferencesWithSelf(reference)));
+        Assert.Empty(Listed(OperationTrees.LocalReferencesUnder(reference)));
+    }
+
     [Fact]
     public void TreeDeeperThanTheInitialStackIsWalkedInOrder()
     {
