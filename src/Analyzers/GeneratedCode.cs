@@ -22,15 +22,15 @@ internal static class GeneratedCode
 
     /// <summary>The action, except in an accessor of a property, indexer or event marked <c>[GeneratedCode]</c>.</summary>
     public static Action<OperationAnalysisContext> OutsideGeneratedMembers(Action<OperationAnalysisContext> action)
-        => context =>
-        {
-            if (!IsGeneratedAccessor(context.ContainingSymbol))
-            {
-                action(context);
-            }
-        };
+        => new OutsideGenerated(action).Run;
 
-    private static bool IsGeneratedAccessor(ISymbol? symbol)
+    /// <summary>
+    /// The action inside an <see cref="OutsideGeneratedMembers"/> wrapper, or null for any other action: a group of rules
+    /// makes the test once per operation for all of them (the rules are called back for the same operation in turn).
+    /// </summary>
+    public static Action<OperationAnalysisContext>? Behind(Action<OperationAnalysisContext> action) => (action.Target as OutsideGenerated)?.Action;
+
+    internal static bool IsGeneratedAccessor(ISymbol? symbol)
     {
         if (symbol is not IMethodSymbol { AssociatedSymbol: { } member })
         {
@@ -54,5 +54,20 @@ internal static class GeneratedCode
         }
 
         return false;
+    }
+
+    private sealed class OutsideGenerated
+    {
+        public OutsideGenerated(Action<OperationAnalysisContext> action) => Action = action;
+
+        public Action<OperationAnalysisContext> Action { get; }
+
+        public void Run(OperationAnalysisContext context)
+        {
+            if (!IsGeneratedAccessor(context.ContainingSymbol))
+            {
+                Action(context);
+            }
+        }
     }
 }

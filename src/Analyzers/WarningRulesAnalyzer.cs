@@ -131,47 +131,43 @@ internal sealed class OperationActions
     {
         foreach (var pair in _byKind)
         {
-            var actions = pair.Value.ToArray();
+            var actions = new ActionsOfKind(pair.Value.ToArray());
             start.RegisterOperationAction(context => RunAll(actions, context), pair.Key);
         }
     }
 
     /// <summary>
     /// Every rule runs even when one before it throws; the first failure is thrown after, naming its rule (the driver
-    /// reports it as AD0001 against the group, with the rule's own exception inside). The rules that only want calls
-    /// that may reach libc share one test of the call.
+    /// reports it as AD0001 against the group, with the rule's own exception inside). The tests that rules wrap around
+    /// their actions are made once per operation for all of them: whether the call may reach libc, and whether the
+    /// operation is in a generated accessor.
     /// </summary>
-    internal static void RunAll(GroupedAction[] actions, OperationAnalysisContext context)
+    internal static void RunAll(ActionsOfKind kind, OperationAnalysisContext context)
     {
+        var shared = kind.SharedFilter;
+        var actions = shared is null || shared.Wants(context) ? kind.All : kind.Unfiltered;
+        bool? inGeneratedAccessor = null;
         RuleFailedException? first = null;
-        LibcCallAction? tested = null;
-        var wanted = false;
         foreach (var grouped in actions)
         {
             try
             {
-                if (grouped.Filter is { } filter)
+                // Filters over different surfaces (never in one compilation's group) each test the call themselves.
+                if (shared is null && grouped.Filter is { } own && !own.Wants(context))
                 {
-                    // Every rule of a compilation asks the same surfaces: one test per call, not one per rule.
-                    if (tested is null || !ReferenceEquals(tested.Surfaces, filter.Surfaces))
-                    {
-                        wanted = filter.Wants(context);
-                        tested = filter;
-                    }
+                    continue;
+                }
 
-                    if (wanted)
-                    {
-                        filter.Action(context);
-                    }
-                }
-                else
+                if (grouped.OutsideGeneratedMembers && (inGeneratedAccessor ??= GeneratedCode.IsGeneratedAccessor(context.ContainingSymbol)))
                 {
-                    grouped.Action(context);
+                    continue;
                 }
+
+                grouped.Rule(context);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                first ??= new RuleFailedException(grouped.Rule, e);
+                first ??= new RuleFailedException(grouped.Name, e);
             }
         }
 
@@ -182,21 +178,53 @@ internal sealed class OperationActions
     }
 }
 
-/// <summary>A rule's operation action in a group, with the libc-call filter it was registered behind, if any.</summary>
-internal readonly struct GroupedAction
+/// <summary>
+/// One operation kind's grouped actions, arranged once: in registration order, and without the ones behind a libc-call
+/// filter, which is the list for a call no libc rule wants (most calls).
+/// </summary>
+internal sealed class ActionsOfKind
 {
-    public GroupedAction(string rule, Action<OperationAnalysisContext> action)
+    public ActionsOfKind(GroupedAction[] actions)
     {
-        Rule = rule;
-        Action = action;
-        Filter = LibcCallAction.Behind(action);
+        All = actions;
+        Unfiltered = actions.Where(action => action.Filter is null).ToArray();
+        var surfaces = actions.Select(action => action.Filter?.Surfaces).Where(filter => filter is not null).Distinct().Count();
+        SharedFilter = surfaces == 1 ? actions.First(action => action.Filter is not null).Filter : null;
     }
 
-    public string Rule { get; }
+    public GroupedAction[] All { get; }
 
-    public Action<OperationAnalysisContext> Action { get; }
+    public GroupedAction[] Unfiltered { get; }
 
+    /// <summary>The one filter every filtered action shares, so one test of the call serves them all; null when there are none or several.</summary>
+    public LibcCallAction? SharedFilter { get; }
+}
+
+/// <summary>
+/// A rule's operation action in a group, taken out of the wrappers it was registered in: the libc-call filter
+/// (<see cref="LibcCallAction"/>) and the generated-accessor test (<see cref="GeneratedCode.OutsideGeneratedMembers"/>).
+/// </summary>
+internal readonly struct GroupedAction
+{
+    public GroupedAction(string name, Action<OperationAnalysisContext> action)
+    {
+        Name = name;
+        Filter = LibcCallAction.Behind(action);
+        var inner = Filter?.Action ?? action;
+        Rule = GeneratedCode.Behind(inner) ?? inner;
+        OutsideGeneratedMembers = !ReferenceEquals(Rule, inner);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The filter the action was registered behind, or null: the group makes its test.</summary>
     public LibcCallAction? Filter { get; }
+
+    /// <summary>Whether the action was registered to skip generated accessors: the group makes that test too.</summary>
+    public bool OutsideGeneratedMembers { get; }
+
+    /// <summary>The rule's own action, without the wrappers.</summary>
+    public Action<OperationAnalysisContext> Rule { get; }
 }
 
 /// <summary>A grouped rule's exception, named: AD0001 would otherwise name only the group.</summary>

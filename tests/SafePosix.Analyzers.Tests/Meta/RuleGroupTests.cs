@@ -117,7 +117,7 @@ public sealed class RuleGroupTests
             new("SecondAnalyzer", _ => ran.Add("second")),
         };
 
-        var thrown = Assert.Throws<RuleFailedException>(() => OperationActions.RunAll(actions, context));
+        var thrown = Assert.Throws<RuleFailedException>(() => OperationActions.RunAll(new ActionsOfKind(actions), context));
         Assert.Equal("FirstAnalyzer threw InvalidOperationException: rule bug", thrown.Message);
         Assert.IsType<InvalidOperationException>(thrown.InnerException);
         Assert.Equal(new[] { "first", "second" }, ran);
@@ -128,7 +128,7 @@ public sealed class RuleGroupTests
     {
         var ran = new List<string>();
         var (framework, _) = InvocationContext("class C { void M() { System.Console.WriteLine(); } }");
-        OperationActions.RunAll(Actions(framework, ran), framework);
+        OperationActions.RunAll(new ActionsOfKind(Actions(framework, ran)), framework);
         Assert.Equal(new[] { "every call" }, ran);
     }
 
@@ -144,9 +144,69 @@ public sealed class RuleGroupTests
                 void M() { fork(); }
             }
             """);
-        OperationActions.RunAll(Actions(pinvoke, ran), pinvoke);
+        OperationActions.RunAll(new ActionsOfKind(Actions(pinvoke, ran)), pinvoke);
         Assert.Equal(new[] { "libc 1", "every call", "libc 2" }, ran);
     }
+
+    [Fact]
+    public void RulesSkippingGeneratedAccessors_AreNotCalledInOne_TheOthersAre()
+    {
+        var ran = new List<string>();
+        var (getter, _) = InvocationContext("""
+            class C
+            {
+                [System.CodeDom.Compiler.GeneratedCode("tool", "1")]
+                int P => M();
+
+                int M() => 0;
+            }
+            """, symbol: compilation => compilation.GetTypeByMetadataName("C")!.GetMembers("get_P").Single());
+        OperationActions.RunAll(new ActionsOfKind(GeneratedAccessorActions(ran)), getter);
+        Assert.Equal(new[] { "anywhere" }, ran);
+    }
+
+    [Fact]
+    public void RulesSkippingGeneratedAccessors_AreCalledInAnOrdinaryMethod_InTheirOrder()
+    {
+        var ran = new List<string>();
+        var (method, _) = InvocationContext("class C { void M() { M(); } }");
+        OperationActions.RunAll(new ActionsOfKind(GeneratedAccessorActions(ran)), method);
+        Assert.Equal(new[] { "outside generated 1", "anywhere", "outside generated 2" }, ran);
+    }
+
+    [Fact]
+    public void FiltersOfTwoCompilations_EachTestTheCall()
+    {
+        var ran = new List<string>();
+        var (pinvoke, _) = InvocationContext("""
+            using System.Runtime.InteropServices;
+            class C
+            {
+                [DllImport("libc")] static extern int fork();
+                void M() { fork(); }
+            }
+            """);
+        var (framework, _) = InvocationContext("class C { void M() { System.Console.WriteLine(); } }");
+        var here = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(pinvoke.Compilation);
+        var other = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(framework.Compilation);
+        var actions = new ActionsOfKind(new GroupedAction[]
+        {
+            new("HereRule", LibcCallAction.Create(here, _ => ran.Add("here"))),
+            new("OtherRule", LibcCallAction.Create(other, _ => ran.Add("other"))),
+        });
+
+        OperationActions.RunAll(actions, framework);
+        Assert.Empty(ran);
+        OperationActions.RunAll(actions, pinvoke);
+        Assert.Equal(new[] { "here", "other" }, ran);
+    }
+
+    private static GroupedAction[] GeneratedAccessorActions(List<string> ran) => new GroupedAction[]
+    {
+        new("OutsideGenerated1", GeneratedCode.OutsideGeneratedMembers(_ => ran.Add("outside generated 1"))),
+        new("AnywhereRule", _ => ran.Add("anywhere")),
+        new("OutsideGenerated2", GeneratedCode.OutsideGeneratedMembers(_ => ran.Add("outside generated 2"))),
+    };
 
     private static GroupedAction[] Actions(OperationAnalysisContext context, List<string> ran)
     {
@@ -159,14 +219,14 @@ public sealed class RuleGroupTests
         };
     }
 
-    private static (OperationAnalysisContext Context, Compilation Compilation) InvocationContext(string source)
+    private static (OperationAnalysisContext Context, Compilation Compilation) InvocationContext(string source, Func<Compilation, ISymbol>? symbol = null)
     {
         var compilation = TestReferences.Compile(source);
         var tree = compilation.SyntaxTrees[0];
         var invocation = compilation.GetSemanticModel(tree).GetOperation(
             tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>().Last())!;
 #pragma warning disable CS0618 // obsolete for analyzers; the test builds the context the driver would hand over, to call RunAll alone
-        var context = new OperationAnalysisContext(invocation, compilation.GetTypeByMetadataName("C")!, compilation,
+        var context = new OperationAnalysisContext(invocation, symbol?.Invoke(compilation) ?? compilation.GetTypeByMetadataName("C")!, compilation,
             new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), _ => { }, _ => true, CancellationToken.None);
 #pragma warning restore CS0618
         return (context, compilation);
