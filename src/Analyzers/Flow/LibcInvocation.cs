@@ -46,7 +46,7 @@ internal readonly struct LibcInvocation
     /// wrapper candidate (a hash lookup in the once-per-compilation name scan). Most invocations leave here.
     /// </summary>
     public static bool MayBe(PosixSurfaces surfaces, IMethodSymbol method, FunctionSet functions)
-        => functions.Contains(method.Name) || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
+        => method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null || functions.Contains(method.Name)
             || surfaces.Summaries.IsWrapperCandidate(method);
 
     public static bool TryCreate(PosixSurfaces surfaces, IInvocationOperation invocation, FunctionSet? functions,
@@ -56,7 +56,7 @@ internal readonly struct LibcInvocation
         var method = invocation.TargetMethod;
         if (surfaces.TryGetLibcCall(method, out var direct))
         {
-            if (functions is not null && !functions.Contains(direct.Function))
+            if (functions is not null && !functions.Contains(direct))
             {
                 return false;
             }
@@ -66,7 +66,7 @@ internal readonly struct LibcInvocation
         }
 
         if (!surfaces.Summaries.TryGetWrappedCall(method, out var wrapped, cancellationToken)
-            || (functions is not null && !functions.Contains(wrapped.Call.Function)))
+            || (functions is not null && !functions.Contains(wrapped.Call)))
         {
             return false;
         }

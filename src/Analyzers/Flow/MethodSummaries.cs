@@ -147,7 +147,7 @@ internal sealed partial class MethodSummaries
                 return null;
             }
 
-            if (!WrappedFunctions.Contains(inner.Function) || (found is { } earlier && earlier.Function != inner.Function))
+            if (!WrappedFunctions.Contains(inner) || (found is { } earlier && earlier.Function != inner.Function))
             {
                 return null;
             }

@@ -63,7 +63,7 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var advice = ByteCountFunctions.Reads.Contains(call.Function)
+        var advice = ByteCountFunctions.Reads.Contains(call)
             ? "use only the bytes it reports"
             : call.Function.StartsWith("send", System.StringComparison.Ordinal) ? "loop until every byte is sent" : "loop until every byte is written";
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), call.Function, advice));

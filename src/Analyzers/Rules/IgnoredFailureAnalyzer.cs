@@ -98,15 +98,16 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        var mayMatch = MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name) || SpawnFunctions.Contains(method.Name)
-            || method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
+        // The flags first: most calls that get here are imports, and the name tests hash the name three times.
+        var mayMatch = method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null
+            || MustCheckFunctions.Contains(method.Name) || PidFunctions.Contains(method.Name) || SpawnFunctions.Contains(method.Name)
             || surfaces.Summaries.IsWrapperCandidate(method);
         if (!mayMatch || !LibcInvocation.TryCreate(surfaces, invocation, null, context.CancellationToken, out var call))
         {
             return;
         }
 
-        if (MustCheckFunctions.Contains(call.Call.Function))
+        if (MustCheckFunctions.Contains(call.Call))
         {
             if (IsDiscarded(invocation) && method.ReturnType.SpecialType != SpecialType.System_Void)
             {
@@ -128,13 +129,13 @@ public sealed class IgnoredFailureAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (PidFunctions.Contains(call.Call.Function))
+        if (PidFunctions.Contains(call.Call))
         {
             AnalyzePid(context, surfaces, invocation, call.Call.Function);
             return;
         }
 
-        if (SpawnFunctions.Contains(call.Call.Function) && method.ReturnType.SpecialType != SpecialType.System_Void
+        if (SpawnFunctions.Contains(call.Call) && method.ReturnType.SpecialType != SpecialType.System_Void
             && (IsDiscarded(invocation) || IsNeverRead(context, invocation)))
         {
             context.ReportDiagnostic(Diagnostic.Create(UncheckedSpawnRule, invocation.Syntax.GetLocation(),

@@ -72,13 +72,13 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (ForkFunctions.Contains(call.Function))
+        if (ForkFunctions.Contains(call))
         {
             AnalyzeFork(context, invocation, call.Function, surfaces);
             return;
         }
 
-        if (!SpawnFunctions.Contains(call.Function))
+        if (!SpawnFunctions.Contains(call))
         {
             return;
         }
@@ -120,11 +120,11 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (ExecFunctions.Contains(call.Function))
+            if (ExecFunctions.Contains(call))
             {
                 exec ??= call.Function;
             }
-            else if (Flow.SignalDispositions.Functions.Contains(call.Function)
+            else if (Flow.SignalDispositions.Functions.Contains(call)
                 && Flow.SignalDispositions.SignalOf(invocation, surfaces, context.CancellationToken) is null or SignalValues.SIGPIPE
                 && !Flow.SignalDispositions.InstallsOnly(invocation, call.Function, SignalValues.SIG_IGN, surfaces, context.CancellationToken))
             {

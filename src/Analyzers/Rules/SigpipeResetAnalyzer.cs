@@ -84,8 +84,8 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         {
             if (surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
             {
-                forks |= ForkFunctions.Contains(call.Function);
-                execs |= ExecFunctions.Contains(call.Function);
+                forks |= ForkFunctions.Contains(call);
+                execs |= ExecFunctions.Contains(call);
             }
         }
 

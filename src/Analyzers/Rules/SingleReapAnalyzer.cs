@@ -127,13 +127,13 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (SignalFunctions.Contains(call.Function))
+        if (SignalFunctions.Contains(call))
         {
             RememberHandler(invocation, surfaces, handlers, context);
             return;
         }
 
-        if (!ReapFunctions.Contains(call.Function)
+        if (!ReapFunctions.Contains(call)
             || WaitCalls.AnyChildTarget(invocation, call.Function, surfaces, context.CancellationToken) is null)
         {
             return;

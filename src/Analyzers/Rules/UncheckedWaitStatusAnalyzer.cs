@@ -105,7 +105,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         }
 
         var statuses = WaitStatuses.Of(invocation, surfaces);
-        var isDecoder = Decoders.Contains(call.Function);
+        var isDecoder = Decoders.Contains(call);
         if (isDecoder && statuses.IsReturnValue(local))
         {
             context.ReportDiagnostic(Diagnostic.Create(ReturnValueRule, invocation.Syntax.GetLocation(), local.Name));

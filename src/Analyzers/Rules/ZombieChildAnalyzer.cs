@@ -87,7 +87,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
 
         var body = RootOf(invocation);
         string? why;
-        if (SpawnFunctions.Contains(call.Function))
+        if (SpawnFunctions.Contains(call))
         {
             why = SpawnedPidFate(invocation, body, surfaces, values);
         }
@@ -396,7 +396,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (SpawnFunctions.Contains(call.Function))
+            if (SpawnFunctions.Contains(call))
             {
                 foreach (var argument in invocation.Arguments)
                 {

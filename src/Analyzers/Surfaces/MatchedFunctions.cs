@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 
 namespace SafePosix.Analyzers.Surfaces;
 
@@ -29,4 +31,16 @@ internal static class MatchedFunctions
         "socketpair", "splice", "unlink", "unlinkat", "vfork", "wait", "wait3", "wait4", "waitid", "waitpid",
         "WCOREDUMP", "WEXITSTATUS", "WIFCONTINUED", "WIFEXITED", "WIFSIGNALED", "WIFSTOPPED", "write", "writev",
         "WSTOPSIG", "WTERMSIG");
+
+    /// <summary>Each name's number, in ordinal order: a <see cref="FunctionSet"/> holds a flag per number.</summary>
+    private static readonly Dictionary<string, int> Ids = All
+        .OrderBy(name => name, StringComparer.Ordinal)
+        .Select((name, index) => (name, index))
+        .ToDictionary(pair => pair.name, pair => pair.index, StringComparer.Ordinal);
+
+    /// <summary>How many numbers <see cref="IdOf"/> hands out.</summary>
+    public static int Count => Ids.Count;
+
+    /// <summary>The function's number, or -1 for a function no rule matches.</summary>
+    public static int IdOf(string function) => Ids.TryGetValue(function, out var id) ? id : -1;
 }

@@ -24,12 +24,19 @@ internal readonly struct LibcCall
     public LibcCall(string function, PosixSurface surface, IMethodSymbol? wrapper = null)
     {
         Function = function;
+        _functionNumberPlusOne = MatchedFunctions.IdOf(function) + 1;
         Surface = surface;
         Wrapper = wrapper;
     }
 
     /// <summary>The libc entry point, e.g. <c>mmap</c> for <c>[DllImport("libc", EntryPoint = "mmap")] static extern IntPtr Map(...)</c>.</summary>
     public string Function { get; }
+
+    // Stored plus one, so that default(LibcCall), which some failed lookups hand out, has no function's number.
+    private readonly int _functionNumberPlusOne;
+
+    /// <summary>The function's number among <see cref="MatchedFunctions.All"/>, or -1: what <see cref="FunctionSet.Contains(LibcCall)"/> tests.</summary>
+    public int FunctionId => _functionNumberPlusOne - 1;
 
     public PosixSurface Surface { get; }
 

@@ -215,18 +215,18 @@ internal sealed class PosixSurfaces
         if (Remembered(method) is { } last)
         {
             call = last.Call;
-            return last.Found && functions.Contains(call.Function);
+            return last.Found && functions.Contains(call);
         }
 
         // A binding's function is the method's name, and only an import can call another: anything else is out
         // before the binding classes are compared (most invocations, on every rule).
-        if (!functions.Contains(method.Name) && !method.IsExtern && !IsPartial(method))
+        if (!method.IsExtern && !IsPartial(method) && !functions.Contains(method.Name))
         {
             call = default;
             return false;
         }
 
-        return TryGetLibcCall(method, out call) && functions.Contains(call.Function);
+        return TryGetLibcCall(method, out call) && functions.Contains(call);
     }
 
     /// <summary>
@@ -238,10 +238,10 @@ internal sealed class PosixSurfaces
     {
         if (TryGetLibcCall(method, out call))
         {
-            return functions.Contains(call.Function);
+            return functions.Contains(call);
         }
 
-        return Summaries.TryGetPassThrough(method, out call) && functions.Contains(call.Function);
+        return Summaries.TryGetPassThrough(method, out call) && functions.Contains(call);
     }
 
     /// <summary>The binding surface a type belongs to, if it is one of the known binding classes.</summary>
