@@ -42,11 +42,14 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             // Resolved at the first call that may be a bind (Socket.Bind or libc bind): most compilations have none.
             var compilation = start.Compilation;
             var types = new Lazy<UnixSocketTypes>(() => new UnixSocketTypes(compilation));
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types)), OperationKind.Invocation);
+            // Socket.Bind is looked for everywhere; libc's bind only where the project can call it (the gate's answer,
+            // which every libc rule has asked for already): ordinary code then pays one name test per call.
+            var libcBind = surfaces.MayCallMatchedFunction;
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types, libcBind)), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, Lazy<UnixSocketTypes> lazyTypes)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, Lazy<UnixSocketTypes> lazyTypes, bool libcBind)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IOperation? address;
@@ -56,7 +59,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         {
             address = invocation.Arguments[0].Value;
         }
-        else if (surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
+        else if (libcBind && surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
             && !IsNegativeConstant(invocation.Arguments[0].Value))
         {
             // A constant negative descriptor is no socket: the call fails with EBADF before the path is looked at
