@@ -145,9 +145,20 @@ internal sealed class OperationActions
     internal static void RunAll(ActionsOfKind kind, OperationAnalysisContext context)
     {
         var shared = kind.SharedFilter;
-        var actions = shared is null || shared.Wants(context) ? kind.All : kind.Unfiltered;
-        bool? inGeneratedAccessor = null;
         RuleFailedException? first = null;
+        GroupedAction[] actions;
+        try
+        {
+            actions = shared is null || shared.Wants(context) ? kind.All : kind.Unfiltered;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // As when each rule tested the call: the filtered rules do not run, the first of them is named, the rest run.
+            first = new RuleFailedException(kind.FirstFilteredName!, e);
+            actions = kind.Unfiltered;
+        }
+
+        bool? inGeneratedAccessor = null;
         foreach (var grouped in actions)
         {
             try
@@ -190,7 +201,11 @@ internal sealed class ActionsOfKind
         Unfiltered = actions.Where(action => action.Filter is null).ToArray();
         var surfaces = actions.Select(action => action.Filter?.Surfaces).Where(filter => filter is not null).Distinct().Count();
         SharedFilter = surfaces == 1 ? actions.First(action => action.Filter is not null).Filter : null;
+        FirstFilteredName = actions.FirstOrDefault(action => action.Filter is not null).Name;
     }
+
+    /// <summary>The rule a failure of the shared test is charged to: the first that would have made it.</summary>
+    public string? FirstFilteredName { get; }
 
     public GroupedAction[] All { get; }
 
