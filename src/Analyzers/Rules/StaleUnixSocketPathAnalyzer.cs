@@ -43,7 +43,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             var compilation = start.Compilation;
             var types = new Lazy<UnixSocketTypes>(() => new UnixSocketTypes(compilation));
             // Socket.Bind is looked for everywhere; libc's bind only where the project can call it (the gate's answer,
-            // which every libc rule has asked for already): ordinary code then pays one name test per call.
+            // which every libc rule has asked for already), or through an extern local function, which the gate does
+            // not see: ordinary code then pays one name test per call.
             var libcBind = surfaces.MayCallMatchedFunction;
             start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types, libcBind)), OperationKind.Invocation);
         });
@@ -59,7 +60,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         {
             address = invocation.Arguments[0].Value;
         }
-        else if (libcBind && surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
+        else if ((libcBind || invocation.TargetMethod.MethodKind == MethodKind.LocalFunction)
+            && surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
             && !IsNegativeConstant(invocation.Arguments[0].Value))
         {
             // A constant negative descriptor is no socket: the call fails with EBADF before the path is looked at

@@ -1,4 +1,12 @@
+using System.Collections.Immutable;
+using System.Linq;
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Surfaces;
+using SafePosix.Analyzers.Tests.Verification;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleUnixSocketPathAnalyzer>;
 
@@ -98,6 +106,45 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             int Listen(int fd, SockaddrUnix address) => [|Native.Bind(fd, &address, 110)|];
         }
         """);
+
+    [Fact]
+    public async Task ExternLocalFunctionBind_WhereTheGateSeesNoImport_IsReported()
+    {
+        // Framework references only, and the one import is a local function, which the per-compilation gate does not see.
+        var tree = CSharpSyntaxTree.ParseText("""
+            using System.Runtime.InteropServices;
+
+            unsafe struct SockaddrUnix
+            {
+                public ushort sun_family;
+                public fixed byte sun_path[108];
+            }
+
+            unsafe class Server
+            {
+                int Listen(int fd, SockaddrUnix address)
+                {
+                    return bind(fd, &address, 110);
+
+                    [DllImport("libc", SetLastError = true)]
+                    static extern int bind(int fd, SockaddrUnix* address, uint length);
+                }
+            }
+            """, TestReferences.ParseOptions);
+        var compilation = CSharpCompilation.Create(
+            "LocalImport",
+            new[] { tree },
+            Basic.Reference.Assemblies.Net80.References.All,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.False(PosixSurfaces.Create(compilation).MayCallMatchedFunction);
+
+        var diagnostics = await compilation
+            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new StaleUnixSocketPathAnalyzer()))
+            .GetAnalyzerDiagnosticsAsync();
+
+        Assert.Equal(new[] { "PSX4001" }, diagnostics.Select(d => d.Id));
+    }
 
     [Fact]
     public Task LibraryImport_BindOverOwnStruct_IsReported() => VerifyCS.AnalyzerAsync("""
