@@ -57,7 +57,7 @@ internal static class EintrTests
 
     /// <summary>Mono.Posix's <c>Mono.Unix.Native.Stdlib</c> or <c>Syscall</c>, by name: any assembly's copy of them.</summary>
     private static bool IsMonoNativeClass(INamedTypeSymbol? type)
-        => type is { Name: "Stdlib" or "Syscall", ContainingNamespace: { Name: "Native", ContainingNamespace: { Name: "Unix", ContainingNamespace: { Name: "Mono", ContainingNamespace.IsGlobalNamespace: true } } } };
+        => type is { Name: "Stdlib" or "Syscall", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Native", ContainingNamespace: { Name: "Unix", ContainingNamespace: { Name: "Mono", ContainingNamespace.IsGlobalNamespace: true } } } };
 
     /// <summary>A read of errno, directly or through a local that holds one.</summary>
     public static bool IsErrnoRead(IOperation operation, PosixSurfaces surfaces)

@@ -56,7 +56,7 @@ internal static class PermissionValues
                      && TmdsNames.TryGetValue(property.Property.Name, out var tmdsValue):
                 return tmdsValue;
             case IInvocationOperation { TargetMethod: { Name: "ToInt32" or "ToUInt32" or "ToInt16" or "ToUInt16", ContainingType.SpecialType: SpecialType.None } method, Arguments.Length: 2 } parse
-                when method.ContainingType is { Name: "Convert", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } }
+                when method.ContainingType is { Name: "Convert", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } }
                      && parse.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string text }
                      && parse.Arguments[1].Value.ConstantValue is { HasValue: true, Value: 8 }:
                 return ParseOctal(text);
