@@ -41,10 +41,16 @@ COMPONENTS = [
     ("generated-code check", r"\] SafePosix\.Analyzers\.GeneratedCode::IsGeneratedAccessor"),
 ]
 COMPONENTS = [(name, re.compile(pattern)) for name, pattern in COMPONENTS]
+
+# Small helpers any code calls (OperationFacts, GraphFacts, ProcessCalls ...): charged to the component or rule that
+# called them, except when a rule called them directly, which gets its own line.
+HELPER = re.compile(r"\] SafePosix\.Analyzers\.(Flow|Surfaces)\.[\w+<>`]+::")
+HELPERS_OF_RULES = "other flow helpers called by the rules (ProcessCalls, GraphFacts, OperationFacts ...)"
+GLUE = "group glue (RunAll, LibcCallAction, generated-code wrapper)"
 RULE = re.compile(r"\] SafePosix\.Analyzers\.Rules\.(\w+)")
 OURS = "[SafePosix.Analyzers] SafePosix."
 # The JIT's first tiers: the warm-up rounds run much of the code before it is optimized, the measured rounds do not.
-UNOPTIMIZED = re.compile(r"\[(QuickJitted|Tier0|InstrumentedTier)\]")
+UNOPTIMIZED = re.compile(r"\[(QuickJitted|Tier0|InstrumentedTier|MinOptJitted)\]")
 TIER = re.compile(r"\[(OptimizedTier1|QuickJitted|Tier0|InstrumentedTier|Optimized|OptimizedTier1OSR)\]")
 METHOD = re.compile(r"\] (SafePosix\.Analyzers\.[\w.+<>`|]*::[\w<>`|.]+)")
 
@@ -74,13 +80,17 @@ def main():
             return
         component = next((name for name, pattern in CONTEXTS if any(pattern.search(f) for f in frames)), None)
         in_context = component is not None
+        in_helper = False
         for frame in frames if component is None else ():
             component = next((name for name, pattern in COMPONENTS if pattern.search(frame)), None)
-            if component is None and (rule := RULE.search(frame)):
-                component = f"rule's own code: {rule.group(1)}"
             if component:
                 break
-        component = component or "group glue (RunAll, LibcCallAction, generated-code wrapper)"
+            if HELPER.search(frame):
+                in_helper = True
+            elif rule := RULE.search(frame):
+                component = HELPERS_OF_RULES if in_helper else f"rule's own code: {rule.group(1)}"
+                break
+        component = component or (HELPERS_OF_RULES if in_helper else GLUE)
         components[component] += 1
         innermost = next((method_of(f) for f in frames if OURS in f), None)
         if innermost and not in_context:
@@ -99,7 +109,7 @@ def main():
         frames.append(line.strip())
     take(frames)
 
-    if ours == 0:
+    if ours == warmup:
         print("no sample had a SafePosix.Analyzers frame: were perf maps on (DOTNET_PerfMapEnabled=1)?")
         return 1
 

@@ -25,16 +25,20 @@ fi
 dotnet build -c Release "$here/SafePosix.Bench.Analyzers.csproj" -nologo -v q >&2
 scratch="$(mktemp -d)"
 # The runtime writes its perf maps to /tmp/perf-PID.map and perfinfo-PID.map; the ones this run made go at the end.
-ls /tmp/perf-*.map /tmp/perfinfo-*.map 2>/dev/null | sort > "$scratch/maps-before" || true
+shopt -s nullglob
+maps() { for map in /tmp/perf-*.map /tmp/perfinfo-*.map; do echo "$map"; done | sort; }
+maps > "$scratch/maps-before"
 cleanup() {
-  [ -s "$scratch/script.err" ] && tail -3 "$scratch/script.err" >&2
-  ls /tmp/perf-*.map /tmp/perfinfo-*.map 2>/dev/null | sort | comm -13 "$scratch/maps-before" - | xargs -r rm -f
+  # Nothing here may fail and stop the trap before the scratch folder (perf's data, gigabytes) is gone.
+  if [ -s "$scratch/script.err" ]; then tail -3 "$scratch/script.err" >&2 || true; fi
+  maps | comm -13 "$scratch/maps-before" - | xargs -r rm -f || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-# Perf maps name the JIT's code; with W^X on, that code runs from a second mapping perf cannot name.
-DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+# Perf maps name the JIT's code (3: the maps only, no jitdump); with W^X on, that code runs from a second mapping
+# perf cannot name.
+DOTNET_PerfMapEnabled=3 DOTNET_EnableWriteXorExecute=0 \
   perf record -F 1999 -g -e cpu-clock -o "$scratch/perf.data" -- \
   dotnet "$here/bin/Release/net10.0/SafePosix.Bench.Analyzers.dll" \
     --sets SafePosix --no-gc --dense-reps "$reps" --out "$scratch/bench.md" "${args[@]}" >&2
