@@ -137,12 +137,19 @@ internal sealed class PosixSurfaces
     /// <summary>Resolves the libc function a method calls; false for anything that is not a POSIX call.</summary>
     public bool TryGetLibcCall(IMethodSymbol method, out LibcCall call)
     {
-        if (Remembered(method) is not { } lookup && !_lookups.TryGetValue(method, out lookup))
+        if (Remembered(method) is { } remembered)
+        {
+            call = remembered.Call;
+            return remembered.Found;
+        }
+
+        if (!_lookups.TryGetValue(method, out var lookup))
         {
             var found = Resolve(method, out call);
             lookup = _lookups.GetOrAdd(method, new Lookup(method, found, call));
         }
 
+        // Written only when it changes: under concurrent execution every thread shares this field.
         Volatile.Write(ref _lastLookup, lookup);
         call = lookup.Call;
         return lookup.Found;
