@@ -64,6 +64,7 @@ internal static class CheckedBeforeUse
     /// <param name="classify">What a mention of the holder (a reference operation inside the graph) does.</param>
     public static CheckedBeforeUseResult Analyze(FlowPosition start, ISymbol holder, Func<IOperation, ValueUse> classify)
     {
+        var statements = GraphStatements.Of(start.Graph);
         var uncheckedUses = ImmutableArray.CreateBuilder<IOperation>();
         var wrongChecks = ImmutableArray.CreateBuilder<IOperation>();
         var anyCheck = false;
@@ -79,13 +80,7 @@ internal static class CheckedBeforeUse
             var pathEnded = false;
             for (var index = firstIndex; index <= block.Operations.Length && !pathEnded; index++)
             {
-                var operation = ControlFlowGraphs.StatementAt(block, index);
-                if (operation is null)
-                {
-                    continue;
-                }
-
-                var use = Strongest(operation, holder, classify, wrongChecks);
+                var use = Strongest(statements.At(block, index, References), holder, classify, wrongChecks);
                 switch (use.Kind)
                 {
                     case ValueUse.Check:
@@ -145,11 +140,16 @@ internal static class CheckedBeforeUse
         }
     }
 
+    /// <summary>The kinds <see cref="IsReferenceTo"/> can be true of.</summary>
+    private static readonly OperationKinds References = new(
+        OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.FieldReference, OperationKind.PropertyReference);
+
+    /// <param name="statement">The references of one statement (its operations of the kinds in <see cref="References"/>).</param>
     private static (ValueUse Kind, IOperation? Operation) Strongest(
-        IOperation statement, ISymbol holder, Func<IOperation, ValueUse> classify, ImmutableArray<IOperation>.Builder wrongChecks)
+        OperationTrees.KindRun statement, ISymbol holder, Func<IOperation, ValueUse> classify, ImmutableArray<IOperation>.Builder wrongChecks)
     {
         var strongest = (Kind: ValueUse.Neutral, Operation: (IOperation?)null);
-        foreach (var operation in OperationWalk.WithSelf(statement))
+        foreach (var operation in statement)
         {
             if (!IsReferenceTo(operation, holder))
             {

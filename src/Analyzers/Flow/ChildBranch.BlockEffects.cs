@@ -59,7 +59,7 @@ internal sealed partial class ChildBranch
                 break;
             }
 
-            if (Ends(operation, helpers, out var overwrites) is { } end)
+            if (Ends(block, index, helpers, out var overwrites) is { } end)
             {
                 effect.EndIndex = index;
                 effect.EndKind = end.Kind;
@@ -79,7 +79,7 @@ internal sealed partial class ChildBranch
             }
             else
             {
-                effect.BranchOverwrites = OverwritesHolder(branchValue);
+                effect.BranchOverwrites = OverwritesHolder(block, block.Operations.Length);
             }
         }
 
@@ -91,10 +91,10 @@ internal sealed partial class ChildBranch
     /// The call that ends every path through the operation, if any; otherwise, in <paramref name="overwritesHolder"/>,
     /// whether the operation writes the fork's result holder. One walk answers both.
     /// </summary>
-    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(IOperation operation, bool helpers, out bool overwritesHolder)
+    private (ChildCallKind Kind, IInvocationOperation Call)? Ends(BasicBlock block, int index, bool helpers, out bool overwritesHolder)
     {
         overwritesHolder = false;
-        foreach (var node in OperationWalk.WithSelf(operation))
+        foreach (var node in _statements.At(block, index, CallsAndHolderWrites))
         {
             if (node.Kind == OperationKind.Invocation)
             {
@@ -114,9 +114,9 @@ internal sealed partial class ChildBranch
         return null;
     }
 
-    private bool OverwritesHolder(IOperation operation)
+    private bool OverwritesHolder(BasicBlock block, int index)
     {
-        foreach (var node in OperationWalk.WithSelf(operation))
+        foreach (var node in _statements.At(block, index, HolderWrites))
         {
             if (IsHolderWrite(node))
             {
@@ -126,6 +126,15 @@ internal sealed partial class ChildBranch
 
         return false;
     }
+
+    /// <summary>The kinds <see cref="IsHolderWrite"/> can be true of.</summary>
+    private static readonly OperationKinds HolderWrites = new(
+        OperationKind.SimpleAssignment, OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement,
+        OperationKind.Argument, OperationKind.AddressOf);
+
+    private static readonly OperationKinds CallsAndHolderWrites = new(
+        OperationKind.Invocation, OperationKind.SimpleAssignment, OperationKind.CompoundAssignment, OperationKind.Increment,
+        OperationKind.Decrement, OperationKind.Argument, OperationKind.AddressOf);
 
     private bool IsHolderWrite(IOperation node)
     {

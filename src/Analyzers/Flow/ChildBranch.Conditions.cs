@@ -214,20 +214,17 @@ internal sealed partial class ChildBranch
         };
     }
 
+    private static readonly OperationKinds FlowCaptures = new(OperationKind.FlowCapture);
+
     private void FindCaptures()
     {
         // switch statements, switch expressions and some patterns copy the tested value into a flow capture first.
         foreach (var block in _graph.Blocks)
         {
-            foreach (var operation in ControlFlowGraphs.TopLevelOperations(block))
+            for (var index = 0; index <= block.Operations.Length; index++)
             {
-                foreach (var node in OperationWalk.WithSelf(operation))
+                foreach (var node in _statements.At(block, index, FlowCaptures))
                 {
-                    if (node.Kind != OperationKind.FlowCapture)
-                    {
-                        continue;
-                    }
-
                     if (node is IFlowCaptureOperation capture && IsMention(capture.Value, holderValid: true))
                     {
                         _captures.Add(capture.Id);

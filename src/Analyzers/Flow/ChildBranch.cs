@@ -45,6 +45,7 @@ internal sealed partial class ChildBranch
     private const int HolderValidBit = 16;
 
     private readonly ControlFlowGraph _graph;
+    private readonly GraphStatements _statements;
     private readonly IOperation _fork;
     private readonly IOperation _forkStatement;
     private readonly BasicBlock _forkBlock;
@@ -62,6 +63,7 @@ internal sealed partial class ChildBranch
     private ChildBranch(FlowPosition fork, ProcessCalls calls, ValueOrigins origins, CancellationToken cancellationToken)
     {
         _graph = fork.Graph;
+        _statements = GraphStatements.Of(_graph);
         _fork = fork.Operation;
         _forkBlock = fork.Block;
         _forkIndex = fork.Index;

@@ -13,13 +13,16 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal static class EintrTests
 {
+    /// <summary>The kinds <see cref="IsEintrTest"/> can be true of.</summary>
+    public static readonly OperationKinds TestKinds = new(OperationKind.Invocation, OperationKind.Binary, OperationKind.IsPattern);
+
     private const int Eintr = 4;
 
     /// <summary>True when the operation is, or directly contains, a test for EINTR.</summary>
     public static bool IsEintrTest(IOperation operation, PosixSurfaces surfaces)
     {
         // Called for every operation of a loop or body: the kind rules out nearly all of them before any interface test.
-        if (operation.Kind is not (OperationKind.Invocation or OperationKind.Binary or OperationKind.IsPattern))
+        if (!TestKinds.Contains(operation.Kind))
         {
             return false;
         }
@@ -111,13 +114,8 @@ internal static class EintrTests
     private static Dictionary<ILocalSymbol, List<IOperation>> CollectAssignedValues(IOperation root)
     {
         var values = new Dictionary<ILocalSymbol, List<IOperation>>(SymbolEqualityComparer.Default);
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var operation in OperationTrees.Under(root, OperationKinds.DeclarationsAndAssignments))
         {
-            if (operation.Kind is not (OperationKind.VariableDeclarator or OperationKind.SimpleAssignment))
-            {
-                continue;
-            }
-
             var (local, value) = operation switch
             {
                 IVariableDeclaratorOperation declarator => (declarator.Symbol, declarator.GetVariableInitializer()?.Value),

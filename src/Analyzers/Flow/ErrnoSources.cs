@@ -284,32 +284,32 @@ internal sealed class StatementCalls
 {
     private readonly StatementCall[]?[]?[] _byBlock;
 
-    public StatementCalls(ControlFlowGraph graph) => _byBlock = new StatementCall[]?[]?[graph.Blocks.Length];
+    private static readonly OperationKinds Invocations = new(OperationKind.Invocation);
+
+    private readonly GraphStatements _statements;
+
+    public StatementCalls(ControlFlowGraph graph)
+    {
+        _byBlock = new StatementCall[]?[]?[graph.Blocks.Length];
+        _statements = GraphStatements.Of(graph);
+    }
 
     /// <summary>The calls of the statement at <paramref name="index"/> (the branch value at <c>Operations.Length</c>).</summary>
     public StatementCall[] Of(BasicBlock block, int index, PosixSurfaces surfaces)
     {
         // Filled without a lock: two threads that race compute the same arrays, and either may be kept.
         var statements = _byBlock[block.Ordinal] ??= new StatementCall[]?[block.Operations.Length + 1];
-        return statements[index] ??= Collect(ControlFlowGraphs.StatementAt(block, index), surfaces);
+        return statements[index] ??= Collect(_statements.At(block, index, Invocations), surfaces);
     }
 
-    private static StatementCall[] Collect(IOperation? statement, PosixSurfaces surfaces)
+    private static StatementCall[] Collect(OperationTrees.KindRun statement, PosixSurfaces surfaces)
     {
-        if (statement is null)
-        {
-            return System.Array.Empty<StatementCall>();
-        }
-
         List<StatementCall>? calls = null;
-        foreach (var operation in OperationWalk.WithSelf(statement))
+        foreach (var operation in statement)
         {
-            if (operation.Kind == OperationKind.Invocation)
-            {
-                var invocation = (IInvocationOperation)operation;
-                var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
-                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
-            }
+            var invocation = (IInvocationOperation)operation;
+            var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
+            (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
         }
 
         if (calls is null)

@@ -23,6 +23,7 @@ internal sealed class GraphFacts
     private readonly FewEntries<ILocalSymbol, WaitStatusPaths.Solution> _waitStatusSolutions = new(SymbolEqualityComparer.Default);
     private Dictionary<IOperation, (BasicBlock Block, int Index)>? _positions;
     private StatementCalls? _statementCalls;
+    private GraphStatements? _statements;
 
     private GraphFacts(ControlFlowGraph graph) => _graph = graph;
 
@@ -31,6 +32,9 @@ internal sealed class GraphFacts
 
     /// <summary>Where each local's value comes from (see <see cref="ValueOrigins"/>).</summary>
     public ValueOrigins Origins => _origins ?? OperationTrees.Publish(ref _origins, ValueOrigins.Compute(_graph));
+
+    /// <summary>The graph's statements and the operations under them (see <see cref="GraphStatements"/>).</summary>
+    public GraphStatements Statements => _statements ?? OperationTrees.Publish(ref _statements, GraphStatements.Compute(_graph));
 
     /// <summary>Locals whose value the graph cannot follow (see <see cref="KnownIntegers"/>).</summary>
     public HashSet<ILocalSymbol> UntrackableLocals(Func<ControlFlowGraph, HashSet<ILocalSymbol>> compute)

@@ -181,6 +181,12 @@ internal readonly struct KnownInteger : IEquatable<KnownInteger>
 /// </summary>
 internal sealed class KnownIntegers
 {
+    /// <summary>The kinds that can take a local out of reach of <see cref="Reaching"/>: see <see cref="CollectUntrackable"/>.</summary>
+    private static readonly OperationKinds UntrackableKinds = new(
+        OperationKind.Argument, OperationKind.AddressOf, OperationKind.SimpleAssignment, OperationKind.DeclarationExpression,
+        OperationKind.DeconstructionAssignment, OperationKind.DeclarationPattern, OperationKind.RecursivePattern,
+        OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement);
+
     private const int MaxDepth = 12;
     private const int MaxSteps = 400;
 
@@ -470,7 +476,7 @@ internal sealed class KnownIntegers
 
         // The body's operations are collected once and shared with the rules that scan the same body. The switch is
         // on the kind: most operations are none of these, and a kind test is cheaper than a row of interface casts.
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var operation in OperationTrees.Under(root, UntrackableKinds))
         {
             switch (operation.Kind)
             {

@@ -30,6 +30,17 @@ internal static class OperationTrees
     /// <summary><paramref name="body"/> and every operation under it, parent first: <c>DescendantsAndSelf()</c>.</summary>
     public static OperationRun WithSelf(IOperation body) => new(FactsOf(body).Operations, 0);
 
+    /// <summary>
+    /// The operations under <paramref name="body"/> (not itself) of the given kinds, in <c>Descendants()</c> order. The
+    /// kind of each operation was read once, when the body was collected; a scan that tested every operation's
+    /// <c>Kind</c> made one interface call per operation of the body, for each call that started it.
+    /// </summary>
+    public static KindRun Under(IOperation body, OperationKinds kinds)
+    {
+        var operations = FactsOf(body).Operations;
+        return new(operations, 1, operations.Count, kinds);
+    }
+
     /// <summary>The invocations under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
     public static OfKind<IInvocationOperation> InvocationsUnder(IOperation body) => FactsOf(body).Kinds.Invocations.Under();
 
@@ -59,7 +70,7 @@ internal static class OperationTrees
         var collected = new Collected();
         foreach (var operation in OperationWalk.WithSelf(body))
         {
-            collected.Add(operation);
+            collected.Add(operation, operation.Kind);
         }
 
         return collected;
@@ -77,22 +88,30 @@ internal static class OperationTrees
 
         public IOperation this[int index] => _items[index].Operation;
 
-        public void Add(IOperation operation)
+        public OperationKind KindAt(int index) => _items[index].Kind;
+
+        public void Add(IOperation operation, OperationKind kind)
         {
             if (Count == _items.Length)
             {
                 Array.Resize(ref _items, Count * 2);
             }
 
-            _items[Count++] = new Slot(operation);
+            _items[Count++] = new Slot(operation, kind);
         }
     }
 
     private readonly struct Slot
     {
-        public Slot(IOperation operation) => Operation = operation;
+        public Slot(IOperation operation, OperationKind kind)
+        {
+            Operation = operation;
+            Kind = kind;
+        }
 
         public IOperation Operation { get; }
+
+        public OperationKind Kind { get; }
     }
 
     /// <summary>
@@ -158,7 +177,7 @@ internal static class OperationTrees
             for (var index = 0; index < operations.Count; index++)
             {
                 var operation = operations[index];
-                switch (operation.Kind)
+                switch (operations.KindAt(index))
                 {
                     case OperationKind.Invocation when operation is IInvocationOperation invocation:
                         invocations.Add(invocation);
@@ -178,6 +197,56 @@ internal static class OperationTrees
         public ByKind<IInvocationOperation> Invocations { get; }
 
         public ByKind<ILocalReferenceOperation> LocalReferences { get; }
+    }
+
+    /// <summary>The collected operations of some kinds between two indexes, enumerated without allocation.</summary>
+    public readonly struct KindRun
+    {
+        private readonly Collected _all;
+        private readonly int _start;
+        private readonly int _end;
+        private readonly OperationKinds _kinds;
+
+        internal KindRun(Collected all, int start, int end, OperationKinds kinds)
+        {
+            _all = all;
+            _start = start;
+            _end = end;
+            _kinds = kinds;
+        }
+
+        public Enumerator GetEnumerator() => new(_all, _start, _end, _kinds);
+
+        public struct Enumerator
+        {
+            private readonly Collected _all;
+            private readonly int _end;
+            private readonly OperationKinds _kinds;
+            private int _index;
+
+            internal Enumerator(Collected all, int start, int end, OperationKinds kinds)
+            {
+                _all = all;
+                _end = end;
+                _kinds = kinds;
+                _index = start - 1;
+            }
+
+            public IOperation Current => _all[_index];
+
+            public bool MoveNext()
+            {
+                while (++_index < _end)
+                {
+                    if (_kinds.Contains(_all.KindAt(_index)))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
     }
 
     /// <summary>A run of collected operations, enumerated without allocation.</summary>
@@ -209,6 +278,56 @@ internal static class OperationTrees
 
             public bool MoveNext() => ++_index < _all.Count;
         }
+    }
+}
+
+/// <summary>A set of operation kinds, tested with a shift and a mask: the kinds a scan of a body looks at.</summary>
+internal readonly struct OperationKinds
+{
+    // OperationKind's values run to about 0x80 in the Roslyn this package builds against; a newer Roslyn's kinds past
+    // the last word are never in a set, which is right: no scan here was written for them.
+    private const int Words = 4;
+
+    /// <summary>Where locals get their values: declarators and simple assignments.</summary>
+    public static readonly OperationKinds DeclarationsAndAssignments = new(OperationKind.SimpleAssignment, OperationKind.VariableDeclarator);
+
+    private readonly ulong _word0;
+    private readonly ulong _word1;
+    private readonly ulong _word2;
+    private readonly ulong _word3;
+
+    public OperationKinds(params OperationKind[] kinds)
+    {
+        var words = new ulong[Words];
+        foreach (var kind in kinds)
+        {
+            var value = (int)kind;
+            if (value < 0 || value >= Words * 64)
+            {
+                throw new ArgumentOutOfRangeException(nameof(kinds), kind, "outside the range a set of kinds holds");
+            }
+
+            words[value >> 6] |= 1UL << (value & 63);
+        }
+
+        _word0 = words[0];
+        _word1 = words[1];
+        _word2 = words[2];
+        _word3 = words[3];
+    }
+
+    public bool Contains(OperationKind kind)
+    {
+        var value = (uint)kind;
+        var word = (value >> 6) switch
+        {
+            0 => _word0,
+            1 => _word1,
+            2 => _word2,
+            3 => _word3,
+            _ => 0UL,
+        };
+        return ((word >> (int)(value & 63)) & 1) != 0;
     }
 }
 

@@ -7,6 +7,8 @@ namespace SafePosix.Analyzers.Flow;
 /// <summary>Where a wait call sits relative to loops and signal handlers: the questions PSX2001 asks.</summary>
 internal static class ReapLoops
 {
+    private static readonly OperationKinds Loops = new(OperationKind.Loop);
+
     /// <summary>libc calls that block until a signal arrives: a loop around one is a signal handler written by hand.</summary>
     public static readonly FunctionSet SignalWaitFunctions = PosixSurfaces.Functions(
         "sigwait", "sigwaitinfo", "sigtimedwait", "sigsuspend", "pause", "signalfd");
@@ -60,13 +62,8 @@ internal static class ReapLoops
     public static bool FollowsALoopThatCreatesChildren(IOperation call, IOperation root, PosixSurfaces surfaces)
     {
         var start = call.Syntax.SpanStart;
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var operation in OperationTrees.Under(root, Loops))
         {
-            if (operation.Kind != OperationKind.Loop)
-            {
-                continue;
-            }
-
             if (operation is not ILoopOperation loop || loop.Syntax.Span.End > start)
             {
                 continue;

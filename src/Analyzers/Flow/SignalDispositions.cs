@@ -104,13 +104,8 @@ internal static class SignalDispositions
         }
 
         var writes = ImmutableArray.CreateBuilder<IOperation>();
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var operation in OperationTrees.Under(root, OperationKinds.DeclarationsAndAssignments))
         {
-            if (operation.Kind is not (OperationKind.SimpleAssignment or OperationKind.VariableDeclarator))
-            {
-                continue;
-            }
-
             switch (operation)
             {
                 case ISimpleAssignmentOperation { Target: IMemberReferenceOperation member } assignment

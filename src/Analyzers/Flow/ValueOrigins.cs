@@ -20,16 +20,21 @@ internal sealed class ValueOrigins
 
     internal static ValueOrigins Compute(ControlFlowGraph graph) => new(graph);
 
+    private static readonly OperationKinds WriteKinds = new(
+        OperationKind.SimpleAssignment, OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement,
+        OperationKind.Argument, OperationKind.AddressOf);
+
     private ValueOrigins(ControlFlowGraph graph)
     {
+        var statements = GraphStatements.Of(graph);
         foreach (var block in graph.Blocks)
         {
             var count = block.Operations.Length;
             for (var index = 0; index <= count; index++)
             {
-                if (ControlFlowGraphs.StatementAt(block, index) is { } statement)
+                foreach (var operation in statements.At(block, index, WriteKinds))
                 {
-                    Scan(statement, block.Ordinal, index);
+                    Visit(operation, block.Ordinal, index);
                 }
             }
         }
@@ -67,32 +72,28 @@ internal sealed class ValueOrigins
         return index >= 0;
     }
 
-    private void Scan(IOperation statement, int blockOrdinal, int index)
+    private void Visit(IOperation operation, int blockOrdinal, int index)
     {
-        foreach (var operation in OperationWalk.WithSelf(statement))
+        switch (operation.Kind)
         {
-            // On the kind first: most operations write nothing, and a kind test is cheaper than a row of interface casts.
-            switch (operation.Kind)
-            {
-                case OperationKind.SimpleAssignment when ((ISimpleAssignmentOperation)operation).Target is ILocalReferenceOperation local:
-                    Record(local.Local, ((ISimpleAssignmentOperation)operation).Value);
-                    AddWrite(local.Local, operation, blockOrdinal, index);
-                    break;
-                case OperationKind.CompoundAssignment when ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local:
-                    _writtenOtherwise.Add(local.Local);
-                    AddWrite(local.Local, operation, blockOrdinal, index);
-                    break;
-                case OperationKind.Increment or OperationKind.Decrement when ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local:
-                    _writtenOtherwise.Add(local.Local);
-                    AddWrite(local.Local, operation, blockOrdinal, index);
-                    break;
-                case OperationKind.Argument when operation is IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
-                    _writtenOtherwise.Add(local.Local);
-                    break;
-                case OperationKind.AddressOf when ((IAddressOfOperation)operation).Reference is ILocalReferenceOperation local:
-                    _writtenOtherwise.Add(local.Local);
-                    break;
-            }
+            case OperationKind.SimpleAssignment when ((ISimpleAssignmentOperation)operation).Target is ILocalReferenceOperation local:
+                Record(local.Local, ((ISimpleAssignmentOperation)operation).Value);
+                AddWrite(local.Local, operation, blockOrdinal, index);
+                break;
+            case OperationKind.CompoundAssignment when ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local:
+                _writtenOtherwise.Add(local.Local);
+                AddWrite(local.Local, operation, blockOrdinal, index);
+                break;
+            case OperationKind.Increment or OperationKind.Decrement when ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local:
+                _writtenOtherwise.Add(local.Local);
+                AddWrite(local.Local, operation, blockOrdinal, index);
+                break;
+            case OperationKind.Argument when operation is IArgumentOperation { Value: ILocalReferenceOperation local, Parameter.RefKind: not RefKind.None }:
+                _writtenOtherwise.Add(local.Local);
+                break;
+            case OperationKind.AddressOf when ((IAddressOfOperation)operation).Reference is ILocalReferenceOperation local:
+                _writtenOtherwise.Add(local.Local);
+                break;
         }
     }
 

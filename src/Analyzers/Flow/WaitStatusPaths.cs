@@ -48,6 +48,7 @@ internal sealed class WaitStatusPaths
     private const StatusFacts Read = StatusFacts.NotFailed | StatusFacts.NotEmpty | StatusFacts.ResultKept;
 
     private readonly ControlFlowGraph _graph;
+    private readonly GraphStatements _statements;
     private readonly ILocalSymbol _status;
     private readonly PosixSurfaces _surfaces;
     private readonly CancellationToken _cancellationToken;
@@ -58,6 +59,7 @@ internal sealed class WaitStatusPaths
         ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, CancellationToken cancellationToken)
     {
         _graph = graph;
+        _statements = GraphStatements.Of(graph);
         _status = status;
         _surfaces = surfaces;
         _captures = captures;
@@ -108,26 +110,25 @@ internal sealed class WaitStatusPaths
         var count = position.Index == FlowPosition.BranchValueIndex ? position.Block.Operations.Length : position.Index;
         for (var index = 0; index < count; index++)
         {
-            state = paths.Transfer(position.Block.Operations[index], state, before: null);
+            state = paths.Transfer(position.Block, index, state, before: null);
         }
 
-        var containing = position.Index == FlowPosition.BranchValueIndex ? position.Block.BranchValue : position.Block.Operations[position.Index];
-        return containing is null ? state : paths.Transfer(containing, state, before: read);
+        return paths.Transfer(position.Block, position.Index, state, before: read);
     }
+
+    private static readonly OperationKinds CapturesAndAssignments = new(OperationKind.FlowCapture, OperationKind.SimpleAssignment);
+
+    // Most operations are none of these: the kind rules them out before any interface cast.
+    private static readonly OperationKinds EffectKinds = new(OperationKind.Invocation, OperationKind.Binary, OperationKind.LocalReference);
 
     private void Collect()
     {
         foreach (var block in _graph.Blocks)
         {
-            foreach (var operation in ControlFlowGraphs.TopLevelOperations(block))
+            for (var index = 0; index <= block.Operations.Length; index++)
             {
-                foreach (var descendant in OperationWalk.WithSelf(operation))
+                foreach (var descendant in _statements.At(block, index, CapturesAndAssignments))
                 {
-                    if (descendant.Kind is not (OperationKind.FlowCapture or OperationKind.SimpleAssignment))
-                    {
-                        continue;
-                    }
-
                     switch (descendant)
                     {
                         case IFlowCaptureOperation capture:
@@ -164,13 +165,14 @@ internal sealed class WaitStatusPaths
         var effects = new StatusEffect[blocks.Length];
         for (var i = 0; i < blocks.Length; i++)
         {
+            // The branch value is the statement at Operations.Length; a block without one has nothing there.
             var effect = StatusEffect.Identity;
-            foreach (var operation in blocks[i].Operations)
+            for (var index = 0; index <= blocks[i].Operations.Length; index++)
             {
-                effect = effect.Then(Effect(operation, before: null));
+                effect = effect.Then(Effect(blocks[i], index, before: null));
             }
 
-            effects[i] = blocks[i].BranchValue is { } branchValue ? effect.Then(Effect(branchValue, before: null)) : effect;
+            effects[i] = effect;
         }
 
         inStates[0] = Entry;
@@ -236,24 +238,20 @@ internal sealed class WaitStatusPaths
     }
 
     /// <summary>The effect of one operation on the facts: waits and other writes of the status, and reads of it.</summary>
-    private StatusFacts Transfer(IOperation operation, StatusFacts state, SyntaxNode? before) => Effect(operation, before).Apply(state);
+    private StatusFacts Transfer(BasicBlock block, int index, StatusFacts state, SyntaxNode? before) => Effect(block, index, before).Apply(state);
 
-    private StatusEffect Effect(IOperation operation, SyntaxNode? before)
+    /// <summary>The effect of the statement at <paramref name="index"/> of the block (its branch value at <c>Operations.Length</c>).</summary>
+    private StatusEffect Effect(BasicBlock block, int index, SyntaxNode? before)
     {
         var effect = StatusEffect.Identity;
-        foreach (var descendant in OperationWalk.WithSelf(operation))
+        foreach (var descendant in _statements.At(block, index, EffectKinds))
         {
             if (before is not null && descendant.Syntax.Span.End > before.SpanStart)
             {
                 continue;
             }
 
-            switch (descendant.Kind switch
-            {
-                // Most operations are none of these: the kind rules them out before any interface cast.
-                OperationKind.Invocation or OperationKind.Binary or OperationKind.LocalReference => descendant,
-                _ => null,
-            })
+            switch (descendant)
             {
                 case IInvocationOperation invocation when WaitWritingStatus(invocation) is { } function:
                     var written = WaitCalls.IsNonBlocking(invocation, function, _surfaces, _cancellationToken) ? StatusFacts.None : StatusFacts.NotEmpty;

@@ -13,6 +13,8 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal sealed class WaitStatuses
 {
+    private static readonly OperationKinds CallsAndWrites = new(OperationKind.Invocation, OperationKind.SimpleAssignment, OperationKind.VariableDeclarator);
+
     public static readonly FunctionSet StatusWaitFunctions = PosixSurfaces.Functions("wait", "waitpid", "wait3", "wait4");
 
     /// <summary>The status macros, by decoder, with the check that must come first.</summary>
@@ -46,13 +48,8 @@ internal sealed class WaitStatuses
     internal static WaitStatuses Compute(IOperation root, PosixSurfaces surfaces)
     {
         var result = new WaitStatuses();
-        foreach (var descendant in OperationTrees.Under(root))
+        foreach (var descendant in OperationTrees.Under(root, CallsAndWrites))
         {
-            if (descendant.Kind is not (OperationKind.Invocation or OperationKind.SimpleAssignment or OperationKind.VariableDeclarator))
-            {
-                continue;
-            }
-
             switch (descendant)
             {
                 case IInvocationOperation invocation when surfaces.TryGetLibcCall(invocation.TargetMethod, out var call):

@@ -183,7 +183,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
     /// <summary>Any EINTR test in the same function: a retry loop, or code that hands EINTR back to a retrying caller.</summary>
     private static bool TestsEintr(IOperation body, PosixSurfaces surfaces)
     {
-        foreach (var operation in OperationTrees.Under(body))
+        foreach (var operation in OperationTrees.Under(body, EintrTests.TestKinds))
         {
             if (EintrTests.IsEintrTest(operation, surfaces))
             {

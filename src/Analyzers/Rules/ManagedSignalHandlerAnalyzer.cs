@@ -102,7 +102,7 @@ public sealed class ManagedSignalHandlerAnalyzer : DiagnosticAnalyzer
         }
 
         var any = false;
-        foreach (var operation in OperationTrees.Under(root))
+        foreach (var operation in OperationTrees.Under(root, OperationKinds.DeclarationsAndAssignments))
         {
             IOperation? assigned = operation switch
             {

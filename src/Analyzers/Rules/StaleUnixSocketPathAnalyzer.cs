@@ -159,13 +159,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     {
         IObjectCreationOperation? creation = null;
         var writes = 0;
-        foreach (var operation in OperationTrees.Under(body))
+        foreach (var operation in OperationTrees.Under(body, OperationKinds.DeclarationsAndAssignments))
         {
-            if (operation.Kind is not (OperationKind.VariableDeclarator or OperationKind.SimpleAssignment))
-            {
-                continue;
-            }
-
             IOperation? value = operation switch
             {
                 IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) => declarator.GetVariableInitializer()?.Value,

@@ -230,4 +230,80 @@ public sealed class OperationTreesTests
         Assert.Equal(body.DescendantsAndSelf().ToList(), Walked(OperationWalk.WithSelf(body)));
         Assert.Equal(body.DescendantsAndSelf().ToList(), Walked(OperationWalk.WithSelf(body)));
     }
+
+    private static List<IOperation> Listed(OperationTrees.KindRun run)
+    {
+        var list = new List<IOperation>();
+        foreach (var operation in run)
+        {
+            list.Add(operation);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public void UnderOfKindsIsTheDescendantsOfThoseKindsInOrder()
+    {
+        var body = Body();
+        var kinds = new OperationKinds(OperationKind.SimpleAssignment, OperationKind.VariableDeclarator, OperationKind.Loop, OperationKind.Increment);
+
+        var expected = body.Descendants()
+            .Where(o => o.Kind is OperationKind.SimpleAssignment or OperationKind.VariableDeclarator or OperationKind.Loop or OperationKind.Increment)
+            .ToList();
+        Assert.Contains(expected, o => o.Kind == OperationKind.Loop);
+        Assert.Contains(expected, o => o.Kind == OperationKind.Increment);
+        Assert.Equal(expected, Listed(OperationTrees.Under(body, kinds)));
+    }
+
+    [Fact]
+    public void UnderOfKindsLeavesTheBodyItselfOut()
+    {
+        var body = Body();
+
+        Assert.DoesNotContain(body, Listed(OperationTrees.Under(body, new OperationKinds(body.Kind))));
+    }
+
+    [Fact]
+    public void KindSetHoldsExactlyItsKinds()
+    {
+        // Kinds on both sides of each 64-bit word's edge, and the highest kind Roslyn 4.8 has.
+        var all = System.Enum.GetValues(typeof(OperationKind)).Cast<OperationKind>().Distinct().ToList();
+        var chosen = all.Where(k => (int)k % 3 == 0 || (int)k is 63 or 64 or 127 or 128).ToArray();
+        var set = new OperationKinds(chosen);
+
+        Assert.True(all.Max(k => (int)k) < 256);
+        foreach (var kind in all)
+        {
+            Assert.Equal(chosen.Contains(kind), set.Contains(kind));
+        }
+
+        Assert.False(set.Contains((OperationKind)1000));
+    }
+
+    [Fact]
+    public void GraphStatementIsItsDescendantsAndSelfOfTheKindsAsked()
+    {
+        var graph = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create((IMethodBodyOperation)Body());
+        var statements = GraphStatements.Of(graph);
+        var every = new OperationKinds(System.Enum.GetValues(typeof(OperationKind)).Cast<OperationKind>().Where(k => (int)k < 256).ToArray());
+        var some = new OperationKinds(OperationKind.FlowCapture, OperationKind.LocalReference, OperationKind.Invocation);
+        var checkedBranchValues = 0;
+        foreach (var block in graph.Blocks)
+        {
+            for (var index = 0; index < block.Operations.Length; index++)
+            {
+                var statement = block.Operations[index];
+                Assert.Equal(statement.DescendantsAndSelf().ToList(), Listed(statements.At(block, index, every)));
+                Assert.Equal(statement.DescendantsAndSelf().Where(o => some.Contains(o.Kind)).ToList(), Listed(statements.At(block, index, some)));
+            }
+
+            var branch = block.BranchValue?.DescendantsAndSelf().ToList() ?? new List<IOperation>();
+            Assert.Equal(branch, Listed(statements.At(block, block.Operations.Length, every)));
+            Assert.Equal(branch, Listed(statements.At(block, FlowPosition.BranchValueIndex, every)));
+            checkedBranchValues += branch.Count > 0 ? 1 : 0;
+        }
+
+        Assert.True(checkedBranchValues > 0);
+    }
 }

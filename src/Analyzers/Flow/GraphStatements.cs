@@ -1,0 +1,72 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+
+namespace SafePosix.Analyzers.Flow;
+
+/// <summary>
+/// Every top-level operation of a control-flow graph (each block's operations, then its branch value) with the
+/// operations under it, in <c>DescendantsAndSelf()</c> order, collected in one walk of the graph with each
+/// operation's kind.
+/// </summary>
+/// <remarks>
+/// The rules read the same statements over and over: where locals are written, a fork's child branch, a status's
+/// paths, the uses of an mmap result, the calls before an errno read. Each of those walked the statement's tree
+/// again through Roslyn's child lists, one interface call per operation; read from here a walk is an array scan
+/// that skips the kinds it does not look at.
+/// </remarks>
+internal sealed class GraphStatements
+{
+    private readonly OperationTrees.Collected _operations = new();
+
+    // The first statement number of each block; a block has Operations.Length + 1 statements, the last its branch value.
+    private readonly int[] _firstStatement;
+
+    // Where each statement's operations start in _operations; one more entry marks the end of the last.
+    private readonly int[] _statementStart;
+
+    private GraphStatements(ControlFlowGraph graph)
+    {
+        var blocks = graph.Blocks;
+        _firstStatement = new int[blocks.Length];
+        var statements = 0;
+        foreach (var block in blocks)
+        {
+            _firstStatement[block.Ordinal] = statements;
+            statements += block.Operations.Length + 1;
+        }
+
+        _statementStart = new int[statements + 1];
+        var statement = 0;
+        foreach (var block in blocks)
+        {
+            for (var index = 0; index <= block.Operations.Length; index++, statement++)
+            {
+                _statementStart[statement] = _operations.Count;
+                if (ControlFlowGraphs.StatementAt(block, index) is { } root)
+                {
+                    foreach (var operation in OperationWalk.WithSelf(root))
+                    {
+                        _operations.Add(operation, operation.Kind);
+                    }
+                }
+            }
+        }
+
+        _statementStart[statements] = _operations.Count;
+    }
+
+    /// <summary>The graph's statements, collected once per graph (see <see cref="GraphFacts"/>).</summary>
+    public static GraphStatements Of(ControlFlowGraph graph) => GraphFacts.Of(graph).Statements;
+
+    internal static GraphStatements Compute(ControlFlowGraph graph) => new(graph);
+
+    /// <summary>
+    /// The statement at <paramref name="index"/> of the block (its branch value at <c>Operations.Length</c> or
+    /// <see cref="FlowPosition.BranchValueIndex"/>) and every operation under it, of the given kinds.
+    /// </summary>
+    public OperationTrees.KindRun At(BasicBlock block, int index, OperationKinds kinds)
+    {
+        var statement = _firstStatement[block.Ordinal] + (index >= block.Operations.Length ? block.Operations.Length : index);
+        return new OperationTrees.KindRun(_operations, _statementStart[statement], _statementStart[statement + 1], kinds);
+    }
+}
