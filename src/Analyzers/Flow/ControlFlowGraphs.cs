@@ -60,20 +60,9 @@ internal static class ControlFlowGraphs
     {
         // A node's span is computed from its trivia on every read: read it once.
         var span = syntax.Span;
-        foreach (var block in graph.Blocks)
+        if (GraphStatements.Of(graph).Find(graph, syntax, span) is { } found)
         {
-            for (var index = 0; index < block.Operations.Length; index++)
-            {
-                if (FindIn(block.Operations[index], syntax, span) is { } found)
-                {
-                    return new FlowPosition(graph, block, index, found);
-                }
-            }
-
-            if (block.BranchValue is { } branchValue && FindIn(branchValue, syntax, span) is { } inBranch)
-            {
-                return new FlowPosition(graph, block, FlowPosition.BranchValueIndex, inBranch);
-            }
+            return found;
         }
 
         foreach (var localFunction in graph.LocalFunctions)
@@ -124,25 +113,5 @@ internal static class ControlFlowGraphs
         {
             yield return branchValue;
         }
-    }
-
-    private static IOperation? FindIn(IOperation root, SyntaxNode syntax, TextSpan span)
-    {
-        // The full span (no trivia to measure) rules out most statements; the span decides the rest.
-        var candidate = root.Syntax;
-        if (!candidate.FullSpan.Contains(span) || !candidate.Span.Contains(span))
-        {
-            return null;
-        }
-
-        foreach (var operation in OperationWalk.WithSelf(root))
-        {
-            if (operation.Syntax == syntax && !operation.IsImplicit)
-            {
-                return operation;
-            }
-        }
-
-        return null;
     }
 }

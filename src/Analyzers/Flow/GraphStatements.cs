@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Text;
 
 namespace SafePosix.Analyzers.Flow;
 
@@ -59,6 +60,45 @@ internal sealed class GraphStatements
     public static GraphStatements Of(ControlFlowGraph graph) => GraphFacts.Of(graph).Statements;
 
     internal static GraphStatements Compute(ControlFlowGraph graph) => new(graph);
+
+    /// <summary>
+    /// The first statement, in block order, holding a non-implicit operation with this syntax, and that operation;
+    /// null when no statement of this graph has one (it may sit in a lambda's or local function's graph).
+    /// </summary>
+    public FlowPosition? Find(ControlFlowGraph graph, SyntaxNode syntax, TextSpan span)
+    {
+        var statement = 0;
+        foreach (var block in graph.Blocks)
+        {
+            for (var index = 0; index <= block.Operations.Length; index++, statement++)
+            {
+                var start = _statementStart[statement];
+                var end = _statementStart[statement + 1];
+                if (start == end)
+                {
+                    continue;
+                }
+
+                // The full span (no trivia to measure) rules out most statements; the span decides the rest.
+                var root = _operations[start].Syntax;
+                if (!root.FullSpan.Contains(span) || !root.Span.Contains(span))
+                {
+                    continue;
+                }
+
+                for (var i = start; i < end; i++)
+                {
+                    var operation = _operations[i];
+                    if (operation.Syntax == syntax && !operation.IsImplicit)
+                    {
+                        return new FlowPosition(graph, block, index == block.Operations.Length ? FlowPosition.BranchValueIndex : index, operation);
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// The statement at <paramref name="index"/> of the block (its branch value at <c>Operations.Length</c> or

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -117,7 +119,7 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
         return testsEintr ? loop : null;
     }
 
-    private static bool WritesTo(IOperation operation, ImmutableHashSet<ISymbol> descriptorSymbols)
+    private static bool WritesTo(IOperation operation, List<ISymbol> descriptorSymbols)
     {
         var target = operation switch
         {
@@ -126,13 +128,13 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
             IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref } argument => argument.Value,
             _ => null,
         };
-        return target is not null && SymbolOf(target) is { } symbol && descriptorSymbols.Contains(symbol);
+        return target is not null && SymbolOf(target) is { } symbol && descriptorSymbols.Contains(symbol, SymbolEqualityComparer.Default);
     }
 
-    /// <summary>The variables the descriptor expression reads: <c>fds[i]</c> reads fds and i.</summary>
-    private static ImmutableHashSet<ISymbol> SymbolsIn(IOperation descriptor)
+    /// <summary>The variables the descriptor expression reads: <c>fds[i]</c> reads fds and i. A handful: a list is enough.</summary>
+    private static List<ISymbol> SymbolsIn(IOperation descriptor)
     {
-        var symbols = ImmutableHashSet.CreateBuilder<ISymbol>(SymbolEqualityComparer.Default);
+        var symbols = new List<ISymbol>();
         foreach (var operation in OperationWalk.WithSelf(descriptor))
         {
             if (SymbolOf(operation) is { } symbol)
@@ -141,7 +143,7 @@ public sealed class CloseRetriedOnEintrAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return symbols.ToImmutable();
+        return symbols;
     }
 
     private static ISymbol? SymbolOf(IOperation operation) => operation switch

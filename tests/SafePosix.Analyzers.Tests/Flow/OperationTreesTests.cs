@@ -279,6 +279,20 @@ public sealed class OperationTreesTests
         }
 
         Assert.False(set.Contains((OperationKind)1000));
+        Assert.False(set.Contains((OperationKind)(-1)));
+    }
+
+    [Fact]
+    public void KindSetHoldsKindsOfItsLastWord()
+    {
+        // No kind of Roslyn 4.8 lies past 191, so the test above never reaches the fourth word.
+        var set = new OperationKinds((OperationKind)200, (OperationKind)255);
+
+        Assert.True(set.Contains((OperationKind)200));
+        Assert.True(set.Contains((OperationKind)255));
+        Assert.False(set.Contains((OperationKind)201));
+        Assert.False(set.Contains((OperationKind)(200 - 64)));
+        Assert.False(set.Contains((OperationKind)(200 - 192)));
     }
 
     [Fact]
@@ -305,5 +319,35 @@ public sealed class OperationTreesTests
         }
 
         Assert.True(checkedBranchValues > 0);
+    }
+
+    [Fact]
+    public void GraphFindGivesTheFirstStatementHoldingTheSyntax()
+    {
+        var graph = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create((IMethodBodyOperation)Body());
+        var found = 0;
+        foreach (var block in graph.Blocks)
+        {
+            var statements = block.BranchValue is null ? block.Operations : block.Operations.Add(block.BranchValue);
+            foreach (var operation in statements.SelectMany(statement => statement.DescendantsAndSelf()).Where(o => !o.IsImplicit))
+            {
+                // What the walk over each statement's tree found, in block order.
+                var expected = graph.Blocks
+                    .SelectMany(b => (b.BranchValue is null ? b.Operations : b.Operations.Add(b.BranchValue))
+                        .Select((statement, index) => (Block: b, Index: index == b.Operations.Length ? FlowPosition.BranchValueIndex : index, Statement: statement)))
+                    .Select(s => (s.Block, s.Index, Operation: s.Statement.DescendantsAndSelf().FirstOrDefault(o => o.Syntax == operation.Syntax && !o.IsImplicit)))
+                    .First(s => s.Operation is not null);
+
+                var position = ControlFlowGraphs.Find(graph, operation.Syntax, default);
+
+                Assert.NotNull(position);
+                Assert.Same(expected.Block, position!.Value.Block);
+                Assert.Equal(expected.Index, position.Value.Index);
+                Assert.Same(expected.Operation, position.Value.Operation);
+                found++;
+            }
+        }
+
+        Assert.True(found > 20);
     }
 }
