@@ -83,8 +83,23 @@ internal static class ChildWork
         return items;
     }
 
+    /// <summary>The kinds the cases of <see cref="Visit"/> match; any other operation only has its children visited.</summary>
+    private static readonly OperationKinds WorkKinds = new(
+        OperationKind.FlowCaptureReference, OperationKind.FlowAnonymousFunction, OperationKind.Invocation,
+        OperationKind.SimpleAssignment, OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement,
+        OperationKind.DeconstructionAssignment, OperationKind.PropertyReference, OperationKind.ObjectCreation,
+        OperationKind.ArrayCreation, OperationKind.AnonymousObjectCreation, OperationKind.DelegateCreation,
+        OperationKind.InterpolatedString, OperationKind.Binary);
+
     private static void Visit(IOperation operation, ProcessCalls calls, List<ChildWorkItem> items, bool outermost)
     {
+        // Most operations are none of the cases below: the kind says so before a row of interface tests.
+        if (!WorkKinds.Contains(operation.Kind))
+        {
+            VisitChildren(operation, calls, items, outermost);
+            return;
+        }
+
         switch (operation)
         {
             case IFlowCaptureReferenceOperation or IFlowAnonymousFunctionOperation:

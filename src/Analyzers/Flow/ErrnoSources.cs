@@ -78,7 +78,7 @@ internal sealed class ErrnoSources
                     continue;
                 }
 
-                if (i == block.Operations.Length && block.ConditionKind != ControlFlowConditionKind.None && TestedCall(statement) is { } tested)
+                if (i == block.Operations.Length && block.ConditionKind != ControlFlowConditionKind.None && TestedCall(block, i) is { } tested)
                 {
                     Settle(tested);
                     settled = true;
@@ -213,17 +213,17 @@ internal sealed class ErrnoSources
         return _calls.Of(block, index, _surfaces);
     }
 
-    /// <summary>The one native call whose result a condition tests, directly or through a local assigned once from it.</summary>
-    private IInvocationOperation? TestedCall(IOperation condition)
+    private static readonly OperationKinds CallsAndLocals = new(OperationKind.Invocation, OperationKind.LocalReference);
+
+    /// <summary>
+    /// The one native call whose result the condition at <paramref name="index"/> of the block tests (its branch
+    /// value), directly or through a local assigned once from it.
+    /// </summary>
+    private IInvocationOperation? TestedCall(BasicBlock block, int index)
     {
         IInvocationOperation? tested = null;
-        foreach (var operation in OperationWalk.WithSelf(condition))
+        foreach (var operation in GraphStatements.Of(_graph).At(block, index, CallsAndLocals))
         {
-            if (operation.Kind is not (OperationKind.Invocation or OperationKind.LocalReference))
-            {
-                continue;
-            }
-
             var candidate = operation switch
             {
                 IInvocationOperation invocation => invocation,
