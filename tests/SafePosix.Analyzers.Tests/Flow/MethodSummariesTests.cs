@@ -568,6 +568,23 @@ public sealed class MethodSummariesTests
         }
         """);
 
+    // Unsafe is one of the memory APIs: every call of it that takes the mapping reaches the memory behind it, so
+    // the namespace exemption for System.Runtime.CompilerServices below the memory-API test never applies to it.
+    [Fact]
+    public Task MappingReadThroughUnsafe_IsAUse() => Mmap.AnalyzerAsync("""
+        using System.Runtime.CompilerServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int M(int fd)
+            {
+                var p = {|#0:mmap(null, 4096, PROT_READ, MAP_SHARED, fd, 0)|};
+                return Unsafe.Read<int>(p);
+            }
+        }
+        """, Mmap.Diagnostic(UncheckedMmapResultAnalyzer.UncheckedRule).WithLocation(0).WithArguments("mmap"));
+
     [Fact]
     public Task MappingOnlyWrappedInAGCHandleLookup_IsSilent() => Mmap.AnalyzerAsync(OwnInterop + """
         class C
