@@ -47,6 +47,16 @@ internal static class OperationTrees
     /// <summary>The invocations of <paramref name="body"/> and under it, in <c>DescendantsAndSelf()</c> order.</summary>
     public static OfKind<IInvocationOperation> InvocationsWithSelf(IOperation body) => FactsOf(body).Kinds.Invocations.WithSelf();
 
+    /// <summary>
+    /// The calls under <paramref name="body"/> (not itself) that reach libc, each with its function, in
+    /// <c>Descendants()</c> order: resolved once per body for the rules that look over a body's libc calls around a
+    /// fork, where each looked every call of the body up again.
+    /// </summary>
+    public static LibcCallRun LibcCallsUnder(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).Under();
+
+    /// <summary>As <see cref="LibcCallsUnder"/>, with <paramref name="body"/> itself when it is such a call.</summary>
+    public static LibcCallRun LibcCallsWithSelf(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).WithSelf();
+
     /// <summary>The local references under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
     public static OfKind<ILocalReferenceOperation> LocalReferencesUnder(IOperation body) => FactsOf(body).Kinds.LocalReferences.Under();
 
@@ -249,6 +259,67 @@ internal static class OperationTrees
         }
     }
 
+    /// <summary>A body's libc calls (see <see cref="LibcCallsUnder"/>), picked out of its invocations once.</summary>
+    internal sealed class LibcCallsOfBody
+    {
+        private readonly BodyLibcCall[] _calls;
+        private readonly bool _startsWithBody;
+
+        public LibcCallsOfBody(ByKind<IInvocationOperation> invocations, IOperation body, PosixSurfaces surfaces)
+        {
+            Surfaces = surfaces;
+            var calls = new List<BodyLibcCall>();
+            foreach (var invocation in invocations.WithSelf())
+            {
+                if (surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
+                {
+                    calls.Add(new BodyLibcCall(invocation, call));
+                }
+            }
+
+            _calls = calls.ToArray();
+            _startsWithBody = _calls.Length > 0 && ReferenceEquals(_calls[0].Invocation, body);
+        }
+
+        /// <summary>The compilation's surfaces the calls were resolved with.</summary>
+        public PosixSurfaces Surfaces { get; }
+
+        public LibcCallRun Under() => new(_calls, _startsWithBody ? 1 : 0);
+
+        public LibcCallRun WithSelf() => new(_calls, 0);
+    }
+
+    /// <summary>A body's libc calls from a start index, enumerated without allocation.</summary>
+    public readonly struct LibcCallRun
+    {
+        private readonly BodyLibcCall[] _calls;
+        private readonly int _start;
+
+        internal LibcCallRun(BodyLibcCall[] calls, int start)
+        {
+            _calls = calls;
+            _start = start;
+        }
+
+        public Enumerator GetEnumerator() => new(_calls, _start);
+
+        public struct Enumerator
+        {
+            private readonly BodyLibcCall[] _calls;
+            private int _index;
+
+            internal Enumerator(BodyLibcCall[] calls, int start)
+            {
+                _calls = calls;
+                _index = start - 1;
+            }
+
+            public BodyLibcCall Current => _calls[_index];
+
+            public bool MoveNext() => ++_index < _calls.Length;
+        }
+    }
+
     /// <summary>A run of collected operations, enumerated without allocation.</summary>
     public readonly struct OperationRun
     {
@@ -326,12 +397,33 @@ internal readonly struct OperationKinds
     }
 }
 
+/// <summary>A call in a body that reaches libc, and the function it calls.</summary>
+internal readonly struct BodyLibcCall
+{
+    public BodyLibcCall(IInvocationOperation invocation, LibcCall call)
+    {
+        Invocation = invocation;
+        Call = call;
+    }
+
+    public IInvocationOperation Invocation { get; }
+
+    public LibcCall Call { get; }
+
+    public void Deconstruct(out IInvocationOperation invocation, out LibcCall call)
+    {
+        invocation = Invocation;
+        call = Call;
+    }
+}
+
 /// <summary>Facts about one body (a method's, a lambda's), each made on first use (see <see cref="OperationTrees.FactsOf"/>).</summary>
 internal sealed class BodyFacts
 {
     private readonly IOperation _body;
     private OperationTrees.Collected? _operations;
     private OperationTrees.OperationsByKind? _kinds;
+    private OperationTrees.LibcCallsOfBody? _libcCalls;
     private WaitStatuses? _waitStatuses;
     private Dictionary<ILocalSymbol, List<IOperation>>? _assignedValues;
 
@@ -342,6 +434,15 @@ internal sealed class BodyFacts
 
     /// <summary>The body's invocations and local references (see <see cref="OperationTrees.OperationsByKind"/>).</summary>
     public OperationTrees.OperationsByKind Kinds => _kinds ?? OperationTrees.Publish(ref _kinds, new OperationTrees.OperationsByKind(Operations));
+
+    /// <summary>The body's libc calls (see <see cref="OperationTrees.LibcCallsUnder"/>).</summary>
+    public OperationTrees.LibcCallsOfBody LibcCalls(PosixSurfaces surfaces)
+    {
+        // A body belongs to one compilation and so to one PosixSurfaces; should another ever ask, it gets its own
+        // answer, not the one kept.
+        var kept = _libcCalls ?? OperationTrees.Publish(ref _libcCalls, new OperationTrees.LibcCallsOfBody(Kinds.Invocations, _body, surfaces));
+        return ReferenceEquals(kept.Surfaces, surfaces) ? kept : new OperationTrees.LibcCallsOfBody(Kinds.Invocations, _body, surfaces);
+    }
 
     /// <summary>The body's wait statuses (see <see cref="Flow.WaitStatuses"/>).</summary>
     public WaitStatuses WaitStatuses(PosixSurfaces surfaces)

@@ -113,13 +113,8 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         }
 
         string? exec = null;
-        foreach (var invocation in OperationTrees.InvocationsUnder(root))
+        foreach (var (invocation, call) in OperationTrees.LibcCallsUnder(root, surfaces))
         {
-            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
-            {
-                continue;
-            }
-
             if (ExecFunctions.Contains(call))
             {
                 exec ??= call.Function;
@@ -155,13 +150,8 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         var setsSigDefault = false;
         var flagsLackSigDef = false;
         var flagsHaveSigDef = false;
-        foreach (var invocation in OperationTrees.InvocationsUnder(root))
+        foreach (var (invocation, call) in OperationTrees.LibcCallsUnder(root, surfaces))
         {
-            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
-            {
-                continue;
-            }
-
             switch (call.Function)
             {
                 case "posix_spawnattr_init":

@@ -80,13 +80,10 @@ public sealed class SigpipeResetAnalyzer : DiagnosticAnalyzer
         }
 
         bool forks = false, execs = false;
-        foreach (var invocation in OperationTrees.InvocationsUnder(root))
+        foreach (var (_, call) in OperationTrees.LibcCallsUnder(root, surfaces))
         {
-            if (surfaces.TryGetLibcCall(invocation.TargetMethod, out var call))
-            {
-                forks |= ForkFunctions.Contains(call);
-                execs |= ExecFunctions.Contains(call);
-            }
+            forks |= ForkFunctions.Contains(call);
+            execs |= ExecFunctions.Contains(call);
         }
 
         return forks && execs;

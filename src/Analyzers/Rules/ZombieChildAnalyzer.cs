@@ -239,9 +239,9 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
     /// <summary>wait(), waitpid(-1 or 0, ...), waitid(P_ALL, ...): any of them may reap this child too.</summary>
     private static bool WaitsForAnyChild(IOperation body, PosixSurfaces surfaces, LibcValues values)
     {
-        foreach (var invocation in OperationTrees.InvocationsWithSelf(body))
+        foreach (var (invocation, call) in OperationTrees.LibcCallsWithSelf(body, surfaces))
         {
-            if (!surfaces.TryGetLibcCall(invocation.TargetMethod, WaitFunctions, out var call))
+            if (!WaitFunctions.Contains(call))
             {
                 continue;
             }

@@ -350,4 +350,82 @@ public sealed class OperationTreesTests
 
         Assert.True(found > 20);
     }
+
+    [Fact]
+    public void LibcCallsUnderAreTheBodysCallsThatReachLibcInOrder()
+    {
+        var compilation = TestReferences.Compile("""
+            using System;
+            using System.Runtime.InteropServices;
+            using static Tmds.Linux.LibC;
+
+            static class Native
+            {
+                [DllImport("libc", SetLastError = true)] public static extern int fork();
+                [DllImport("libc", EntryPoint = "execv")] public static extern int Exec(string path, string[] argv);
+            }
+
+            class C
+            {
+                static void M()
+                {
+                    Console.WriteLine("start");
+                    var pid = Native.fork();
+                    if (pid == 0) { Native.Exec("/bin/true", new[] { "true" }); _exit(127); }
+                    Func<int> later = () => kill(pid, SIGTERM);
+                    Console.WriteLine(later());
+                }
+            }
+            """);
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Empty(TestReferences.CompilerErrors(compilation));
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.Text == "M");
+        var body = compilation.GetSemanticModel(tree).GetOperation(method)!;
+        var surfaces = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(compilation);
+
+        var expected = body.Descendants().OfType<IInvocationOperation>()
+            .Select(i => surfaces.TryGetLibcCall(i.TargetMethod, out var call) ? (i, call.Function) : default)
+            .Where(pair => pair.i is not null)
+            .ToList();
+        var listed = new List<(IInvocationOperation, string)>();
+        foreach (var (invocation, call) in OperationTrees.LibcCallsUnder(body, surfaces))
+        {
+            listed.Add((invocation, call.Function));
+        }
+
+        Assert.Equal(new[] { "fork", "execv", "_exit", "kill" }, listed.Select(pair => pair.Item2));
+        Assert.Equal(expected, listed);
+    }
+
+    [Fact]
+    public void LibcCallAskedAboutItselfIsInWithSelfOnly()
+    {
+        var compilation = TestReferences.Compile("""
+            using static Tmds.Linux.LibC;
+
+            class C
+            {
+                static int M() => getpid();
+            }
+            """);
+        var tree = compilation.SyntaxTrees.Single();
+        Assert.Empty(TestReferences.CompilerErrors(compilation));
+        var call = compilation.GetSemanticModel(tree).GetOperation(tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>().Single())!;
+        var surfaces = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(compilation);
+
+        var withSelf = new List<IInvocationOperation>();
+        foreach (var (invocation, _) in OperationTrees.LibcCallsWithSelf(call, surfaces))
+        {
+            withSelf.Add(invocation);
+        }
+
+        var under = 0;
+        foreach (var unused in OperationTrees.LibcCallsUnder(call, surfaces))
+        {
+            under++;
+        }
+
+        Assert.Equal(new[] { call }, withSelf);
+        Assert.Equal(0, under);
+    }
 }
