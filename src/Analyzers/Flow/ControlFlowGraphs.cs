@@ -60,7 +60,7 @@ internal static class ControlFlowGraphs
     {
         // A node's span is computed from its trivia on every read: read it once.
         var span = syntax.Span;
-        if (GraphStatements.Of(graph).Find(graph, syntax, span) is { } found)
+        if (GraphStatements.Of(graph).Find(syntax, span) is { } found)
         {
             return found;
         }

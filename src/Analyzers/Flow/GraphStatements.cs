@@ -1,3 +1,4 @@
+using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -17,6 +18,7 @@ namespace SafePosix.Analyzers.Flow;
 /// </remarks>
 internal sealed class GraphStatements
 {
+    private readonly ControlFlowGraph _graph;
     private readonly OperationTrees.Collected _operations = new();
 
     // The first statement number of each block; a block has Operations.Length + 1 statements, the last its branch value.
@@ -27,6 +29,7 @@ internal sealed class GraphStatements
 
     private GraphStatements(ControlFlowGraph graph)
     {
+        _graph = graph;
         var blocks = graph.Blocks;
         _firstStatement = new int[blocks.Length];
         var statements = 0;
@@ -65,10 +68,10 @@ internal sealed class GraphStatements
     /// The first statement, in block order, holding a non-implicit operation with this syntax, and that operation;
     /// null when no statement of this graph has one (it may sit in a lambda's or local function's graph).
     /// </summary>
-    public FlowPosition? Find(ControlFlowGraph graph, SyntaxNode syntax, TextSpan span)
+    public FlowPosition? Find(SyntaxNode syntax, TextSpan span)
     {
         var statement = 0;
-        foreach (var block in graph.Blocks)
+        foreach (var block in _graph.Blocks)
         {
             for (var index = 0; index <= block.Operations.Length; index++, statement++)
             {
@@ -91,7 +94,7 @@ internal sealed class GraphStatements
                     var operation = _operations[i];
                     if (operation.Syntax == syntax && !operation.IsImplicit)
                     {
-                        return new FlowPosition(graph, block, index == block.Operations.Length ? FlowPosition.BranchValueIndex : index, operation);
+                        return new FlowPosition(_graph, block, index == block.Operations.Length ? FlowPosition.BranchValueIndex : index, operation);
                     }
                 }
             }
@@ -106,6 +109,12 @@ internal sealed class GraphStatements
     /// </summary>
     public OperationTrees.KindRun At(BasicBlock block, int index, OperationKinds kinds)
     {
+        // A block of another graph (a lambda's, a local function's) would read some other statement's operations.
+        if (block.Ordinal >= _firstStatement.Length || !ReferenceEquals(_graph.Blocks[block.Ordinal], block) || index < 0)
+        {
+            throw new ArgumentException("The position is not one of this graph's statements.", nameof(block));
+        }
+
         var statement = _firstStatement[block.Ordinal] + (index >= block.Operations.Length ? block.Operations.Length : index);
         return new OperationTrees.KindRun(_operations, _statementStart[statement], _statementStart[statement + 1], kinds);
     }

@@ -322,6 +322,18 @@ public sealed class OperationTreesTests
     }
 
     [Fact]
+    public void GraphStatementOfAnotherGraphsBlockIsRefused()
+    {
+        var graph = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create((IMethodBodyOperation)Body());
+        var lambda = graph.Blocks.SelectMany(b => b.Operations).SelectMany(o => o.DescendantsAndSelf())
+            .OfType<Microsoft.CodeAnalysis.FlowAnalysis.IFlowAnonymousFunctionOperation>().First();
+        var lambdaGraph = graph.GetAnonymousFunctionControlFlowGraph(lambda, default);
+
+        Assert.Throws<System.ArgumentException>(() => GraphStatements.Of(graph).At(lambdaGraph.Blocks[1], 0, new OperationKinds(OperationKind.Invocation)));
+        Assert.Throws<System.ArgumentException>(() => GraphStatements.Of(graph).At(graph.Blocks[1], -1, new OperationKinds(OperationKind.Invocation)));
+    }
+
+    [Fact]
     public void GraphFindGivesTheFirstStatementHoldingTheSyntax()
     {
         var graph = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create((IMethodBodyOperation)Body());
