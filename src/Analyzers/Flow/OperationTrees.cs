@@ -94,34 +94,35 @@ internal static class OperationTrees
     {
         private Slot[] _items = new Slot[32];
 
+        // Each operation's kind, a byte apiece beside the 8-byte slots: a struct of both would be 16 bytes each, and
+        // every body and graph the rules read is collected (the garbage counts in a build).
+        private byte[] _kinds = new byte[32];
+
         public int Count { get; private set; }
 
         public IOperation this[int index] => _items[index].Operation;
 
-        public OperationKind KindAt(int index) => _items[index].Kind;
+        /// <summary>The operation's kind; <see cref="OperationKinds.Beyond"/> for a kind past it, which no set holds.</summary>
+        public OperationKind KindAt(int index) => (OperationKind)_kinds[index];
 
         public void Add(IOperation operation, OperationKind kind)
         {
             if (Count == _items.Length)
             {
                 Array.Resize(ref _items, Count * 2);
+                Array.Resize(ref _kinds, Count * 2);
             }
 
-            _items[Count++] = new Slot(operation, kind);
+            _kinds[Count] = (uint)kind < (uint)OperationKinds.Beyond ? (byte)kind : (byte)OperationKinds.Beyond;
+            _items[Count++] = new Slot(operation);
         }
     }
 
     private readonly struct Slot
     {
-        public Slot(IOperation operation, OperationKind kind)
-        {
-            Operation = operation;
-            Kind = kind;
-        }
+        public Slot(IOperation operation) => Operation = operation;
 
         public IOperation Operation { get; }
-
-        public OperationKind Kind { get; }
     }
 
     /// <summary>
@@ -359,6 +360,9 @@ internal readonly struct OperationKinds
     // the last word are never in a set, which is right: no scan here was written for them.
     private const int Words = 4;
 
+    /// <summary>What a collected operation's kind reads as when it is this value or past it (kinds are kept in a byte).</summary>
+    public const OperationKind Beyond = (OperationKind)255;
+
     /// <summary>Where locals get their values: declarators and simple assignments.</summary>
     public static readonly OperationKinds DeclarationsAndAssignments = new(OperationKind.SimpleAssignment, OperationKind.VariableDeclarator);
 
@@ -373,7 +377,7 @@ internal readonly struct OperationKinds
         foreach (var kind in kinds)
         {
             var value = (int)kind;
-            if (value < 0 || value >= Words * 64)
+            if (value < 0 || value >= (int)Beyond)
             {
                 throw new ArgumentOutOfRangeException(nameof(kinds), kind, "outside the range a set of kinds holds");
             }

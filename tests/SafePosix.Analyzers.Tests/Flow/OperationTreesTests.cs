@@ -272,7 +272,7 @@ public sealed class OperationTreesTests
         var chosen = all.Where(k => (int)k % 3 == 0 || (int)k is 63 or 64 or 127 or 128).ToArray();
         var set = new OperationKinds(chosen);
 
-        Assert.True(all.Max(k => (int)k) < 256);
+        Assert.True(all.Max(k => (int)k) < (int)OperationKinds.Beyond);
         foreach (var kind in all)
         {
             Assert.Equal(chosen.Contains(kind), set.Contains(kind));
@@ -286,10 +286,12 @@ public sealed class OperationTreesTests
     public void KindSetHoldsKindsOfItsLastWord()
     {
         // No kind of Roslyn 4.8 lies past 191, so the test above never reaches the fourth word.
-        var set = new OperationKinds((OperationKind)200, (OperationKind)255);
+        var set = new OperationKinds((OperationKind)200, (OperationKind)254);
 
         Assert.True(set.Contains((OperationKind)200));
-        Assert.True(set.Contains((OperationKind)255));
+        Assert.True(set.Contains((OperationKind)254));
+        Assert.False(set.Contains(OperationKinds.Beyond));
+        Assert.Throws<System.ArgumentOutOfRangeException>(() => new OperationKinds(OperationKinds.Beyond));
         Assert.False(set.Contains((OperationKind)201));
         Assert.False(set.Contains((OperationKind)(200 - 64)));
         Assert.False(set.Contains((OperationKind)(200 - 192)));
@@ -300,7 +302,7 @@ public sealed class OperationTreesTests
     {
         var graph = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create((IMethodBodyOperation)Body());
         var statements = GraphStatements.Of(graph);
-        var every = new OperationKinds(System.Enum.GetValues(typeof(OperationKind)).Cast<OperationKind>().Where(k => (int)k < 256).ToArray());
+        var every = new OperationKinds(System.Enum.GetValues(typeof(OperationKind)).Cast<OperationKind>().Where(k => k < OperationKinds.Beyond).ToArray());
         var some = new OperationKinds(OperationKind.FlowCapture, OperationKind.LocalReference, OperationKind.Invocation);
         var checkedBranchValues = 0;
         foreach (var block in graph.Blocks)
