@@ -34,7 +34,7 @@ COMPONENTS = [
     ("ReapLoops / WaitCalls", r"\] SafePosix\.Analyzers\.Flow\.(ReapLoops|WaitCalls)[\w+<>`]*::"),
     ("SignalDispositions", r"\] SafePosix\.Analyzers\.Flow\.SignalDispositions[\w+<>`]*::"),
     ("MethodSummaries", r"\] SafePosix\.Analyzers\.Flow\.MethodSummaries[\w+<>`]*::"),
-    ("body walks (OperationTrees, OperationWalk, StatementCalls)", r"\] SafePosix\.Analyzers\.Flow\.(OperationTrees|OperationWalk|StatementCalls)[\w+<>`]*::"),
+    ("body and graph walks (OperationTrees, OperationWalk, GraphStatements, StatementCalls)", r"\] SafePosix\.Analyzers\.Flow\.(OperationTrees|OperationWalk|GraphStatements|StatementCalls)[\w+<>`]*::"),
     ("ControlFlowGraphs (graph lookup, positions)", r"\] SafePosix\.Analyzers\.Flow\.ControlFlowGraphs::"),
     ("LibcInvocation", r"\] SafePosix\.Analyzers\.Flow\.LibcInvocation[\w+<>`]*::"),
     ("Surfaces (libc call resolution, values)", r"\] SafePosix\.Analyzers\.Surfaces\.[\w+<>`]+::"),
