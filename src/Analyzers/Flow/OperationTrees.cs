@@ -42,26 +42,26 @@ internal static class OperationTrees
     }
 
     /// <summary>The invocations under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
-    public static OfKind<IInvocationOperation> InvocationsUnder(IOperation body) => FactsOf(body).Kinds.Invocations.Under();
+    public static ArrayRun<IInvocationOperation> InvocationsUnder(IOperation body) => FactsOf(body).Kinds.Invocations.Under();
 
     /// <summary>The invocations of <paramref name="body"/> and under it, in <c>DescendantsAndSelf()</c> order.</summary>
-    public static OfKind<IInvocationOperation> InvocationsWithSelf(IOperation body) => FactsOf(body).Kinds.Invocations.WithSelf();
+    public static ArrayRun<IInvocationOperation> InvocationsWithSelf(IOperation body) => FactsOf(body).Kinds.Invocations.WithSelf();
 
     /// <summary>
     /// The calls under <paramref name="body"/> (not itself) that reach libc, each with its function, in
     /// <c>Descendants()</c> order: resolved once per body for the rules that look over a body's libc calls around a
     /// fork, where each looked every call of the body up again.
     /// </summary>
-    public static LibcCallRun LibcCallsUnder(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).Under();
+    public static ArrayRun<BodyLibcCall> LibcCallsUnder(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).Under();
 
     /// <summary>As <see cref="LibcCallsUnder"/>, with <paramref name="body"/> itself when it is such a call.</summary>
-    public static LibcCallRun LibcCallsWithSelf(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).WithSelf();
+    public static ArrayRun<BodyLibcCall> LibcCallsWithSelf(IOperation body, PosixSurfaces surfaces) => FactsOf(body).LibcCalls(surfaces).WithSelf();
 
     /// <summary>The local references under <paramref name="body"/>, not counting itself, in <c>Descendants()</c> order.</summary>
-    public static OfKind<ILocalReferenceOperation> LocalReferencesUnder(IOperation body) => FactsOf(body).Kinds.LocalReferences.Under();
+    public static ArrayRun<ILocalReferenceOperation> LocalReferencesUnder(IOperation body) => FactsOf(body).Kinds.LocalReferences.Under();
 
     /// <summary>The local references of <paramref name="body"/> and under it, in <c>DescendantsAndSelf()</c> order.</summary>
-    public static OfKind<ILocalReferenceOperation> LocalReferencesWithSelf(IOperation body) => FactsOf(body).Kinds.LocalReferences.WithSelf();
+    public static ArrayRun<ILocalReferenceOperation> LocalReferencesWithSelf(IOperation body) => FactsOf(body).Kinds.LocalReferences.WithSelf();
 
     /// <summary>
     /// What the rules work out once per body. One table entry per body: each entry of a weak table costs a lock and
@@ -141,19 +141,18 @@ internal static class OperationTrees
             _startsWithBody = startsWithBody;
         }
 
-        public OfKind<T> Under() => new(_items, _startsWithBody ? 1 : 0);
+        public ArrayRun<T> Under() => new(_items, _startsWithBody ? 1 : 0);
 
-        public OfKind<T> WithSelf() => new(_items, 0);
+        public ArrayRun<T> WithSelf() => new(_items, 0);
     }
 
-    /// <summary>Operations of one kind, from a start index, enumerated without allocation.</summary>
-    public readonly struct OfKind<T>
-        where T : class, IOperation
+    /// <summary>The items of an array from a start index, enumerated without allocation: a body's operations of one kind, its libc calls.</summary>
+    public readonly struct ArrayRun<T>
     {
         private readonly T[] _items;
         private readonly int _start;
 
-        internal OfKind(T[] items, int start)
+        internal ArrayRun(T[] items, int start)
         {
             _items = items;
             _start = start;
@@ -285,40 +284,9 @@ internal static class OperationTrees
         /// <summary>The compilation's surfaces the calls were resolved with.</summary>
         public PosixSurfaces Surfaces { get; }
 
-        public LibcCallRun Under() => new(_calls, _startsWithBody ? 1 : 0);
+        public ArrayRun<BodyLibcCall> Under() => new(_calls, _startsWithBody ? 1 : 0);
 
-        public LibcCallRun WithSelf() => new(_calls, 0);
-    }
-
-    /// <summary>A body's libc calls from a start index, enumerated without allocation.</summary>
-    public readonly struct LibcCallRun
-    {
-        private readonly BodyLibcCall[] _calls;
-        private readonly int _start;
-
-        internal LibcCallRun(BodyLibcCall[] calls, int start)
-        {
-            _calls = calls;
-            _start = start;
-        }
-
-        public Enumerator GetEnumerator() => new(_calls, _start);
-
-        public struct Enumerator
-        {
-            private readonly BodyLibcCall[] _calls;
-            private int _index;
-
-            internal Enumerator(BodyLibcCall[] calls, int start)
-            {
-                _calls = calls;
-                _index = start - 1;
-            }
-
-            public BodyLibcCall Current => _calls[_index];
-
-            public bool MoveNext() => ++_index < _calls.Length;
-        }
+        public ArrayRun<BodyLibcCall> WithSelf() => new(_calls, 0);
     }
 
     /// <summary>A run of collected operations, enumerated without allocation.</summary>

@@ -96,7 +96,7 @@ public sealed class OperationTreesTests
         Assert.Equal(lambda.Body.Descendants().ToList(), Listed(OperationTrees.Under(lambda.Body)));
     }
 
-    private static List<T> Listed<T>(OperationTrees.OfKind<T> run)
+    private static List<T> Listed<T>(OperationTrees.ArrayRun<T> run)
         where T : class, IOperation
     {
         var list = new List<T>();
