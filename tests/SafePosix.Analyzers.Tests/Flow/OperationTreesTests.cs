@@ -442,4 +442,39 @@ public sealed class OperationTreesTests
         Assert.Equal(new[] { call }, withSelf);
         Assert.Equal(0, under);
     }
+
+    [Fact]
+    public void CollectedKindPastTheByteReadsAsBeyond()
+    {
+        var operation = Body();
+        var collected = new OperationTrees.Collected();
+        collected.Add(operation, (OperationKind)300);
+        collected.Add(operation, (OperationKind)(-1));
+        collected.Add(operation, OperationKind.Invocation);
+
+        Assert.Equal(OperationKinds.Beyond, collected.KindAt(0));
+        Assert.Equal(OperationKinds.Beyond, collected.KindAt(1));
+        Assert.Equal(OperationKind.Invocation, collected.KindAt(2));
+    }
+
+    [Fact]
+    public void LibcCallsAskedWithAnotherCompilationsSurfacesAreResolvedWithThose()
+    {
+        var compilation = TestReferences.Compile("""
+            using static Tmds.Linux.LibC;
+
+            class C
+            {
+                static int M() => getpid();
+            }
+            """);
+        var tree = compilation.SyntaxTrees.Single();
+        var body = compilation.GetSemanticModel(tree).GetOperation(tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single())!;
+        var own = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(compilation);
+        var other = SafePosix.Analyzers.Surfaces.PosixSurfaces.Create(compilation.Clone());
+
+        Assert.Same(own, OperationTrees.FactsOf(body).LibcCalls(own).Surfaces);
+        Assert.Same(other, OperationTrees.FactsOf(body).LibcCalls(other).Surfaces);
+        Assert.Same(own, OperationTrees.FactsOf(body).LibcCalls(own).Surfaces);
+    }
 }
