@@ -27,6 +27,11 @@ internal sealed class GraphStatements
     // Where each statement's operations start in _operations; one more entry marks the end of the last.
     private readonly int[] _statementStart;
 
+    // Each statement's syntax span, read once: a node's span is computed from its trivia on every read, and every
+    // search for a call (several per call, one per rule that asks) tests it against the statements before the call's.
+    // A statement with no operation keeps the empty default, which nothing reads (Find skips such statements first).
+    private readonly TextSpan[] _statementSpan;
+
     private GraphStatements(ControlFlowGraph graph)
     {
         _graph = graph;
@@ -40,6 +45,7 @@ internal sealed class GraphStatements
         }
 
         _statementStart = new int[statements + 1];
+        _statementSpan = new TextSpan[statements];
         var statement = 0;
         foreach (var block in blocks)
         {
@@ -48,6 +54,7 @@ internal sealed class GraphStatements
                 _statementStart[statement] = _operations.Count;
                 if (ControlFlowGraphs.StatementAt(block, index) is { } root)
                 {
+                    _statementSpan[statement] = root.Syntax.Span;
                     foreach (var operation in OperationWalk.WithSelf(root))
                     {
                         _operations.Add(operation, operation.Kind);
@@ -82,9 +89,7 @@ internal sealed class GraphStatements
                     continue;
                 }
 
-                // The full span (no trivia to measure) rules out most statements; the span decides the rest.
-                var root = _operations[start].Syntax;
-                if (!root.FullSpan.Contains(span) || !root.Span.Contains(span))
+                if (!_statementSpan[statement].Contains(span))
                 {
                     continue;
                 }

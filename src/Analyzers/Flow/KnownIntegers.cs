@@ -187,6 +187,8 @@ internal sealed class KnownIntegers
         OperationKind.DeconstructionAssignment, OperationKind.DeclarationPattern, OperationKind.RecursivePattern,
         OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement);
 
+    private static readonly OperationKinds NestedFunctionKinds = new(OperationKind.AnonymousFunction, OperationKind.LocalFunction);
+
     private const int MaxDepth = 12;
     private const int MaxSteps = 400;
 
@@ -474,6 +476,15 @@ internal sealed class KnownIntegers
     {
         var untrackable = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
 
+        // Most bodies hold no lambda or local function: then no write is inside one, and no assignment need walk up
+        // to the root to find out.
+        var hasNestedFunction = false;
+        foreach (var _ in OperationTrees.Under(root, NestedFunctionKinds))
+        {
+            hasNestedFunction = true;
+            break;
+        }
+
         // The body's operations are collected once and shared with the rules that scan the same body. The switch is
         // on the kind: most operations are none of these, and a kind test is cheaper than a row of interface casts.
         foreach (var operation in OperationTrees.Under(root, UntrackableKinds))
@@ -492,7 +503,7 @@ internal sealed class KnownIntegers
                     {
                         untrackable.Add(referenced.Local);
                     }
-                    else if (assignment.Target is ILocalReferenceOperation assigned && InsideNestedFunction(operation, root))
+                    else if (hasNestedFunction && assignment.Target is ILocalReferenceOperation assigned && InsideNestedFunction(operation, root))
                     {
                         untrackable.Add(assigned.Local);
                     }
@@ -518,11 +529,11 @@ internal sealed class KnownIntegers
                     }
 
                     break;
-                case OperationKind.CompoundAssignment when ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
+                case OperationKind.CompoundAssignment when hasNestedFunction && ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
                 case OperationKind.Increment or OperationKind.Decrement
-                    when ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
+                    when hasNestedFunction && ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
             }
@@ -536,7 +547,7 @@ internal sealed class KnownIntegers
     {
         for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
             {
                 return true;
             }

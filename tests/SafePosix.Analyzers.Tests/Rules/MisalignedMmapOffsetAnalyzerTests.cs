@@ -329,6 +329,27 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
         """);
 
     [Fact]
+    public Task LocalChangedByLocalFunction_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                long first = 100;
+                long second = 4097;
+                Align();
+                Native.mmap(IntPtr.Zero, 4096, 1, 1, fd, first);
+                Native.mmap(IntPtr.Zero, 4096, 1, 1, fd, second);
+
+                void Align()
+                {
+                    first += 3996;
+                    second--;
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {
