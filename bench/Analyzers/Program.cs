@@ -17,7 +17,7 @@ namespace SafePosix.Bench.Analyzers;
 /// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
 /// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
 ///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--dense-reps 9] [--warmup 5] [--budget 60] [--dense-lines 40000] [--out FILE]
-///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc]
+///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc] [--no-settle]
 /// </summary>
 internal static class Program
 {
@@ -36,7 +36,7 @@ internal static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc] [--no-settle]").ConfigureAwait(false);
             return 2;
         }
 
@@ -128,7 +128,7 @@ internal static class Program
             }
             while (warmedFor.TotalSeconds < options.WarmupSeconds && warmups < 10);
 
-            var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds, 0.001));
+            var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds * (options.Settle ? 2 : 1), 0.001));
             repetitions[set] = warmups == 1 && fits == 0 ? 0 : Math.Clamp(fits, 1, reps);
             if (repetitions[set] == 0)
             {
@@ -149,6 +149,15 @@ internal static class Program
             var start = inRound.Count == 0 ? 0 : round % inRound.Count;
             foreach (var set in inRound.Skip(start).Concat(inRound.Take(start)))
             {
+                // A run's time depends on the set that ran just before it: right after a graph floor run, a SafePosix
+                // set measured 10-15% slower than after another SafePosix set, and the rotation does not give every
+                // set the same predecessors. An unmeasured run of the same set first makes every measured run follow
+                // its own set (docs/performance.md, "Side by side is biased by load order").
+                if (options.Settle)
+                {
+                    await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 var before = floor?.Invocations ?? 0;
                 var run = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
                 if (floor is not null && set.Analyzers.Contains(floor))
@@ -262,6 +271,9 @@ internal sealed class Options
     /// <summary>No garbage collection inside a measured run (GC.TryStartNoGCRegion): steadier, but leaves the GC cost out.</summary>
     public bool NoGc { get; private set; }
 
+    /// <summary>An unmeasured run of the same set before each measured run, so that no set's runs follow another set's.</summary>
+    public bool Settle { get; private set; } = true;
+
     public string? Out { get; private set; }
 
     public IReadOnlyList<string>? Sets { get; private set; }
@@ -286,6 +298,7 @@ internal sealed class Options
                 case "--dense-lines": options.DenseLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--out": options.Out = Next(); break;
                 case "--no-gc": options.NoGc = true; break;
+                case "--no-settle": options.Settle = false; break;
                 case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--command": options.Command = Next(); break;
                 case "--package":
