@@ -152,7 +152,7 @@ internal static class Program
                 // A run's time depends on the set that ran just before it: right after a graph floor run, a SafePosix
                 // set measured 10-15% slower than after another SafePosix set, and the rotation does not give every
                 // set the same predecessors. An unmeasured run of the same set first makes every measured run follow
-                // its own set (docs/performance.md, "Side by side is biased by load order").
+                // its own set (docs/performance.md, "A run carries the previous set's after-effects").
                 if (options.Settle)
                 {
                     await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
