@@ -128,8 +128,12 @@ internal static class Program
             }
             while (warmedFor.TotalSeconds < options.WarmupSeconds && warmups < 10);
 
-            var fits = (int)Math.Floor(options.BudgetSeconds / Math.Max(warm.Wall.TotalSeconds * (options.Settle ? 2 : 1), 0.001));
-            repetitions[set] = warmups == 1 && fits == 0 ? 0 : Math.Clamp(fits, 1, reps);
+            // A measured run with its settling run costs two runs of the budget; whether a set is measured at all
+            // (rather than by its one warm-up run) still depends on whether one run fits.
+            var wall = Math.Max(warm.Wall.TotalSeconds, 0.001);
+            var fits = (int)Math.Floor(options.BudgetSeconds / (wall * (options.Settle ? 2 : 1)));
+            var oneFits = wall <= options.BudgetSeconds;
+            repetitions[set] = warmups == 1 && !oneFits ? 0 : Math.Clamp(fits, 1, reps);
             if (repetitions[set] == 0)
             {
                 cold.Add(set);
@@ -263,7 +267,7 @@ internal sealed class Options
 
     public double WarmupSeconds { get; private set; } = 5;
 
-    /// <summary>Seconds of measured runs one set may take on one corpus; a slower set gets fewer repetitions.</summary>
+    /// <summary>Seconds of measured runs (with their settling runs) one set may take on one corpus; a slower set gets fewer repetitions.</summary>
     public double BudgetSeconds { get; private set; } = 60;
 
     public int DenseLines { get; private set; } = 40_000;

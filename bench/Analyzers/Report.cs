@@ -37,7 +37,7 @@ internal static class Report
             ? "- Collections: none inside a measured run (`--no-gc`, `GC.TryStartNoGCRegion`): the figures leave the GC cost of what a set allocates out, and are steady"
             : "- Collections: as in a build; a collection's pause counts toward the analyzer that was running (on this machine that makes runs of one set differ by up to 2x; `--no-gc` holds them off)");
         Line(options.Settle
-            ? "- Order: each measured run follows an unmeasured run of the same set (a run measured right after another set's carries that set's after-effects: 10-15% after a graph floor run)"
+            ? "- Order: each measured run follows an unmeasured run of the same set (a run measured right after another set's carries that set's after-effects: 10-15% after a graph floor run); a cold set's one run is not settled"
             : "- Order: each measured run follows whichever set ran before it in the round (`--no-settle`); a run right after a graph floor run measured 10-15% slower");
         foreach (var result in results)
         {

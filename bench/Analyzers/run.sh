@@ -3,8 +3,9 @@
 # analyzer time per 1,000 lines, on Debian's keepass2 source (real C#, no POSIX calls) and a generated POSIX-dense corpus.
 # Usage: bench/Analyzers/run.sh [--reps N (keepass2, 5)] [--dense-reps N (9)] [--warmup SECONDS (5)] [--budget SECONDS (60)]
 #                               [--sets floor,SafePosix,...] [--dense-lines N (40000)] [--no-gc (no collection inside a measured run)]
+#                               [--no-settle (no unmeasured run of the same set before each measured run)]
 # Fetches the corpus on first use (apt-get source, into bench/Analyzers/.corpus or $SAFEPOSIX_BENCH_CORPUS), builds in
-# Release, prints a Markdown table and writes it to bench/Analyzers/results.md. Not part of CI; about 10 minutes on 2 cores.
+# Release, prints a Markdown table and writes it to bench/Analyzers/results.md. Not part of CI; about 17 minutes on 2 cores.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${SAFEPOSIX_BENCH_CORPUS:-$here/.corpus}"
