@@ -98,7 +98,9 @@ internal static class PosixSyntax
 
     /// <summary>
     /// Adds a using for each namespace the fix introduced names from, unless the file or a global using already
-    /// imports it; the code action's cleanup then shortens the qualified names.
+    /// imports it; the code action's cleanup then shortens the qualified names. The usings go where the file keeps
+    /// its own: at the top, or inside its one namespace (StyleCop's layout); a file with none follows
+    /// <c>csharp_using_directive_placement</c>.
     /// </summary>
     public static async Task<Document> AddUsingsAsync(Document document, CancellationToken cancellationToken, params string[] namespaces)
     {
@@ -108,7 +110,8 @@ internal static class PosixSyntax
             return document;
         }
 
-        var imported = new HashSet<string>(root.Usings.Where(u => u.StaticKeyword.IsKind(SyntaxKind.None) && u.Alias is null).Select(u => u.Name?.ToString() ?? string.Empty));
+        var onlyNamespace = OnlyNamespace(root);
+        var imported = new HashSet<string>(PlainUsings(root.Usings).Concat(onlyNamespace is null ? Enumerable.Empty<string>() : PlainUsings(onlyNamespace.Usings)));
         foreach (var tree in compilation.SyntaxTrees)
         {
             if (tree.GetRoot(cancellationToken) is CompilationUnitSyntax unit)
@@ -135,19 +138,40 @@ internal static class PosixSyntax
             .Select(ns => UsingDirective(ParseName(ns)).NormalizeWhitespace().WithTrailingTrivia(endOfLine))
             .OrderBy(u => u, UsingOrder.Instance)
             .ToList();
+        if (root.Usings.Count == 0 && onlyNamespace is not null
+            && (onlyNamespace.Usings.Count > 0 || (PrefersInsideNamespace(document, root) && onlyNamespace.Externs.Count == 0 && onlyNamespace.Members.Count > 0)))
+        {
+            var withUsings = onlyNamespace.Usings.Count > 0
+                ? onlyNamespace.WithUsings(InsertUsings(root, onlyNamespace.Usings, added, endOfLine))
+                : AddFirstUsings(onlyNamespace, added, endOfLine);
+            return document.WithSyntaxRoot(root.ReplaceNode(onlyNamespace, withUsings));
+        }
+
         return root.Usings.Count == 0
             ? document.WithSyntaxRoot(AddFirstUsings(root, added, endOfLine))
-            : document.WithSyntaxRoot(InsertUsings(root, added, endOfLine));
+            : document.WithSyntaxRoot(root.WithUsings(InsertUsings(root, root.Usings, added, endOfLine)));
     }
 
+    private static IEnumerable<string> PlainUsings(SyntaxList<UsingDirectiveSyntax> usings)
+        => usings.Where(u => u.StaticKeyword.IsKind(SyntaxKind.None) && u.Alias is null).Select(u => u.Name?.ToString() ?? string.Empty);
+
+    /// <summary>The file's namespace when it is all the file declares; a using placed in it covers every line a fix writes.</summary>
+    private static BaseNamespaceDeclarationSyntax? OnlyNamespace(CompilationUnitSyntax root)
+        => root.Members.Count == 1 && root.Members[0] is BaseNamespaceDeclarationSyntax only ? only : null;
+
+    /// <summary><c>csharp_using_directive_placement = inside_namespace</c> (with or without a severity) applies to the file.</summary>
+    private static bool PrefersInsideNamespace(Document document, SyntaxNode root)
+        => document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree)
+               .TryGetValue("csharp_using_directive_placement", out var placement)
+           && placement.Split(':')[0].Trim() == "inside_namespace";
+
     /// <summary>
-    /// Inserts among the file's usings without moving or re-spacing any of them: their comments and any
+    /// Inserts among a file's or namespace's usings without moving or re-spacing any of them: their comments and any
     /// <c>#if</c> around them belong to them. A new using only goes where no <c>#if</c> is open, or it would be
-    /// conditional, or split the conditional.
+    /// conditional, or split the conditional. It is indented as the first of them is.
     /// </summary>
-    private static CompilationUnitSyntax InsertUsings(CompilationUnitSyntax root, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    private static SyntaxList<UsingDirectiveSyntax> InsertUsings(CompilationUnitSyntax root, SyntaxList<UsingDirectiveSyntax> usings, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
     {
-        var usings = root.Usings;
         var conditionals = root.DescendantTrivia(TextSpan.FromBounds(0, usings[usings.Count - 1].FullSpan.End))
             .Where(t => t.IsKind(SyntaxKind.IfDirectiveTrivia) || t.IsKind(SyntaxKind.EndIfDirectiveTrivia))
             .ToList();
@@ -155,6 +179,7 @@ internal static class PosixSyntax
         // A point before using i lies before its leading trivia, except before the first using: there it lies after the
         // header (licence comment, blank lines) that the new using takes over, so the header stays on top.
         var headerLength = HeaderLength(usings[0].GetLeadingTrivia());
+        var indentation = usings[0].GetLeadingTrivia().Reverse().TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse().ToList();
         var isSafe = new bool[usings.Count + 1];
         isSafe[0] = headerLength >= 0 && DepthAt(conditionals, usings[0].FullSpan.Start) == 0;
         for (var i = 1; i <= usings.Count; i++)
@@ -189,7 +214,7 @@ internal static class PosixSyntax
 
             if (point >= 0)
             {
-                (before[point] ??= new List<UsingDirectiveSyntax>()).Add(directive);
+                (before[point] ??= new List<UsingDirectiveSyntax>()).Add(directive.WithLeadingTrivia(indentation));
             }
         }
 
@@ -201,12 +226,12 @@ internal static class PosixSyntax
                 if (i == 0)
                 {
                     var leading = usings[0].GetLeadingTrivia();
-                    inserted[0] = inserted[0].WithLeadingTrivia(leading.Take(headerLength));
+                    inserted[0] = inserted[0].WithLeadingTrivia(leading.Take(headerLength).Concat(indentation));
                     usings = usings.Replace(usings[0], usings[0].WithLeadingTrivia(leading.Skip(headerLength)));
                 }
                 else if (!EndsWithEndOfLine(result[result.Count - 1].GetTrailingTrivia()))
                 {
-                    inserted[0] = inserted[0].WithLeadingTrivia(endOfLine);
+                    inserted[0] = inserted[0].WithLeadingTrivia(new[] { endOfLine }.Concat(indentation));
                 }
 
                 result.AddRange(inserted);
@@ -218,7 +243,26 @@ internal static class PosixSyntax
             }
         }
 
-        return root.WithUsings(List(result));
+        return List(result);
+    }
+
+    /// <summary>
+    /// The first usings of a namespace go above its first member, at that member's indentation, then a blank line;
+    /// the member's comments (documentation, a region) stay with the member.
+    /// </summary>
+    private static BaseNamespaceDeclarationSyntax AddFirstUsings(BaseNamespaceDeclarationSyntax declaration, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    {
+        var first = declaration.Members[0];
+        var leading = first.GetLeadingTrivia();
+        var blank = leading.TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia) || t.IsKind(SyntaxKind.EndOfLineTrivia)).ToList();
+        var indentation = blank.AsEnumerable().Reverse().TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse().ToList();
+        for (var i = 0; i < added.Count; i++)
+        {
+            added[i] = added[i].WithLeadingTrivia(i == 0 ? blank : indentation);
+        }
+
+        var rest = new[] { endOfLine }.Concat(indentation).Concat(leading.Skip(blank.Count));
+        return declaration.ReplaceNode(first, first.WithLeadingTrivia(rest)).WithUsings(List(added));
     }
 
     /// <summary>
@@ -260,9 +304,10 @@ internal static class PosixSyntax
     }
 
     /// <summary>
-    /// How many leading trivia of the first using (or first token) stay above a new using: the comments and blank
-    /// lines before the first directive, but past every <c>#define</c> (which may not follow a token) and never inside
-    /// an <c>#if</c>; the indentation of the next line stays with that line. -1 when no such point exists.
+    /// How many leading trivia of the first using (or first token) stay above a new using: the comments, blank lines
+    /// and <c>#pragma warning</c> lines before the first other directive, but past every <c>#define</c> (which may not
+    /// follow a token) and never inside an <c>#if</c>; the indentation of the next line stays with that line. -1 when
+    /// no such point exists.
     /// </summary>
     private static int HeaderLength(SyntaxTriviaList leading)
     {
@@ -278,7 +323,7 @@ internal static class PosixSyntax
         var depth = 0;
         for (var i = 0; i <= leading.Count; i++)
         {
-            if (i >= afterDefines && depth == 0 && (i == leading.Count || leading[i].IsDirective))
+            if (i >= afterDefines && depth == 0 && (i == leading.Count || (leading[i].IsDirective && !leading[i].IsKind(SyntaxKind.PragmaWarningDirectiveTrivia))))
             {
                 while (i > 0 && leading[i - 1].IsKind(SyntaxKind.WhitespaceTrivia))
                 {

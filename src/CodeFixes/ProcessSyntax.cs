@@ -118,50 +118,6 @@ internal static class ProcessSyntax
         return statement.ReplaceNodes(names, (_, current) => current.WithAdditionalAnnotations(Simplifier.Annotation));
     }
 
-    /// <summary>System namespaces first, then ordinal: the order dotnet_sort_system_directives_first gives.</summary>
-    private static int CompareNamespaces(string left, string right)
-    {
-        static int Group(string name) => name == "System" || name.StartsWith("System.", System.StringComparison.Ordinal) ? 0 : 1;
-        var byGroup = Group(left).CompareTo(Group(right));
-        return byGroup != 0 ? byGroup : string.CompareOrdinal(left, right);
-    }
-
-    /// <summary>Adds <c>using {name};</c> in sorted position unless the file has it; the simplifier then shortens the names.</summary>
-    public static void EnsureUsing(SyntaxEditor editor, string name)
-    {
-        if (editor.OriginalRoot is not CompilationUnitSyntax original || original.Usings.Any(u => u.Alias is null && u.StaticKeyword.IsKind(SyntaxKind.None) && u.Name?.ToString() == name))
-        {
-            return;
-        }
-
-        editor.ReplaceNode(original, (current, _) =>
-        {
-            var unit = (CompilationUnitSyntax)current;
-            if (unit.Usings.Any(u => u.Alias is null && u.StaticKeyword.IsKind(SyntaxKind.None) && u.Name?.ToString() == name))
-            {
-                return unit;
-            }
-
-            var directive = UsingDirective(ParseName(name)).WithTrailingTrivia(EndOfLine("\n"));
-            var index = 0;
-            while (index < unit.Usings.Count && unit.Usings[index].Alias is null && unit.Usings[index].StaticKeyword.IsKind(SyntaxKind.None)
-                && CompareNamespaces(unit.Usings[index].Name?.ToString() ?? string.Empty, name) < 0)
-            {
-                index++;
-            }
-
-            var usings = unit.Usings;
-            if (index == 0 && usings.Count > 0)
-            {
-                // The first directive carries the file's leading trivia (header comments, #pragma): keep it first.
-                directive = directive.WithLeadingTrivia(usings[0].GetLeadingTrivia());
-                usings = usings.Replace(usings[0], usings[0].WithLeadingTrivia());
-            }
-
-            return unit.WithUsings(usings.Insert(index, directive));
-        });
-    }
-
     private static string Quote(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 
     /// <summary>Puts <paramref name="statement"/> right after <paramref name="anchor"/>, wrapping an embedded statement in a block.</summary>

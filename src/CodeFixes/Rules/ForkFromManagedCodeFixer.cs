@@ -85,11 +85,9 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
             {
                 editor.RemoveNode(statement, SyntaxRemoveOptions.KeepNoTrivia);
             }
-
-            ProcessSyntax.EnsureUsing(editor, "System.Diagnostics");
         }
 
-        return editor.GetChangedDocument();
+        return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.Diagnostics").ConfigureAwait(false);
     }
 
     private sealed class FixPlan

@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleUnixSocketPathAnalyzer>;
@@ -278,4 +280,256 @@ public sealed class AddedUsingsFixerTests
             }
         }
         """.ReplaceLineEndings("\r\n"), StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task PragmaAboveTheFirstUsing_StaysOnTop() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        #pragma warning disable CS0618
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        #pragma warning disable CS0618
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    // StyleCop's layout (SA1200): the file's usings live in its namespace, and a new one joins them there.
+    [Fact]
+    public Task UsingsInsideTheNamespace_TheUsingJoinsThem() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        namespace Example
+        {
+            using System;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+            }
+        }
+        """, """
+        namespace Example
+        {
+            using System;
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task UsingsInsideTheNamespace_FirstInOrder_TakesTheirIndentation() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        namespace Example
+        {
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+            }
+        }
+        """, """
+        namespace Example
+        {
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task UsingsAfterAFileScopedNamespace_TheUsingJoinsThem() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        namespace Example;
+
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """, """
+        namespace Example;
+
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    // Before, the fix added a second `using System.IO;` at the top of the file (unnecessary, and SA1200 flags it).
+    [Fact]
+    public Task ImportedInsideTheNamespace_IsNotImportedAgain() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        namespace Example
+        {
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+            }
+        }
+        """, """
+        namespace Example
+        {
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    [Fact]
+    public Task NoUsings_InsideNamespacePreference_TheUsingGoesIntoTheNamespace() => new PosixCodeFixTest<StaleUnixSocketPathAnalyzer, StaleUnixSocketPathFixer>
+    {
+        TestState =
+        {
+            Sources =
+            {
+                """
+                namespace Example
+                {
+                    /// <summary>The control channel.</summary>
+                    class Server
+                    {
+                        void Listen(System.Net.Sockets.Socket socket, string path)
+                        {
+                            [|socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path))|];
+                        }
+                    }
+                }
+                """,
+            },
+            AnalyzerConfigFiles = { ("/.editorconfig", "root = true\n\n[*.cs]\ncsharp_using_directive_placement = inside_namespace:warning\n") },
+        },
+        FixedState =
+        {
+            Sources =
+            {
+                """
+                namespace Example
+                {
+                    using System.IO;
+
+                    /// <summary>The control channel.</summary>
+                    class Server
+                    {
+                        void Listen(System.Net.Sockets.Socket socket, string path)
+                        {
+                            File.Delete(path);
+                            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+                        }
+                    }
+                }
+                """,
+            },
+        },
+        CodeActionEquivalenceKey = StaleUnixSocketPathFixer.DeleteStaleFileKey,
+    }.RunAsync();
+
+    // The file's layout decides before the preference does: its usings are at the top, so the new one goes there too.
+    [Fact]
+    public Task UsingsAtTheTop_InsideNamespacePreference_TheUsingJoinsThem() => new PosixCodeFixTest<StaleUnixSocketPathAnalyzer, StaleUnixSocketPathFixer>
+    {
+        TestState =
+        {
+            Sources =
+            {
+                """
+                using System.Net.Sockets;
+
+                namespace Example
+                {
+                    class Server
+                    {
+                        void Listen(Socket socket, string path)
+                        {
+                            [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                        }
+                    }
+                }
+                """,
+            },
+            AnalyzerConfigFiles = { ("/.editorconfig", "root = true\n\n[*.cs]\ncsharp_using_directive_placement = inside_namespace\n") },
+        },
+        FixedState =
+        {
+            Sources =
+            {
+                """
+                using System.IO;
+                using System.Net.Sockets;
+
+                namespace Example
+                {
+                    class Server
+                    {
+                        void Listen(Socket socket, string path)
+                        {
+                            File.Delete(path);
+                            socket.Bind(new UnixDomainSocketEndPoint(path));
+                        }
+                    }
+                }
+                """,
+            },
+        },
+        CodeActionEquivalenceKey = StaleUnixSocketPathFixer.DeleteStaleFileKey,
+    }.RunAsync();
 }
