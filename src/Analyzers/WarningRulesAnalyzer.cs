@@ -69,7 +69,7 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var actions = new OperationActions();
-            RuleFailedException? first = null;
+            RuleFailedException? failed = null;
             foreach (var rule in RulesToStart(start.Compilation, start.CancellationToken))
             {
                 // A rule that fails to start loses only itself, as it would as its own analyzer.
@@ -84,14 +84,14 @@ public sealed class WarningRulesAnalyzer : DiagnosticAnalyzer
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    first ??= new RuleFailedException(name, e);
+                    failed = RuleFailedException.Add(failed, name, e);
                 }
             }
 
             actions.RegisterOn(start);
-            if (first is not null)
+            if (failed is not null)
             {
-                throw first;
+                throw failed;
             }
         });
     }
@@ -137,15 +137,15 @@ internal sealed class OperationActions
     }
 
     /// <summary>
-    /// Every rule runs even when one before it throws; the first failure is thrown after, naming its rule (the driver
-    /// reports it as AD0001 against the group, with the rule's own exception inside). The tests that rules wrap around
+    /// Every rule runs even when one before it throws; the failures are thrown after, in one exception naming each rule
+    /// (the driver reports it as AD0001 against the group, with the rules' own exceptions inside). The tests that rules wrap around
     /// their actions are made once per operation for all of them: whether the call may reach libc, and whether the
     /// operation is in a generated accessor.
     /// </summary>
     internal static void RunAll(ActionsOfKind kind, OperationAnalysisContext context)
     {
         var shared = kind.SharedFilter;
-        RuleFailedException? first = null;
+        RuleFailedException? failed = null;
         GroupedAction[] actions;
         try
         {
@@ -154,7 +154,7 @@ internal sealed class OperationActions
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // As when each rule tested the call: the filtered rules do not run, the first of them is named, the rest run.
-            first = new RuleFailedException(kind.FirstFilteredName!, e);
+            failed = new RuleFailedException(kind.FirstFilteredName!, e);
             actions = kind.Unfiltered;
         }
 
@@ -178,13 +178,13 @@ internal sealed class OperationActions
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                first ??= new RuleFailedException(grouped.Name, e);
+                failed = RuleFailedException.Add(failed, grouped.Name, e);
             }
         }
 
-        if (first is not null)
+        if (failed is not null)
         {
-            throw first;
+            throw failed;
         }
     }
 }
@@ -245,10 +245,24 @@ internal readonly struct GroupedAction
 /// <summary>A grouped rule's exception, named: AD0001 would otherwise name only the group.</summary>
 internal sealed class RuleFailedException : Exception
 {
+    private readonly ImmutableArray<(string Rule, Exception Error)> _failures;
+
     public RuleFailedException(string rule, Exception inner)
-        : base($"{rule} threw {inner.GetType().Name}: {inner.Message}", inner)
+        : this(ImmutableArray.Create((rule, inner)))
     {
     }
+
+    // The driver reports one AD0001 per callback: every rule that failed in it is named there, not only the first,
+    // so fixing one bug does not uncover the next only in the next build.
+    private RuleFailedException(ImmutableArray<(string Rule, Exception Error)> failures)
+        : base(
+            string.Join("; ", failures.Select(failure => $"{failure.Rule} threw {failure.Error.GetType().Name}: {failure.Error.Message}")),
+            failures.Length == 1 ? failures[0].Error : new AggregateException(failures.Select(failure => failure.Error)))
+        => _failures = failures;
+
+    /// <summary>The failures so far with one more: a new exception when there were none.</summary>
+    public static RuleFailedException Add(RuleFailedException? failed, string rule, Exception error)
+        => failed is null ? new RuleFailedException(rule, error) : new RuleFailedException(failed._failures.Add((rule, error)));
 }
 
 internal static class RuleRegistrations

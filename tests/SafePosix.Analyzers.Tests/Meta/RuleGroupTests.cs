@@ -125,6 +125,25 @@ public sealed class RuleGroupTests
     }
 
     [Fact]
+    public void TwoRulesThatThrow_AreBothNamed_AndBothExceptionsReachTheDriver()
+    {
+        var (context, _) = InvocationContext("class C { void M() { M(); } }");
+        var ran = new List<string>();
+        GroupedAction[] actions =
+        {
+            new("FirstAnalyzer", _ => { ran.Add("first"); throw new InvalidOperationException("rule bug"); }),
+            new("SecondAnalyzer", _ => ran.Add("second")),
+            new("ThirdAnalyzer", _ => { ran.Add("third"); throw new ArgumentException("another bug"); }),
+        };
+
+        var thrown = Assert.Throws<RuleFailedException>(() => OperationActions.RunAll(new ActionsOfKind(actions), context));
+        Assert.Equal("FirstAnalyzer threw InvalidOperationException: rule bug; ThirdAnalyzer threw ArgumentException: another bug", thrown.Message);
+        var inner = Assert.IsType<AggregateException>(thrown.InnerException);
+        Assert.Collection(inner.InnerExceptions, e => Assert.IsType<InvalidOperationException>(e), e => Assert.IsType<ArgumentException>(e));
+        Assert.Equal(new[] { "first", "second", "third" }, ran);
+    }
+
+    [Fact]
     public void RulesThatOnlyWantLibcCalls_AreNotCalledForOtherCalls_TheOthersAre()
     {
         var ran = new List<string>();
