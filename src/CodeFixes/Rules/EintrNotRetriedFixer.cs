@@ -139,7 +139,74 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
             return null;
         }
 
-        return LaidOut(statement, declaredType, result, call.WithoutTrivia(), condition) ?? Formatted(statement, declaredType, result, call.WithoutTrivia(), condition);
+        return LaidOut(statement, declaredType, result, call.WithoutTrivia(), condition)
+            ?? Formatted(statement, declaredType, result, Deeper(call.WithoutTrivia(), UnitAt(statement)), condition);
+    }
+
+    /// <summary>One level of indentation at the statement; four spaces when its line does not start with it.</summary>
+    private static string UnitAt(StatementSyntax statement)
+    {
+        var text = statement.SyntaxTree.GetText();
+        return Indentation(text, text.Lines.GetLineFromPosition(statement.SpanStart)) is { } indentation ? Unit(text, statement, indentation) : "    ";
+    }
+
+    /// <summary>
+    /// The call with each of its continuation lines one unit further in. The call moves into the loop's body, one unit
+    /// deeper than the statement it came from; Roslyn's formatter indents the line the call starts on but leaves the
+    /// lines after it where they were, which put <c>1000);</c> under <c>ready = poll(fds,</c> instead of past it.
+    /// </summary>
+    private static InvocationExpressionSyntax Deeper(InvocationExpressionSyntax call, string unit)
+    {
+        var startingLines = new List<SyntaxToken>();
+        var previous = default(SyntaxToken);
+        foreach (var token in call.DescendantTokens())
+        {
+            if (previous != default && (previous.TrailingTrivia.Any(SyntaxKind.EndOfLineTrivia) || token.LeadingTrivia.Any(SyntaxKind.EndOfLineTrivia)))
+            {
+                startingLines.Add(token);
+            }
+
+            previous = token;
+        }
+
+        return startingLines.Count == 0
+            ? call
+            : call.ReplaceTokens(startingLines, (original, _) => original.WithLeadingTrivia(Deeper(original.LeadingTrivia, unit)));
+    }
+
+    /// <summary>
+    /// Leading trivia of a token that starts a line, with one more unit on each line it spans (a comment line above
+    /// the token moves with it); blank lines and preprocessor lines stay as written.
+    /// </summary>
+    private static SyntaxTriviaList Deeper(SyntaxTriviaList leading, string unit)
+    {
+        var deeper = new List<SyntaxTrivia>();
+        var atLineStart = true;
+        foreach (var trivia in leading)
+        {
+            if (atLineStart && !trivia.IsKind(SyntaxKind.EndOfLineTrivia) && !trivia.IsDirective)
+            {
+                deeper.Add(trivia.IsKind(SyntaxKind.WhitespaceTrivia) ? Whitespace(unit + trivia.ToString()) : Whitespace(unit));
+                if (!trivia.IsKind(SyntaxKind.WhitespaceTrivia))
+                {
+                    deeper.Add(trivia);
+                }
+            }
+            else
+            {
+                deeper.Add(trivia);
+            }
+
+            atLineStart = trivia.IsKind(SyntaxKind.EndOfLineTrivia) || trivia.IsDirective;
+        }
+
+        if (atLineStart)
+        {
+            // The token itself starts the line with no indentation before it.
+            deeper.Add(Whitespace(unit));
+        }
+
+        return TriviaList(deeper);
     }
 
     /// <summary>

@@ -270,7 +270,8 @@ public sealed class EintrNotRetriedFixerTests
         }
         """, EintrNotRetriedFixer.RetryOnEintrKey);
 
-    // A call written over several lines keeps its line breaks: that statement goes through Roslyn's formatter.
+    // A call written over several lines keeps its line breaks (that statement goes through Roslyn's formatter), and its
+    // continuation line moves into the loop with it.
     [Fact]
     public Task CallOverSeveralLines_KeepsItsLineBreaks() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
         using System;
@@ -312,7 +313,64 @@ public sealed class EintrNotRetriedFixerTests
                 do
                 {
                     ready = Native.poll(fds, 1,
-                    1000);
+                        1000);
+                }
+                while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CallOverSeveralLines_CommentLineInside_MovesWithIt() => VerifyCS.CodeFixAsync<EintrNotRetriedFixer>("""
+        using System;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready = [|Native.poll(
+                    fds,
+                    1,
+
+                    // one second
+                    1000)|];
+                return ready == -1 ? throw new InvalidOperationException() : ready;
+            }
+        }
+        """, """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            public const int EINTR = 4;
+
+            [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+            public static extern int poll(void* fds, nuint count, int timeout);
+        }
+
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int ready;
+                do
+                {
+                    ready = Native.poll(
+                        fds,
+                        1,
+
+                        // one second
+                        1000);
                 }
                 while (ready == -1 && Marshal.GetLastPInvokeError() == Native.EINTR);
                 return ready == -1 ? throw new InvalidOperationException() : ready;
