@@ -16,7 +16,7 @@ namespace SafePosix.Bench.Analyzers;
 /// <summary>
 /// The real-code scan (bench/RealCode/run.sh): every SafePosix analyzer, every rule forced on as a warning, over the C#
 /// files of unpacked source packages. Each project compiles with the references that resolve (the running runtime's
-/// framework, Mono.Posix.NETStandard unless the project defines Mono.Unix.Native.Syscall itself); what does not bind
+/// framework; Mono.Posix.NETStandard and Tmds.LibC, each unless the project defines that binding itself); what does not bind
 /// is skipped by the rules, which is the point: they must survive incomplete code. Usage:
 ///   SafePosix.Bench.Analyzers scan --project NAME=DIR[:SUBDIR,SUBDIR...] ... [--out FILE]
 /// </summary>
@@ -47,6 +47,9 @@ internal static class RealCodeScan
         var monoRoot = AnalyzerSets.PackageRoot("Mono.Posix.NETStandard")
             ?? throw new InvalidOperationException("Mono.Posix.NETStandard's folder was not recorded at build time.");
         var monoPosix = MetadataReference.CreateFromFile(Path.Combine(monoRoot, "ref", "netstandard2.0", "Mono.Posix.NETStandard.dll"));
+        var tmdsRoot = AnalyzerSets.PackageRoot("Tmds.LibC")
+            ?? throw new InvalidOperationException("Tmds.LibC's folder was not recorded at build time.");
+        var tmdsLibC = MetadataReference.CreateFromFile(Path.Combine(tmdsRoot, "ref", "netstandard2.0", "Tmds.LibC.dll"));
         var safePosix = AnalyzerSets.SafePosix();
         var allRulesOn = safePosix.Analyzers.SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).Distinct(StringComparer.Ordinal)
             .ToImmutableDictionary(id => id, _ => ReportDiagnostic.Warn, StringComparer.Ordinal);
@@ -63,9 +66,12 @@ internal static class RealCodeScan
         foreach (var (name, root, parts) in projects)
         {
             var corpus = Load(name, root, parts);
-            var definesMonoPosix = corpus.Trees.Any(t => t.ToString().Contains("class Syscall", StringComparison.Ordinal)
-                && t.ToString().Contains("namespace Mono.Unix.Native", StringComparison.Ordinal));
-            var references = definesMonoPosix ? framework : framework.Add(monoPosix);
+            // A project that carries its own copy of a binding compiles against that copy, not the package's too.
+            var definesMonoPosix = Defines(corpus, "namespace Mono.Unix.Native", "class Syscall");
+            var definesTmds = Defines(corpus, "namespace Tmds.Linux", "class LibC");
+            var references = framework;
+            references = definesMonoPosix ? references : references.Add(monoPosix);
+            references = definesTmds ? references : references.Add(tmdsLibC);
             var compilation = CSharpCompilation.Create(name, corpus.Trees, references,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, concurrentBuild: false)
                     .WithSpecificDiagnosticOptions(allRulesOn));
@@ -98,7 +104,7 @@ internal static class RealCodeScan
 
             details.AppendLine(CultureInfo.InvariantCulture, $"## {name}");
             details.AppendLine();
-            details.AppendLine(CultureInfo.InvariantCulture, $"{corpus.Description}{(parts.Length > 0 ? $" (folders: {string.Join(", ", parts)})" : "")}; Mono.Posix.NETStandard {(definesMonoPosix ? "not referenced: the project defines Mono.Unix.Native.Syscall" : "referenced")}.");
+            details.AppendLine(CultureInfo.InvariantCulture, $"{corpus.Description}{(parts.Length > 0 ? $" (folders: {string.Join(", ", parts)})" : "")}; Mono.Posix.NETStandard {(definesMonoPosix ? "not referenced: the project defines Mono.Unix.Native.Syscall" : "referenced")}; Tmds.LibC {(definesTmds ? "not referenced: the project defines Tmds.Linux.LibC" : "referenced")}.");
             details.AppendLine();
             foreach (var exception in exceptions)
             {
@@ -132,6 +138,10 @@ internal static class RealCodeScan
 
         return totalExceptions == 0 ? 0 : 1;
     }
+
+    private static bool Defines(Corpus corpus, string namespaceDeclaration, string classDeclaration)
+        => corpus.Trees.Any(t => t.ToString() is var text
+            && text.Contains(classDeclaration, StringComparison.Ordinal) && text.Contains(namespaceDeclaration, StringComparison.Ordinal));
 
     private static Corpus Load(string name, string root, string[] parts)
     {
