@@ -16,7 +16,8 @@ internal static class GeneratedCode
     /// (on POSIX-dense code more than any single rule costs, see docs/performance.md). The driver's own skip misses
     /// one place that lookup covered: the accessors of a <c>[GeneratedCode]</c> property, indexer or event, whose
     /// callbacks name the accessor, not the member that carries the attribute. <see cref="OutsideGeneratedMembers"/>
-    /// covers them. What is left: a report on <c>#line hidden</c> lines inside a visible member is kept.
+    /// covers them. Lines after a <c>#line hidden</c> inside a visible member get no report either: the driver drops
+    /// it (GeneratedCodeTests).
     /// </summary>
     public const GeneratedCodeAnalysisFlags NotAnalyzed = GeneratedCodeAnalysisFlags.ReportDiagnostics;
 

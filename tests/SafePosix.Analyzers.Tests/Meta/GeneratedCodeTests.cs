@@ -10,7 +10,7 @@ namespace SafePosix.Analyzers.Tests.Meta;
 /// <summary>
 /// Generated code is never analyzed (src/Analyzers/GeneratedCode.cs). The test harness re-runs every test under a
 /// generated-file header and with its types marked [GeneratedCode]; these cover the members that carry the attribute
-/// themselves, where the driver's own skip does not reach the accessors.
+/// themselves, where the driver's own skip does not reach the accessors, and lines a #line hidden hides.
 /// </summary>
 public sealed class GeneratedCodeTests
 {
@@ -100,6 +100,24 @@ public sealed class GeneratedCodeTests
             {
                 [Mine.GeneratedCode("tool", "1.0")]
                 int Child => {|#0:Native.fork()|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1001").WithLocation(0).WithMessage(Generic));
+
+    // A generator's own lines inside a visible member: the driver drops what a rule finds there, as it does for
+    // analyzers that leave generated code out with None; the lines after #line default are the user's again. (A member
+    // that starts on a hidden line, here anything before the first #line directive, it does not analyze at all.)
+    [Fact]
+    public Task LinesAfterLineHidden_AreSilent_TheLinesAfterLineDefaultAreNot() => VerifyCS.AnalyzerAsync(Interop + """
+        #line default
+        class C
+        {
+            int Start()
+            {
+        #line hidden
+                var generated = Native.fork();
+        #line default
+                return generated + {|#0:Native.fork()|};
             }
         }
         """, VerifyCS.Diagnostic("PSX1001").WithLocation(0).WithMessage(Generic));
