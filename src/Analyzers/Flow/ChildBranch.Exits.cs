@@ -125,7 +125,9 @@ internal sealed partial class ChildBranch
 
         if (effect.EndsPath)
         {
-            if (effect.EndOperation is { } call && effect.EndKind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw)
+            // A helper that always throws, inside a try the child entered on its own: its catch goes on as child code.
+            if (effect.EndOperation is { } call && effect.EndKind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw
+                && !(effect.EndKind == ChildCallKind.Throw && CaughtInChild(block, thrown: null)))
             {
                 var kind = effect.EndKind switch
                 {
@@ -147,6 +149,11 @@ internal sealed partial class ChildBranch
         var last = LastOperationOf(block);
         if (block.FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Throw } && block.BranchValue is { } exception)
         {
+            if (CaughtInChild(block, exception.Type))
+            {
+                return;
+            }
+
             var location = (exception.Syntax.Parent is ThrowStatementSyntax or ThrowExpressionSyntax ? exception.Syntax.Parent : exception.Syntax).GetLocation();
             exits.Add(new ChildExit(ChildExitKind.Throw, exception, location, block.Operations.Length > 0 ? block.Operations[block.Operations.Length - 1] : null, inChildBranch, singleSource: true));
         }
@@ -160,6 +167,53 @@ internal sealed partial class ChildBranch
         {
             exits.Add(new ChildExit(ChildExitKind.Return, null, voidReturn.GetLocation(), null, inChildBranch, singleSource: true));
         }
+    }
+
+    /// <summary>
+    /// True when a catch of a try that only the child entered may take an exception thrown in the block: the child goes
+    /// on in that handler, whose own ways out are collected as child code. A try around the fork is the parent's too,
+    /// and so is its catch. A filter, a catch of everything, or an exception of unknown type (a helper that throws)
+    /// counts as taken: the rule then says nothing rather than something wrong.
+    /// </summary>
+    private bool CaughtInChild(BasicBlock block, ITypeSymbol? thrown)
+    {
+        for (var region = block.EnclosingRegion; region is not null && region != _graph.Root; region = region.EnclosingRegion)
+        {
+            if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { Kind: ControlFlowRegionKind.TryAndCatch } tryAndCatch
+                || !IsChildOnly(_entryStates[region.FirstBlockOrdinal]))
+            {
+                continue;
+            }
+
+            foreach (var handler in tryAndCatch.NestedRegions)
+            {
+                if (handler != region && MayCatch(handler, thrown))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool MayCatch(ControlFlowRegion handler, ITypeSymbol? thrown)
+    {
+        if (handler.Kind == ControlFlowRegionKind.FilterAndHandler || handler.ExceptionType is not { } caught
+            || caught.SpecialType == SpecialType.System_Object || thrown is null or IErrorTypeSymbol)
+        {
+            return true;
+        }
+
+        for (var type = thrown; type is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, caught))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static IOperation? LastOperationOf(BasicBlock block)

@@ -109,6 +109,125 @@ public sealed class ForkChildExitAnalyzerTests
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
             .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
 
+    // The child's own try: its catch is child code, judged by how it ends, not the parent's handlers.
+    [Fact]
+    public Task ThrowCaughtByTheChildsOwnCatch_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw new InvalidOperationException("exec failed");
+                    }
+                    catch
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HelperThatAlwaysThrows_CaughtInTheChild_OnlyTheHandlersExitIsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        Exec(path, argv);
+                    }
+                    catch (Exception)
+                    {
+                        {|#0:Environment.Exit(1)|};
+                    }
+                }
+            }
+
+            static void Exec(byte* path, byte** argv)
+            {
+                execve(path, argv, null);
+                throw new Win32Exception(Marshal.GetLastPInvokeError());
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child ends with 'Environment.Exit', which runs the parent's exit handlers; end the child with _exit"));
+
+    [Fact]
+    public Task ThrowOfATypeTheChildsCatchDoesNotTake_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        {|#0:throw new InvalidOperationException("exec failed");|}
+                    }
+                    catch (IOException)
+                    {
+                        _exit(126);
+                    }
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
+
+    // A try around the fork is the parent's too: its catch runs the parent's code in the child.
+    [Fact]
+    public Task ThrowCaughtByATryAroundTheFork_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            int Run(byte* path, byte** argv)
+            {
+                try
+                {
+                    var pid = fork();
+                    if (pid == 0)
+                    {
+                        execve(path, argv, null);
+                        {|#0:throw new InvalidOperationException("exec failed");|}
+                    }
+
+                    return pid;
+                }
+                catch (Exception)
+                {
+                    return -1;
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
+
     [Fact]
     public Task ReturnZeroAfterFailedExec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
