@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -59,10 +60,17 @@ internal sealed class ErrnoSources
         var ownFallback = default(Fallback);
         foreach (var call in Calls(read.Block, readIndex))
         {
-            if (call.Invocation.Syntax.Span.End <= read.Operation.Syntax.SpanStart)
+            if (call.End > read.Operation.Syntax.SpanStart)
             {
-                ownFallback = ownFallback.Next(call.Invocation, call.Native);
+                continue;
             }
+
+            if (call.Unknown)
+            {
+                return null;
+            }
+
+            ownFallback = ownFallback.Next(call.Invocation, call.Native);
         }
 
         pending.Push((read.Block, readIndex, ownFallback));
@@ -87,6 +95,14 @@ internal sealed class ErrnoSources
 
                 foreach (var call in Calls(block, i))
                 {
+                    if (call.Unknown)
+                    {
+                        // A call that does not bind (code being written) may be the one that set errno.
+                        Settle(null);
+                        settled = true;
+                        break;
+                    }
+
                     if (call.Native && call.SavesErrno && !IsDiscarded(call.Invocation, statement))
                     {
                         Settle(call.Invocation); // kept or passed on: this is the call being reported on
@@ -137,7 +153,7 @@ internal sealed class ErrnoSources
             {
                 foreach (var call in Calls(block, i))
                 {
-                    if (!call.Native)
+                    if (call.Unknown || !call.Native)
                     {
                         continue;
                     }
@@ -262,7 +278,10 @@ internal sealed class ErrnoSources
     }
 }
 
-/// <summary>A call in a statement, and whether errno reports on it: a native call, and one that saves errno.</summary>
+/// <summary>
+/// A call in a statement, and whether errno reports on it: a native call, and one that saves errno. Or a call that
+/// does not bind (<see cref="Unknown"/>, no invocation): it may be any call.
+/// </summary>
 internal readonly struct StatementCall
 {
     public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno)
@@ -270,9 +289,28 @@ internal readonly struct StatementCall
         Invocation = invocation;
         Native = native;
         SavesErrno = savesErrno;
+        Unknown = false;
+        End = invocation.Syntax.Span.End;
     }
 
+    private StatementCall(int end)
+    {
+        Invocation = null!;
+        Native = false;
+        SavesErrno = false;
+        Unknown = true;
+        End = end;
+    }
+
+    public static StatementCall NotBound(IOperation call) => new(call.Syntax.Span.End);
+
+    /// <summary>The call; null when <see cref="Unknown"/>.</summary>
     public IInvocationOperation Invocation { get; }
+
+    public bool Unknown { get; }
+
+    /// <summary>Where the call's syntax ends: the calls of a statement are ordered by it.</summary>
+    public int End { get; }
 
     public bool Native { get; }
 
@@ -284,7 +322,7 @@ internal sealed class StatementCalls
 {
     private readonly StatementCall[]?[]?[] _byBlock;
 
-    private static readonly OperationKinds Invocations = new(OperationKind.Invocation);
+    private static readonly OperationKinds Calls = new(OperationKind.Invocation, OperationKind.Invalid);
 
     private readonly GraphStatements _statements;
 
@@ -299,7 +337,7 @@ internal sealed class StatementCalls
     {
         // Filled without a lock: two threads that race compute the same arrays, and either may be kept.
         var statements = _byBlock[block.Ordinal] ??= new StatementCall[]?[block.Operations.Length + 1];
-        return statements[index] ??= Collect(_statements.At(block, index, Invocations), surfaces);
+        return statements[index] ??= Collect(_statements.At(block, index, Calls), surfaces);
     }
 
     private static StatementCall[] Collect(OperationTrees.KindRun statement, PosixSurfaces surfaces)
@@ -307,9 +345,15 @@ internal sealed class StatementCalls
         List<StatementCall>? calls = null;
         foreach (var operation in statement)
         {
-            var invocation = (IInvocationOperation)operation;
-            var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
-            (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
+            if (operation is IInvocationOperation invocation)
+            {
+                var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
+                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
+            }
+            else if (operation.Syntax.IsKind(SyntaxKind.InvocationExpression))
+            {
+                (calls ??= new List<StatementCall>()).Add(StatementCall.NotBound(operation));
+            }
         }
 
         if (calls is null)
@@ -318,7 +362,7 @@ internal sealed class StatementCalls
         }
 
         // Descendants come parent first; a call ends after everything nested in it, so order by end, last first.
-        calls.Sort((a, b) => b.Invocation.Syntax.Span.End.CompareTo(a.Invocation.Syntax.Span.End));
+        calls.Sort((a, b) => b.End.CompareTo(a.End));
         return calls.ToArray();
     }
 }

@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.StaleErrnoAnalyzer>;
 
@@ -523,4 +525,33 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """);
+
+    // Incomplete code (a type not yet written): the call that set errno does not bind, and the nearest call the walk back
+    // finds is another one. Saying which call the errno is from would be a guess.
+    [Fact]
+    public Task CallThatDoesNotBind_BetweenTheReadAndAnEarlierCall_IsSilent() => new PosixAnalyzerTest<StaleErrnoAnalyzer>()
+    {
+        Source = OwnInterop + """
+            class C
+            {
+                int M(string path, byte[] buffer)
+                {
+                    int fd = Native.open(path, 0);
+                    if (fd < 0)
+                    {
+                        return -1;
+                    }
+
+                    nint written = Native.write(fd, buffer, NotWrittenYet.Count);
+                    if (written < 0)
+                    {
+                        return Marshal.GetLastPInvokeError();
+                    }
+
+                    return 0;
+                }
+            }
+            """,
+        AllowCompilerErrors = true,
+    }.RunAsync();
 }
