@@ -17,6 +17,14 @@ internal static class OperationFacts
     /// conversions) and the user-defined conversions of binding typedef structs. Stops at any other user-defined
     /// conversion, which may compute anything.
     /// </summary>
+    /// <summary>
+    /// A descriptor argument that is a negative constant: no descriptor at all. The call can only fail with EBADF, and
+    /// code makes it for that (to probe that an entry point exists, as dbus-sharp does with sendmsg(-1, ...), or in a
+    /// test), so what the rules say about a real descriptor's call does not apply.
+    /// </summary>
+    public static bool IsNoDescriptor(IOperation? value)
+        => value is not null && StripConversions(value).ConstantValue is { HasValue: true, Value: int number } && number < 0;
+
     public static IOperation StripConversions(IOperation operation)
     {
         while (operation is IConversionOperation conversion && KeepsValue(conversion))

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -58,7 +59,8 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
         // returns the count, so it is not reported there.
         if (parent is not IExpressionStatementOperation
             || invocation.TargetMethod.ReturnsVoid
-            || !surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, Functions, out var call))
+            || !surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, Functions, out var call)
+            || (call.Wrapper is null && OperationFacts.IsNoDescriptor(SignalValues.Argument(invocation, 0))))
         {
             return;
         }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -50,7 +51,8 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call))
+        if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call)
+            || OperationFacts.IsNoDescriptor(SignalValues.Argument(invocation, 0)))
         {
             return;
         }

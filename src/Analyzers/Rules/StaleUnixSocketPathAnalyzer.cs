@@ -62,7 +62,7 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         }
         else if ((libcBind || invocation.TargetMethod.MethodKind == MethodKind.LocalFunction)
             && surfaces.TryGetLibcCall(invocation.TargetMethod, BindFunctions, out _) && invocation.Arguments.Length >= 2
-            && !IsNegativeConstant(invocation.Arguments[0].Value))
+            && !OperationFacts.IsNoDescriptor(invocation.Arguments[0].Value))
         {
             // A constant negative descriptor is no socket: the call fails with EBADF before the path is looked at
             // (Mono.Posix's tests bind -1 on purpose).
@@ -84,9 +84,6 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         IEnumerable<Location> additional = found.Path is { Syntax: { } pathSyntax } ? new[] { pathSyntax.GetLocation() } : Array.Empty<Location>();
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), additional));
     }
-
-    private static bool IsNegativeConstant(IOperation value) =>
-        SkipConversions(value).ConstantValue is { HasValue: true, Value: int number } && number < 0;
 
     private readonly struct FoundAddress
     {

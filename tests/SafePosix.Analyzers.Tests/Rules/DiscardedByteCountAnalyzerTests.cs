@@ -36,6 +36,22 @@ public sealed class DiscardedByteCountAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4003").WithLocation(0)
             .WithMessage("The result of 'write' is discarded: errors and short transfers go unnoticed; loop until every byte is written"));
 
+    // A constant -1 descriptor is no descriptor: the call can only fail with EBADF, which is why code makes it (to
+    // probe that the entry point exists, as dbus-sharp does with Mono's sendmsg).
+    [Fact]
+    public Task CallOnDescriptorMinusOne_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        static class Probe
+        {
+            static bool SendmsgAvailable()
+            {
+                Syscall.sendmsg(-1, new Msghdr { msg_iov = new Iovec[0], msg_iovlen = 0 }, 0);
+                return true;
+            }
+        }
+        """);
+
     [Fact]
     public Task OwnDllImport_RenamedReadAndSendfile_AreReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         unsafe class C

@@ -46,6 +46,20 @@ public sealed class SendWithoutNoSignalAnalyzerTests
         VerifyCS.Diagnostic("PSX2007").WithLocation(3).WithMessage(Message("send")));
 
     [Fact]
+    public Task SendOnDescriptorMinusOne_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        static class Probe
+        {
+            static bool SendmsgAvailable()
+            {
+                _ = Syscall.sendmsg(-1, new Msghdr { msg_iov = new Iovec[0], msg_iovlen = 0 }, 0);
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
     public Task FlagsWithMsgNoSignalOrUnknown_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop.Replace("static unsafe class", "static unsafe partial class") + """
         unsafe class Sender
         {
