@@ -46,6 +46,11 @@ internal static class MappingValues
         ["MAP_LOCKED"] = 0x2000,
         ["MAP_HUGETLB"] = 0x40000,
         ["MAP_FIXED_NOREPLACE"] = 0x100000,
+
+        // Where an io_uring's rings are mapped (linux/io_uring.h): the mmap offsets of a ring's file descriptor.
+        ["IORING_OFF_SQ_RING"] = 0x0,
+        ["IORING_OFF_CQ_RING"] = 0x8000000,
+        ["IORING_OFF_SQES"] = 0x10000000,
         ["O_RDONLY"] = 0x0,
         ["O_WRONLY"] = 0x1,
         ["O_RDWR"] = 0x2,
@@ -55,6 +60,9 @@ internal static class MappingValues
         ["O_APPEND"] = 0x400,
         ["O_CLOEXEC"] = 0x80000,
     };
+
+    /// <summary>The Tmds.LibC properties whose values the rules know, checked against the package by a test.</summary>
+    internal static IReadOnlyDictionary<string, long> KnownTmdsProperties => TmdsConstants;
 
     /// <summary>The value of a binding constant that is a property (Tmds.LibC), or null.</summary>
     public static long? BindingConstant(PosixSurfaces surfaces, IPropertyReferenceOperation property)

@@ -43,6 +43,23 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         }
         """);
 
+    // io_uring's rings are mapped at the offsets the kernel defines (0, 0x8000000, 0x10000000); Tmds.LibC exposes them
+    // as properties, whose values the rule knows.
+    [Fact]
+    public Task Tmds_IoUringRingOffsets_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        unsafe class Ring
+        {
+            void Map(int ringFd, Tmds.Linux.size_t sqSize, Tmds.Linux.size_t cqSize, Tmds.Linux.size_t sqeSize)
+            {
+                var sq = mmap(null, sqSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ringFd, (long)IORING_OFF_SQ_RING);
+                var cq = mmap(null, cqSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ringFd, (long)IORING_OFF_CQ_RING);
+                var sqes = mmap(null, sqeSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ringFd, (long)IORING_OFF_SQES);
+            }
+        }
+        """);
+
     [Fact]
     public Task Mono_ComputedOffset_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;

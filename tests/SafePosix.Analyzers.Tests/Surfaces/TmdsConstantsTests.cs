@@ -1,0 +1,47 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+using SafePosix.Analyzers.Surfaces;
+using Xunit;
+
+namespace SafePosix.Analyzers.Tests.Surfaces;
+
+/// <summary>
+/// Tmds.LibC exposes PROT_, MAP_, O_ and IORING_OFF_ values as properties, which the analyzers cannot read from the
+/// code; they keep a table of them. Each entry is read here from the package's own linux-x64 implementation.
+/// </summary>
+public sealed class TmdsConstantsTests
+{
+    [Fact]
+    public void EveryKnownProperty_HasTheValueThePackageReturns()
+    {
+        Assert.True(RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && RuntimeInformation.ProcessArchitecture == Architecture.X64,
+            "The table holds the Linux x86-64 values; this test reads them from that build of the package.");
+        var context = new AssemblyLoadContext("tmds", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "bindings", "linux-x64", "Tmds.LibC.dll"));
+            var libc = assembly.GetType("Tmds.Linux.LibC", throwOnError: true)!;
+            var wrong = MappingValues.KnownTmdsProperties
+                .Select(pair => (pair.Key, Expected: pair.Value, Actual: ValueOf(libc, pair.Key)))
+                .Where(entry => entry.Actual != entry.Expected)
+                .Select(entry => $"{entry.Key}: table {entry.Expected:x}, package {entry.Actual:x}")
+                .ToList();
+
+            Assert.NotEmpty(MappingValues.KnownTmdsProperties);
+            Assert.True(wrong.Count == 0, string.Join("; ", wrong));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    private static long? ValueOf(Type libc, string name)
+        => libc.GetProperty(name, BindingFlags.Public | BindingFlags.Static)?.GetValue(null) is { } value
+            ? unchecked((long)Convert.ToUInt64(value, System.Globalization.CultureInfo.InvariantCulture))
+            : null;
+}
