@@ -149,7 +149,8 @@ internal sealed partial class ChildBranch
         var last = LastOperationOf(block);
         if (block.FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Throw } && block.BranchValue is { } exception)
         {
-            if (CaughtInChild(block, exception.Type))
+            // The graph keeps C#'s conversion of the thrown value to Exception: the type thrown is the operand's.
+            if (CaughtInChild(block, OperationFacts.StripConversions(exception).Type))
             {
                 return;
             }
@@ -170,10 +171,11 @@ internal sealed partial class ChildBranch
     }
 
     /// <summary>
-    /// True when a catch of a try that only the child entered may take an exception thrown in the block: the child goes
-    /// on in that handler, whose own ways out are collected as child code. A try around the fork is the parent's too,
-    /// and so is its catch. A filter, a catch of everything, or an exception of unknown type (a helper that throws)
-    /// counts as taken: the rule then says nothing rather than something wrong.
+    /// True when a catch of a try that only the child entered may take an exception thrown in the block and does not
+    /// throw it on: the child goes on in that handler, whose own ways out are collected as child code. A try around the
+    /// fork is the parent's too, and so is its catch. A filter, a catch of everything, a type related either way to the
+    /// one thrown, or an exception of unknown type (a helper that throws) counts as taken: the rule then says nothing
+    /// rather than something wrong.
     /// </summary>
     private bool CaughtInChild(BasicBlock block, ITypeSymbol? thrown)
     {
@@ -187,7 +189,8 @@ internal sealed partial class ChildBranch
 
             foreach (var handler in tryAndCatch.NestedRegions)
             {
-                if (handler != region && MayCatch(handler, thrown))
+                // A handler that rethrows (`catch { Log(); throw; }`) passes the exception on to the tries around it.
+                if (handler != region && MayCatch(handler, thrown) && !Rethrows(handler))
                 {
                     return true;
                 }
@@ -205,9 +208,28 @@ internal sealed partial class ChildBranch
             return true;
         }
 
-        for (var type = thrown; type is not null; type = type.BaseType)
+        // The static type thrown is only what the object is at least: `Exception e = ...; throw e;` may be an IOException.
+        return DerivesFrom(thrown, caught) || DerivesFrom(caught, thrown);
+    }
+
+    private static bool DerivesFrom(ITypeSymbol type, ITypeSymbol ancestor)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
         {
-            if (SymbolEqualityComparer.Default.Equals(type, caught))
+            if (SymbolEqualityComparer.Default.Equals(current, ancestor))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool Rethrows(ControlFlowRegion handler)
+    {
+        for (var ordinal = handler.FirstBlockOrdinal; ordinal <= handler.LastBlockOrdinal; ordinal++)
+        {
+            if (_graph.Blocks[ordinal].FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Rethrow })
             {
                 return true;
             }

@@ -198,6 +198,88 @@ public sealed class ForkChildExitAnalyzerTests
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
             .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
 
+    [Fact]
+    public Task ThrowCaughtByAMatchingTypedCatch_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                    catch (Win32Exception)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ThrowOfAVariableTypedException_CaughtByADerivedCatch_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv, Exception failure)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw failure;
+                    }
+                    catch (IOException)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ThrowCaughtByAChildCatchThatRethrows_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        {|#0:throw new InvalidOperationException("exec failed");|}
+                    }
+                    catch
+                    {
+                        Console.Error.WriteLine("exec failed");
+                        throw;
+                    }
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
+
     // A try around the fork is the parent's too: its catch runs the parent's code in the child.
     [Fact]
     public Task ThrowCaughtByATryAroundTheFork_IsReported() => VerifyCS.AnalyzerAsync("""
