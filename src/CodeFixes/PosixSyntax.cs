@@ -138,19 +138,29 @@ internal static class PosixSyntax
             .Select(ns => UsingDirective(ParseName(ns)).NormalizeWhitespace().WithTrailingTrivia(endOfLine))
             .OrderBy(u => u, UsingOrder.Instance)
             .ToList();
-        if (root.Usings.Count == 0 && onlyNamespace is not null
+        // Global usings are the project's, wherever they are written: only plain ones at the top say where the file keeps its own.
+        var usingsAtTop = root.Usings.Any(u => !u.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword));
+        if (!usingsAtTop && onlyNamespace is not null
             && (onlyNamespace.Usings.Count > 0 || (PrefersInsideNamespace(document, root) && onlyNamespace.Externs.Count == 0 && onlyNamespace.Members.Count > 0)))
         {
             var withUsings = onlyNamespace.Usings.Count > 0
-                ? onlyNamespace.WithUsings(InsertUsings(root, onlyNamespace.Usings, added, endOfLine))
+                ? onlyNamespace.WithUsings(InsertUsings(root, ScopeStart(onlyNamespace), onlyNamespace.Usings, added, endOfLine))
                 : AddFirstUsings(onlyNamespace, added, endOfLine);
             return document.WithSyntaxRoot(root.ReplaceNode(onlyNamespace, withUsings));
         }
 
         return root.Usings.Count == 0
             ? document.WithSyntaxRoot(AddFirstUsings(root, added, endOfLine))
-            : document.WithSyntaxRoot(root.WithUsings(InsertUsings(root, root.Usings, added, endOfLine)));
+            : document.WithSyntaxRoot(root.WithUsings(InsertUsings(root, 0, root.Usings, added, endOfLine)));
     }
+
+    /// <summary>Where a namespace's own usings may start: after its brace, or after the semicolon of a file-scoped one.</summary>
+    private static int ScopeStart(BaseNamespaceDeclarationSyntax declaration) => declaration switch
+    {
+        NamespaceDeclarationSyntax block => block.OpenBraceToken.Span.End,
+        FileScopedNamespaceDeclarationSyntax fileScoped => fileScoped.SemicolonToken.Span.End,
+        _ => declaration.SpanStart,
+    };
 
     private static IEnumerable<string> PlainUsings(SyntaxList<UsingDirectiveSyntax> usings)
         => usings.Where(u => u.StaticKeyword.IsKind(SyntaxKind.None) && u.Alias is null).Select(u => u.Name?.ToString() ?? string.Empty);
@@ -168,23 +178,25 @@ internal static class PosixSyntax
     /// <summary>
     /// Inserts among a file's or namespace's usings without moving or re-spacing any of them: their comments and any
     /// <c>#if</c> around them belong to them. A new using only goes where no <c>#if</c> is open, or it would be
-    /// conditional, or split the conditional. It is indented as the first of them is.
+    /// conditional, or split the conditional: no <c>#if</c> opened inside the scope the usings belong to (a namespace
+    /// may sit inside an <c>#if</c> of its own). It is indented as the first of them is.
     /// </summary>
-    private static SyntaxList<UsingDirectiveSyntax> InsertUsings(CompilationUnitSyntax root, SyntaxList<UsingDirectiveSyntax> usings, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    private static SyntaxList<UsingDirectiveSyntax> InsertUsings(CompilationUnitSyntax root, int scopeStart, SyntaxList<UsingDirectiveSyntax> usings, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
     {
         var conditionals = root.DescendantTrivia(TextSpan.FromBounds(0, usings[usings.Count - 1].FullSpan.End))
             .Where(t => t.IsKind(SyntaxKind.IfDirectiveTrivia) || t.IsKind(SyntaxKind.EndIfDirectiveTrivia))
             .ToList();
+        var scopeDepth = DepthAt(conditionals, scopeStart);
 
         // A point before using i lies before its leading trivia, except before the first using: there it lies after the
         // header (licence comment, blank lines) that the new using takes over, so the header stays on top.
         var headerLength = HeaderLength(usings[0].GetLeadingTrivia());
         var indentation = usings[0].GetLeadingTrivia().Reverse().TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse().ToList();
         var isSafe = new bool[usings.Count + 1];
-        isSafe[0] = headerLength >= 0 && DepthAt(conditionals, usings[0].FullSpan.Start) == 0;
+        isSafe[0] = headerLength >= 0 && DepthAt(conditionals, usings[0].FullSpan.Start) == scopeDepth;
         for (var i = 1; i <= usings.Count; i++)
         {
-            isSafe[i] = DepthAt(conditionals, i == usings.Count ? usings[i - 1].FullSpan.End : usings[i].FullSpan.Start) == 0;
+            isSafe[i] = DepthAt(conditionals, i == usings.Count ? usings[i - 1].FullSpan.End : usings[i].FullSpan.Start) == scopeDepth;
         }
 
         // A plain using may not precede a global one.

@@ -68,12 +68,15 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         var taken = new HashSet<string>(StringComparer.Ordinal);
+        var applied = false;
         foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
         {
             if (Plan(editor.OriginalRoot, editor.SemanticModel, diagnostic, cancellationToken) is not { } plan)
             {
                 continue;
             }
+
+            applied = true;
 
             var startInfo = FreeName(editor.SemanticModel, plan.First, "startInfo", taken);
             var process = FreeName(editor.SemanticModel, plan.First, "process", taken);
@@ -87,7 +90,10 @@ public sealed class ForkFromManagedCodeFixer : CodeFixProvider
             }
         }
 
-        return await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.Diagnostics").ConfigureAwait(false);
+        // A Fix All whose every plan failed changes nothing, not even a using.
+        return applied
+            ? await PosixSyntax.AddUsingsAsync(editor.GetChangedDocument(), cancellationToken, "System.Diagnostics").ConfigureAwait(false)
+            : document;
     }
 
     private sealed class FixPlan

@@ -373,6 +373,80 @@ public sealed class AddedUsingsFixerTests
         }
         """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
 
+    // A platform file: the namespace sits inside an #if of its own, which is no reason to leave its usings alone.
+    [Fact]
+    public Task NamespaceInsideAnIf_TheUsingJoinsItsUsings() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        #if !SAFEPOSIX_NEVER_DEFINED
+        namespace Example
+        {
+            using System;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+            }
+        }
+        #endif
+        """, """
+        #if !SAFEPOSIX_NEVER_DEFINED
+        namespace Example
+        {
+            using System;
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+            }
+        }
+        #endif
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
+    // Global usings are the project's: the file's own usings are the ones in its namespace.
+    [Fact]
+    public Task GlobalUsingAtTheTop_UsingsInsideTheNamespace_TheUsingJoinsThem() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        global using System;
+
+        namespace Example
+        {
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+            }
+        }
+        """, """
+        global using System;
+
+        namespace Example
+        {
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Server
+            {
+                void Listen(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+            }
+        }
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
     [Fact]
     public Task UsingsAfterAFileScopedNamespace_TheUsingJoinsThem() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
         namespace Example;

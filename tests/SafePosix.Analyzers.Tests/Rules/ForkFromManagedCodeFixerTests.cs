@@ -1,5 +1,7 @@
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.Testing;
 using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using SafePosix.CodeFixes.Rules;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.ForkFromManagedCodeAnalyzer>;
@@ -234,4 +236,77 @@ public sealed class ForkFromManagedCodeFixerTests
             }
         }
         """);
+
+    // Fix All over the project hands the fixer the other document's fork too; it has no fix there and must leave that
+    // document as it was (no lone using).
+    [Fact]
+    public Task FixAllAcrossDocuments_ADocumentWithNoFixableFork_IsLeftAlone() => new PosixCodeFixTest<ForkFromManagedCodeAnalyzer, ForkFromManagedCodeFixer>
+    {
+        TestState =
+        {
+            Sources =
+            {
+                OwnInterop + """
+                class C
+                {
+                    void Sync()
+                    {
+                        if ([|Native.Fork()|] == 0)
+                        {
+                            Native.execv("/bin/sync", new string?[] { "sync", null });
+                            Native._exit(127);
+                        }
+                    }
+                }
+                """,
+                """
+                class D
+                {
+                    void Run()
+                    {
+                        if ([|Native.Fork()|] == 0)
+                        {
+                            System.Environment.CurrentDirectory = "/tmp";
+                            Native.execv("/bin/ls", new[] { "ls", null });
+                            Native._exit(127);
+                        }
+                    }
+                }
+                """,
+            },
+        },
+        FixedState =
+        {
+            // The fork left in the second document is still reported.
+            MarkupHandling = MarkupMode.Allow,
+            Sources =
+            {
+                OwnInterop.Replace("using System;\n", "using System;\nusing System.Diagnostics;\n", System.StringComparison.Ordinal) + """
+                class C
+                {
+                    void Sync()
+                    {
+                        var startInfo = new ProcessStartInfo("/bin/sync");
+                        Process.Start(startInfo)?.Dispose();
+                    }
+                }
+                """,
+                """
+                class D
+                {
+                    void Run()
+                    {
+                        if ([|Native.Fork()|] == 0)
+                        {
+                            System.Environment.CurrentDirectory = "/tmp";
+                            Native.execv("/bin/ls", new[] { "ls", null });
+                            Native._exit(127);
+                        }
+                    }
+                }
+                """,
+            },
+        },
+        CodeActionEquivalenceKey = ForkFromManagedCodeFixer.UseProcessStartKey,
+    }.RunAsync();
 }
