@@ -65,12 +65,12 @@ internal sealed class ErrnoSources
                 continue;
             }
 
-            if (call.Unknown)
+            if (call.Invocation is not { } invocation)
             {
                 return null;
             }
 
-            ownFallback = ownFallback.Next(call.Invocation, call.Native);
+            ownFallback = ownFallback.Next(invocation, call.Native);
         }
 
         pending.Push((read.Block, readIndex, ownFallback));
@@ -95,7 +95,7 @@ internal sealed class ErrnoSources
 
                 foreach (var call in Calls(block, i))
                 {
-                    if (call.Unknown)
+                    if (call.Invocation is not { } invocation)
                     {
                         // A call that does not bind (code being written) may be the one that set errno.
                         Settle(null);
@@ -103,14 +103,17 @@ internal sealed class ErrnoSources
                         break;
                     }
 
-                    if (call.Native && call.SavesErrno && !IsDiscarded(call.Invocation, statement))
+                    // Kept or passed on: this is the call being reported on. So is an exec* whose result is discarded:
+                    // it returns only when it failed, so code discards the -1 and reads errno next.
+                    if (call.Native && call.SavesErrno
+                        && (!IsDiscarded(invocation, statement) || _surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.ExecFunctions, out _)))
                     {
-                        Settle(call.Invocation); // kept or passed on: this is the call being reported on
+                        Settle(invocation);
                         settled = true;
                         break;
                     }
 
-                    fallback = fallback.Next(call.Invocation, call.Native);
+                    fallback = fallback.Next(invocation, call.Native);
                 }
             }
 
@@ -153,12 +156,12 @@ internal sealed class ErrnoSources
             {
                 foreach (var call in Calls(block, i))
                 {
-                    if (call.Unknown || !call.Native)
+                    if (call.Invocation is not { } invocation || !call.Native)
                     {
                         continue;
                     }
 
-                    if (ReferenceEquals(call.Invocation, subject))
+                    if (ReferenceEquals(invocation, subject))
                     {
                         reachedSubject = true;
                         break;
@@ -166,7 +169,7 @@ internal sealed class ErrnoSources
 
                     if (call.SavesErrno)
                     {
-                        calls.Add(call.Invocation);
+                        calls.Add(invocation);
                     }
                 }
             }
@@ -229,7 +232,7 @@ internal sealed class ErrnoSources
         return _calls.Of(block, index, _surfaces);
     }
 
-    private static readonly OperationKinds CallsAndLocals = new(OperationKind.Invocation, OperationKind.LocalReference);
+    private static readonly OperationKinds CallsAndLocals = new(OperationKind.Invocation, OperationKind.LocalReference, OperationKind.Invalid);
 
     /// <summary>
     /// The one native call whose result the condition at <paramref name="index"/> of the block tests (its branch
@@ -240,6 +243,12 @@ internal sealed class ErrnoSources
         IInvocationOperation? tested = null;
         foreach (var operation in GraphStatements.Of(_graph).At(block, index, CallsAndLocals))
         {
+            if (StatementCalls.IsCallThatDoesNotBind(operation))
+            {
+                // It may be what the condition tests; the walk back meets it next and gives up there.
+                return null;
+            }
+
             var candidate = operation switch
             {
                 IInvocationOperation invocation => invocation,
@@ -280,7 +289,7 @@ internal sealed class ErrnoSources
 
 /// <summary>
 /// A call in a statement, and whether errno reports on it: a native call, and one that saves errno. Or a call that
-/// does not bind (<see cref="Unknown"/>, no invocation): it may be any call.
+/// does not bind (no <see cref="Invocation"/>): it may be any call.
 /// </summary>
 internal readonly struct StatementCall
 {
@@ -289,25 +298,21 @@ internal readonly struct StatementCall
         Invocation = invocation;
         Native = native;
         SavesErrno = savesErrno;
-        Unknown = false;
         End = invocation.Syntax.Span.End;
     }
 
     private StatementCall(int end)
     {
-        Invocation = null!;
+        Invocation = null;
         Native = false;
         SavesErrno = false;
-        Unknown = true;
         End = end;
     }
 
     public static StatementCall NotBound(IOperation call) => new(call.Syntax.Span.End);
 
-    /// <summary>The call; null when <see cref="Unknown"/>.</summary>
-    public IInvocationOperation Invocation { get; }
-
-    public bool Unknown { get; }
+    /// <summary>The call; null for a call that does not bind.</summary>
+    public IInvocationOperation? Invocation { get; }
 
     /// <summary>Where the call's syntax ends: the calls of a statement are ordered by it.</summary>
     public int End { get; }
@@ -340,6 +345,10 @@ internal sealed class StatementCalls
         return statements[index] ??= Collect(_statements.At(block, index, Calls), surfaces);
     }
 
+    /// <summary>An invalid operation written as a call: code being written, whose target the compiler could not find.</summary>
+    public static bool IsCallThatDoesNotBind(IOperation operation)
+        => operation.Kind == OperationKind.Invalid && operation.Syntax.IsKind(SyntaxKind.InvocationExpression);
+
     private static StatementCall[] Collect(OperationTrees.KindRun statement, PosixSurfaces surfaces)
     {
         List<StatementCall>? calls = null;
@@ -350,7 +359,7 @@ internal sealed class StatementCalls
                 var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
                 (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
             }
-            else if (operation.Syntax.IsKind(SyntaxKind.InvocationExpression))
+            else if (IsCallThatDoesNotBind(operation))
             {
                 (calls ??= new List<StatementCall>()).Add(StatementCall.NotBound(operation));
             }

@@ -13,11 +13,6 @@ namespace SafePosix.Analyzers.Flow;
 internal static class OperationFacts
 {
     /// <summary>
-    /// Goes down through conversions that keep the value: built-in ones (casts, boxing, pointer and native-integer
-    /// conversions) and the user-defined conversions of binding typedef structs. Stops at any other user-defined
-    /// conversion, which may compute anything.
-    /// </summary>
-    /// <summary>
     /// A descriptor argument that is a negative constant: no descriptor at all. The call can only fail with EBADF, and
     /// code makes it for that (to probe that an entry point exists, as dbus-sharp does with sendmsg(-1, ...), or in a
     /// test), so what the rules say about a real descriptor's call does not apply.
@@ -25,6 +20,11 @@ internal static class OperationFacts
     public static bool IsNoDescriptor(IOperation? value)
         => value is not null && StripConversions(value).ConstantValue is { HasValue: true, Value: int number } && number < 0;
 
+    /// <summary>
+    /// Goes down through conversions that keep the value: built-in ones (casts, boxing, pointer and native-integer
+    /// conversions) and the user-defined conversions of binding typedef structs. Stops at any other user-defined
+    /// conversion, which may compute anything.
+    /// </summary>
     public static IOperation StripConversions(IOperation operation)
     {
         while (operation is IConversionOperation conversion && KeepsValue(conversion))

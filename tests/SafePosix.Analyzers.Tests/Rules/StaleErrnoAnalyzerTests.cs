@@ -554,4 +554,89 @@ public sealed class StaleErrnoAnalyzerTests
             """,
         AllowCompilerErrors = true,
     }.RunAsync();
+
+    [Fact]
+    public Task CallOnAReceiverThatDoesNotBind_IsSilent() => new PosixAnalyzerTest<StaleErrnoAnalyzer>()
+    {
+        Source = OwnInterop + """
+            class C
+            {
+                int M(string path)
+                {
+                    int fd = Native.open(path, 0);
+                    if (fd < 0)
+                    {
+                        return -1;
+                    }
+
+                    if (NotWrittenYet.Flush(fd) < 0)
+                    {
+                        return Marshal.GetLastPInvokeError();
+                    }
+
+                    return 0;
+                }
+            }
+            """,
+        AllowCompilerErrors = true,
+    }.RunAsync();
+
+    // Only a call that does not bind hides the source: other broken code between the call and the read does not.
+    [Fact]
+    public Task ExpressionThatDoesNotBind_BetweenTheCallAndTheRead_StillReports() => new PosixAnalyzerTest<StaleErrnoAnalyzer>()
+    {
+        Source = OwnInterop + """
+            class C
+            {
+                int M(string path)
+                {
+                    int fd = Native.open(path, 0);
+                    if (fd < 0)
+                    {
+                        var count = NotWrittenYet.Count;
+                        throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|});
+                    }
+
+                    return fd;
+                }
+            }
+            """,
+        AllowCompilerErrors = true,
+        ExpectedDiagnostics =
+        {
+            Verify<StaleErrnoAnalyzer>.Diagnostic("PSX5001").WithLocation(0)
+                .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"),
+        },
+    }.RunAsync();
+
+    // exec* returns only when it failed, so its -1 is discarded by idiom: the errno read next is exec's, not the
+    // earlier call's that a branch tested.
+    [Fact]
+    public Task ErrnoReadAfterADiscardedExec_IsExecs() => VerifyCS.AnalyzerAsync("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int setsid();
+
+            [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
+            public static extern int Execve(string path, byte** argv, byte** envp);
+        }
+
+        unsafe class Launcher
+        {
+            void RunChild(string program, byte** argv, byte** envp)
+            {
+                if (Native.setsid() == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "setsid failed");
+                }
+
+                Native.Execve(program, argv, envp);
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "execve failed");
+            }
+        }
+        """);
 }

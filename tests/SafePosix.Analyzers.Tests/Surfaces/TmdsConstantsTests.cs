@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using SafePosix.Analyzers.Surfaces;
 using Xunit;
@@ -18,8 +17,7 @@ public sealed class TmdsConstantsTests
     [Fact]
     public void EveryKnownProperty_HasTheValueThePackageReturns()
     {
-        Assert.True(RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && RuntimeInformation.ProcessArchitecture == Architecture.X64,
-            "The table holds the Linux x86-64 values; this test reads them from that build of the package.");
+        // The linux-x64 build's getters return constants: its IL loads and answers on any host.
         var context = new AssemblyLoadContext("tmds", isCollectible: true);
         try
         {
@@ -41,7 +39,10 @@ public sealed class TmdsConstantsTests
     }
 
     private static long? ValueOf(Type libc, string name)
-        => libc.GetProperty(name, BindingFlags.Public | BindingFlags.Static)?.GetValue(null) is { } value
-            ? unchecked((long)Convert.ToUInt64(value, System.Globalization.CultureInfo.InvariantCulture))
-            : null;
+        => libc.GetProperty(name, BindingFlags.Public | BindingFlags.Static)?.GetValue(null) switch
+        {
+            ulong unsigned => unchecked((long)unsigned),
+            { } value => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+            null => null,
+        };
 }
