@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
@@ -67,8 +68,9 @@ internal static class RealCodeScan
         {
             var corpus = Load(name, root, parts);
             // A project that carries its own copy of a binding compiles against that copy, not the package's too.
-            var definesMonoPosix = Defines(corpus, "namespace Mono.Unix.Native", "class Syscall");
-            var definesTmds = Defines(corpus, "namespace Tmds.Linux", "class LibC");
+            var texts = corpus.Trees.Select(tree => tree.ToString()).ToList();
+            var definesMonoPosix = Defines(texts, "Mono.Unix.Native", "Syscall");
+            var definesTmds = Defines(texts, "Tmds.Linux", "LibC");
             var references = framework;
             references = definesMonoPosix ? references : references.Add(monoPosix);
             references = definesTmds ? references : references.Add(tmdsLibC);
@@ -139,9 +141,13 @@ internal static class RealCodeScan
         return totalExceptions == 0 ? 0 : 1;
     }
 
-    private static bool Defines(Corpus corpus, string namespaceDeclaration, string classDeclaration)
-        => corpus.Trees.Any(t => t.ToString() is var text
-            && text.Contains(classDeclaration, StringComparison.Ordinal) && text.Contains(namespaceDeclaration, StringComparison.Ordinal));
+    /// <summary>A file declaring both the binding's namespace and its class (by whole name: not LibCHelpers).</summary>
+    private static bool Defines(List<string> texts, string namespaceName, string className)
+    {
+        var namespacePattern = new Regex(@"\bnamespace\s+" + Regex.Escape(namespaceName) + @"\b");
+        var classPattern = new Regex(@"\bclass\s+" + Regex.Escape(className) + @"\b");
+        return texts.Any(text => namespacePattern.IsMatch(text) && classPattern.IsMatch(text));
+    }
 
     private static Corpus Load(string name, string root, string[] parts)
     {

@@ -140,7 +140,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
         }
 
         return LaidOut(statement, declaredType, result, call.WithoutTrivia(), condition)
-            ?? Formatted(statement, declaredType, result, Deeper(call.WithoutTrivia(), UnitAt(statement)), condition);
+            ?? Formatted(statement, declaredType, result, IndentContinuationLines(call.WithoutTrivia(), UnitAt(statement)), condition);
     }
 
     /// <summary>One level of indentation at the statement; four spaces when its line does not start with it.</summary>
@@ -155,7 +155,7 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
     /// deeper than the statement it came from; Roslyn's formatter indents the line the call starts on but leaves the
     /// lines after it where they were, which put <c>1000);</c> under <c>ready = poll(fds,</c> instead of past it.
     /// </summary>
-    private static InvocationExpressionSyntax Deeper(InvocationExpressionSyntax call, string unit)
+    private static InvocationExpressionSyntax IndentContinuationLines(InvocationExpressionSyntax call, string unit)
     {
         var startingLines = new List<SyntaxToken>();
         var previous = default(SyntaxToken);
@@ -171,14 +171,14 @@ public sealed class EintrNotRetriedFixer : CodeFixProvider
 
         return startingLines.Count == 0
             ? call
-            : call.ReplaceTokens(startingLines, (original, _) => original.WithLeadingTrivia(Deeper(original.LeadingTrivia, unit)));
+            : call.ReplaceTokens(startingLines, (original, _) => original.WithLeadingTrivia(IndentedLeading(original.LeadingTrivia, unit)));
     }
 
     /// <summary>
     /// Leading trivia of a token that starts a line, with one more unit on each line it spans (a comment line above
     /// the token moves with it); blank lines and preprocessor lines stay as written.
     /// </summary>
-    private static SyntaxTriviaList Deeper(SyntaxTriviaList leading, string unit)
+    private static SyntaxTriviaList IndentedLeading(SyntaxTriviaList leading, string unit)
     {
         var deeper = new List<SyntaxTrivia>();
         var atLineStart = true;
