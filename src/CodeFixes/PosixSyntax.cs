@@ -144,23 +144,15 @@ internal static class PosixSyntax
             && (onlyNamespace.Usings.Count > 0 || (PrefersInsideNamespace(document, root) && onlyNamespace.Externs.Count == 0 && onlyNamespace.Members.Count > 0)))
         {
             var withUsings = onlyNamespace.Usings.Count > 0
-                ? onlyNamespace.WithUsings(InsertUsings(root, ScopeStart(onlyNamespace), onlyNamespace.Usings, added, endOfLine))
+                ? onlyNamespace.WithUsings(InsertUsings(root, onlyNamespace.Members, onlyNamespace.Usings, added, endOfLine))
                 : AddFirstUsings(onlyNamespace, added, endOfLine);
             return document.WithSyntaxRoot(root.ReplaceNode(onlyNamespace, withUsings));
         }
 
         return root.Usings.Count == 0
             ? document.WithSyntaxRoot(AddFirstUsings(root, added, endOfLine))
-            : document.WithSyntaxRoot(root.WithUsings(InsertUsings(root, 0, root.Usings, added, endOfLine)));
+            : document.WithSyntaxRoot(root.WithUsings(InsertUsings(root, root.Members, root.Usings, added, endOfLine)));
     }
-
-    /// <summary>Where a namespace's own usings may start: after its brace, or after the semicolon of a file-scoped one.</summary>
-    private static int ScopeStart(BaseNamespaceDeclarationSyntax declaration) => declaration switch
-    {
-        NamespaceDeclarationSyntax block => block.OpenBraceToken.Span.End,
-        FileScopedNamespaceDeclarationSyntax fileScoped => fileScoped.SemicolonToken.Span.End,
-        _ => declaration.SpanStart,
-    };
 
     private static IEnumerable<string> PlainUsings(SyntaxList<UsingDirectiveSyntax> usings)
         => usings.Where(u => u.StaticKeyword.IsKind(SyntaxKind.None) && u.Alias is null).Select(u => u.Name?.ToString() ?? string.Empty);
@@ -178,15 +170,18 @@ internal static class PosixSyntax
     /// <summary>
     /// Inserts among a file's or namespace's usings without moving or re-spacing any of them: their comments and any
     /// <c>#if</c> around them belong to them. A new using only goes where no <c>#if</c> is open, or it would be
-    /// conditional, or split the conditional: no <c>#if</c> opened inside the scope the usings belong to (a namespace
-    /// may sit inside an <c>#if</c> of its own). It is indented as the first of them is.
+    /// conditional, or split the conditional: no deeper than the usings and the code after them all are (a platform
+    /// file may sit inside one <c>#if</c>, or its namespace may). It is indented as the first of them is.
     /// </summary>
-    private static SyntaxList<UsingDirectiveSyntax> InsertUsings(CompilationUnitSyntax root, int scopeStart, SyntaxList<UsingDirectiveSyntax> usings, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+    private static SyntaxList<UsingDirectiveSyntax> InsertUsings<TMember>(
+        CompilationUnitSyntax root, SyntaxList<TMember> members, SyntaxList<UsingDirectiveSyntax> usings, List<UsingDirectiveSyntax> added, SyntaxTrivia endOfLine)
+        where TMember : SyntaxNode
     {
-        var conditionals = root.DescendantTrivia(TextSpan.FromBounds(0, usings[usings.Count - 1].FullSpan.End))
+        var scopeEnd = members.Count > 0 ? members[members.Count - 1].Span.End : usings[usings.Count - 1].Span.End;
+        var conditionals = root.DescendantTrivia(TextSpan.FromBounds(0, scopeEnd))
             .Where(t => t.IsKind(SyntaxKind.IfDirectiveTrivia) || t.IsKind(SyntaxKind.EndIfDirectiveTrivia))
             .ToList();
-        var scopeDepth = DepthAt(conditionals, scopeStart);
+        var scopeDepth = LeastDepth(conditionals, usings[0].SpanStart, scopeEnd);
 
         // A point before using i lies before its leading trivia, except before the first using: there it lies after the
         // header (licence comment, blank lines) that the new using takes over, so the header stays on top.
@@ -357,6 +352,23 @@ internal static class PosixSyntax
         }
 
         return -1;
+    }
+
+    /// <summary>The shallowest <c>#if</c> depth anywhere from <paramref name="start"/> to <paramref name="end"/>.</summary>
+    private static int LeastDepth(List<SyntaxTrivia> conditionals, int start, int end)
+    {
+        var depth = DepthAt(conditionals, start);
+        var least = depth;
+        foreach (var directive in conditionals)
+        {
+            if (directive.SpanStart >= start && directive.SpanStart < end)
+            {
+                depth += directive.IsKind(SyntaxKind.IfDirectiveTrivia) ? 1 : -1;
+                least = Math.Min(least, depth);
+            }
+        }
+
+        return least;
     }
 
     private static int DepthAt(List<SyntaxTrivia> conditionals, int position)

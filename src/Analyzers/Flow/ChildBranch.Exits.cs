@@ -127,7 +127,7 @@ internal sealed partial class ChildBranch
         {
             // A helper that always throws, inside a try the child entered on its own: its catch goes on as child code.
             if (effect.EndOperation is { } call && effect.EndKind is ChildCallKind.SafeExit or ChildCallKind.UnsafeExit or ChildCallKind.Throw
-                && !(effect.EndKind == ChildCallKind.Throw && CaughtInChild(block, thrown: null)))
+                && !(effect.EndKind == ChildCallKind.Throw && CaughtInChild(block, new ThrownException(null, exact: false))))
             {
                 var kind = effect.EndKind switch
                 {
@@ -149,8 +149,10 @@ internal sealed partial class ChildBranch
         var last = LastOperationOf(block);
         if (block.FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Throw } && block.BranchValue is { } exception)
         {
-            // The graph keeps C#'s conversion of the thrown value to Exception: the type thrown is the operand's.
-            if (CaughtInChild(block, OperationFacts.StripConversions(exception).Type))
+            // The graph keeps C#'s conversion of the thrown value to Exception: the type thrown is the operand's, and a
+            // new object's exactly.
+            var operand = OperationFacts.StripConversions(exception);
+            if (CaughtInChild(block, new ThrownException(operand.Type, exact: operand is IObjectCreationOperation)))
             {
                 return;
             }
@@ -173,11 +175,12 @@ internal sealed partial class ChildBranch
     /// <summary>
     /// True when a catch of a try that only the child entered may take an exception thrown in the block and does not
     /// throw it on: the child goes on in that handler, whose own ways out are collected as child code. A try around the
-    /// fork is the parent's too, and so is its catch. A filter, a catch of everything, a type related either way to the
-    /// one thrown, or an exception of unknown type (a helper that throws) counts as taken: the rule then says nothing
-    /// rather than something wrong.
+    /// fork is the parent's too, and so is its catch. A filter, a catch of everything, a type the object thrown may have,
+    /// or an exception whose type is not known (a helper that throws, a type parameter) counts as taken: the rule then
+    /// says nothing rather than something wrong. A handler with a <c>throw;</c> of its own does not: on that path the
+    /// exception surely goes on.
     /// </summary>
-    private bool CaughtInChild(BasicBlock block, ITypeSymbol? thrown)
+    private bool CaughtInChild(BasicBlock block, ThrownException thrown)
     {
         for (var region = block.EnclosingRegion; region is not null && region != _graph.Root; region = region.EnclosingRegion)
         {
@@ -200,16 +203,16 @@ internal sealed partial class ChildBranch
         return false;
     }
 
-    private static bool MayCatch(ControlFlowRegion handler, ITypeSymbol? thrown)
+    private static bool MayCatch(ControlFlowRegion handler, ThrownException thrown)
     {
         if (handler.Kind == ControlFlowRegionKind.FilterAndHandler || handler.ExceptionType is not { } caught
-            || caught.SpecialType == SpecialType.System_Object || thrown is null or IErrorTypeSymbol)
+            || caught.SpecialType == SpecialType.System_Object || thrown.Type is not INamedTypeSymbol { TypeKind: TypeKind.Class } type)
         {
             return true;
         }
 
-        // The static type thrown is only what the object is at least: `Exception e = ...; throw e;` may be an IOException.
-        return DerivesFrom(thrown, caught) || DerivesFrom(caught, thrown);
+        // A variable's type is only what the object is at least: `Exception e = ...; throw e;` may be an IOException.
+        return DerivesFrom(type, caught) || (!thrown.Exact && DerivesFrom(caught, type));
     }
 
     private static bool DerivesFrom(ITypeSymbol type, ITypeSymbol ancestor)
@@ -225,17 +228,46 @@ internal sealed partial class ChildBranch
         return false;
     }
 
+    /// <summary>A <c>throw;</c> of the handler itself; one in a catch nested inside it rethrows that catch's exception.</summary>
     private bool Rethrows(ControlFlowRegion handler)
     {
         for (var ordinal = handler.FirstBlockOrdinal; ordinal <= handler.LastBlockOrdinal; ordinal++)
         {
-            if (_graph.Blocks[ordinal].FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Rethrow })
+            var block = _graph.Blocks[ordinal];
+            if (block.FallThroughSuccessor is not { Semantics: ControlFlowBranchSemantics.Rethrow })
+            {
+                continue;
+            }
+
+            var innermost = block.EnclosingRegion;
+            while (innermost is not null && innermost.Kind != ControlFlowRegionKind.Catch)
+            {
+                innermost = innermost.EnclosingRegion;
+            }
+
+            // A catch with a filter is a Catch region inside the handler's FilterAndHandler region.
+            if (innermost == handler || innermost?.EnclosingRegion == handler)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>What is known of an exception thrown in the child: its static type (null when not known), and whether
+    /// that is the object's exact type (a <c>new</c> expression).</summary>
+    private readonly struct ThrownException
+    {
+        public ThrownException(ITypeSymbol? type, bool exact)
+        {
+            Type = type;
+            Exact = exact;
+        }
+
+        public ITypeSymbol? Type { get; }
+
+        public bool Exact { get; }
     }
 
     private static IOperation? LastOperationOf(BasicBlock block)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -70,6 +71,13 @@ internal sealed class ErrnoSources
                 return null;
             }
 
+            // A native call to the read's left in its own statement (`Fail(close(fd), errno)`) is the last one made
+            // before the read on every path.
+            if (call.Native && (call.SavesErrno || call.IsExec))
+            {
+                return invocation;
+            }
+
             ownFallback = ownFallback.Next(invocation, call.Native);
         }
 
@@ -97,7 +105,8 @@ internal sealed class ErrnoSources
                 {
                     if (call.Invocation is not { } invocation)
                     {
-                        // A call that does not bind (code being written) may be the one that set errno.
+                        // A call whose target is not known (code being written, dynamic, a function pointer) may be
+                        // the one that set errno.
                         Settle(null);
                         settled = true;
                         break;
@@ -105,8 +114,7 @@ internal sealed class ErrnoSources
 
                     // Kept or passed on: this is the call being reported on. So is an exec* whose result is discarded:
                     // it returns only when it failed, so code discards the -1 and reads errno next.
-                    if (call.Native && call.SavesErrno
-                        && (!IsDiscarded(invocation, statement) || _surfaces.TryGetLibcCall(invocation.TargetMethod, ProcessCalls.ExecFunctions, out _)))
+                    if (call.Native && ((call.SavesErrno && !IsDiscarded(invocation, statement)) || call.IsExec))
                     {
                         Settle(invocation);
                         settled = true;
@@ -144,6 +152,11 @@ internal sealed class ErrnoSources
     public List<IInvocationOperation> SavingCallsBetween(FlowPosition read, IInvocationOperation subject)
     {
         var calls = new List<IInvocationOperation>();
+        if (InOwnStatement(read, subject))
+        {
+            return calls;
+        }
+
         var visited = new HashSet<int>();
         var pending = new Stack<(BasicBlock Block, int End)>();
         pending.Push((read.Block, ReadIndex(read)));
@@ -191,6 +204,13 @@ internal sealed class ErrnoSources
         return calls;
     }
 
+    /// <summary>
+    /// Whether the subject is in the read's own statement (<c>Fail(close(fd), errno)</c>): it is then the nearest native
+    /// call to the read's left (<see cref="Subject"/>), and no other comes between them.
+    /// </summary>
+    private bool InOwnStatement(FlowPosition read, IInvocationOperation subject)
+        => Array.FindIndex(Calls(read.Block, ReadIndex(read)), call => ReferenceEquals(call.Invocation, subject)) >= 0;
+
     private static int ReadIndex(FlowPosition read)
         => read.Index == FlowPosition.BranchValueIndex ? read.Block.Operations.Length : read.Index;
 
@@ -232,7 +252,8 @@ internal sealed class ErrnoSources
         return _calls.Of(block, index, _surfaces);
     }
 
-    private static readonly OperationKinds CallsAndLocals = new(OperationKind.Invocation, OperationKind.LocalReference, OperationKind.Invalid);
+    private static readonly OperationKinds CallsAndLocals = new(
+        OperationKind.Invocation, OperationKind.LocalReference, OperationKind.Invalid, OperationKind.DynamicInvocation, OperationKind.FunctionPointerInvocation);
 
     /// <summary>
     /// The one native call whose result the condition at <paramref name="index"/> of the block tests (its branch
@@ -243,7 +264,7 @@ internal sealed class ErrnoSources
         IInvocationOperation? tested = null;
         foreach (var operation in GraphStatements.Of(_graph).At(block, index, CallsAndLocals))
         {
-            if (StatementCalls.IsCallThatDoesNotBind(operation))
+            if (StatementCalls.IsUnknownCall(operation))
             {
                 // It may be what the condition tests; the walk back meets it next and gives up there.
                 return null;
@@ -288,16 +309,17 @@ internal sealed class ErrnoSources
 }
 
 /// <summary>
-/// A call in a statement, and whether errno reports on it: a native call, and one that saves errno. Or a call that
-/// does not bind (no <see cref="Invocation"/>): it may be any call.
+/// A call in a statement, and whether errno reports on it: a native call, one that saves errno, an exec (which returns
+/// only when it failed). Or a call whose target is not known (no <see cref="Invocation"/>): it may be any call.
 /// </summary>
 internal readonly struct StatementCall
 {
-    public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno)
+    public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno, bool isExec)
     {
         Invocation = invocation;
         Native = native;
         SavesErrno = savesErrno;
+        IsExec = isExec;
         End = invocation.Syntax.Span.End;
     }
 
@@ -306,10 +328,11 @@ internal readonly struct StatementCall
         Invocation = null;
         Native = false;
         SavesErrno = false;
+        IsExec = false;
         End = end;
     }
 
-    public static StatementCall NotBound(IOperation call) => new(call.Syntax.Span.End);
+    public static StatementCall Unknown(IOperation call) => new(call.Syntax.Span.End);
 
     /// <summary>The call; null for a call that does not bind.</summary>
     public IInvocationOperation? Invocation { get; }
@@ -320,6 +343,9 @@ internal readonly struct StatementCall
     public bool Native { get; }
 
     public bool SavesErrno { get; }
+
+    /// <summary>An exec*, directly or through a wrapper of the project: its result is discarded by idiom.</summary>
+    public bool IsExec { get; }
 }
 
 /// <summary>The calls of each statement of one graph, the one evaluated last first, found on the statement's first use.</summary>
@@ -327,7 +353,8 @@ internal sealed class StatementCalls
 {
     private readonly StatementCall[]?[]?[] _byBlock;
 
-    private static readonly OperationKinds Calls = new(OperationKind.Invocation, OperationKind.Invalid);
+    private static readonly OperationKinds Calls = new(
+        OperationKind.Invocation, OperationKind.Invalid, OperationKind.DynamicInvocation, OperationKind.FunctionPointerInvocation);
 
     private readonly GraphStatements _statements;
 
@@ -345,9 +372,16 @@ internal sealed class StatementCalls
         return statements[index] ??= Collect(_statements.At(block, index, Calls), surfaces);
     }
 
-    /// <summary>An invalid operation written as a call: code being written, whose target the compiler could not find.</summary>
-    public static bool IsCallThatDoesNotBind(IOperation operation)
-        => operation.Kind == OperationKind.Invalid && operation.Syntax.IsKind(SyntaxKind.InvocationExpression);
+    /// <summary>
+    /// A call whose target is not known: one that does not bind (code being written), a <c>dynamic</c> call, a call
+    /// through a function pointer. Any of them may be the call that set errno.
+    /// </summary>
+    public static bool IsUnknownCall(IOperation operation) => operation.Kind switch
+    {
+        OperationKind.Invalid => operation.Syntax.IsKind(SyntaxKind.InvocationExpression),
+        OperationKind.DynamicInvocation or OperationKind.FunctionPointerInvocation => true,
+        _ => false,
+    };
 
     private static StatementCall[] Collect(OperationTrees.KindRun statement, PosixSurfaces surfaces)
     {
@@ -357,11 +391,12 @@ internal sealed class StatementCalls
             if (operation is IInvocationOperation invocation)
             {
                 var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
-                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves));
+                var isExec = native && surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, ProcessCalls.ExecFunctions, out _);
+                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves, isExec));
             }
-            else if (IsCallThatDoesNotBind(operation))
+            else if (IsUnknownCall(operation))
             {
-                (calls ??= new List<StatementCall>()).Add(StatementCall.NotBound(operation));
+                (calls ??= new List<StatementCall>()).Add(StatementCall.Unknown(operation));
             }
         }
 

@@ -411,6 +411,38 @@ public sealed class AddedUsingsFixerTests
         #endif
         """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
 
+    // The whole file inside one #if: its usings and code are one conditional scope.
+    [Fact]
+    public Task WholeFileInsideAnIf_TheUsingJoinsItsUsings() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        #endif
+        """, """
+        #if !SAFEPOSIX_NEVER_DEFINED
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string path)
+            {
+                File.Delete(path);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        #endif
+        """, StaleUnixSocketPathFixer.DeleteStaleFileKey);
+
     // Global usings are the project's: the file's own usings are the ones in its namespace.
     [Fact]
     public Task GlobalUsingAtTheTop_UsingsInsideTheNamespace_TheUsingJoinsThem() => VerifyCS.CodeFixAsync<StaleUnixSocketPathFixer>("""

@@ -280,6 +280,131 @@ public sealed class ForkChildExitAnalyzerTests
         """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
             .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
 
+    // The handler's own `throw;` counts, not one of a catch nested inside it.
+    [Fact]
+    public Task ChildCatchWhoseNestedCatchRethrows_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw new InvalidOperationException("exec failed");
+                    }
+                    catch
+                    {
+                        try
+                        {
+                            Console.Error.WriteLine("exec failed");
+                        }
+                        catch
+                        {
+                            throw;
+                        }
+
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task RethrowTakenByAnOuterChildCatch_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        try
+                        {
+                            execve(path, argv, null);
+                            throw new InvalidOperationException("exec failed");
+                        }
+                        catch
+                        {
+                            Console.Error.WriteLine("exec failed");
+                            throw;
+                        }
+                    }
+                    catch (Exception)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    // A new object's type is exact: a catch of a type derived from it cannot take it.
+    [Fact]
+    public Task NewExceptionNotTakenByACatchOfADerivedType_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        {|#0:throw new InvalidOperationException("exec failed");|}
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
+
+    [Fact]
+    public Task ThrowOfATypeParameter_CaughtByCatchException_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run<TFailure>(byte* path, byte** argv, TFailure failure)
+                where TFailure : Exception
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw failure;
+                    }
+                    catch (Exception)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
     // A try around the fork is the parent's too: its catch runs the parent's code in the child.
     [Fact]
     public Task ThrowCaughtByATryAroundTheFork_IsReported() => VerifyCS.AnalyzerAsync("""

@@ -639,4 +639,119 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """);
+
+    private const string Launcher = """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int setsid();
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+
+            [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
+            public static extern int Execve(string path, byte** argv, byte** envp);
+
+            [DllImport("libc", EntryPoint = "execve")]
+            public static extern int ExecveWithoutLastError(string path, byte** argv, byte** envp);
+
+            [DllImport("libc", EntryPoint = "setsid")]
+            public static extern int SetsidWithoutLastError();
+
+            public static int Exec(string path, byte** argv, byte** envp) => Execve(path, argv, envp);
+        }
+
+        """;
+
+    [Fact]
+    public Task ErrnoReadAfterADiscardedExecThroughAWrapper_IsExecs() => VerifyCS.AnalyzerAsync(Launcher + """
+        unsafe class Launcher
+        {
+            void RunChild(string program, byte** argv, byte** envp)
+            {
+                if (Native.setsid() == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "setsid failed");
+                }
+
+                Native.Exec(program, argv, envp);
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "execve failed");
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CloseBetweenADiscardedExecAndTheRead_IsReported() => VerifyCS.AnalyzerAsync(Launcher + """
+        unsafe class Launcher
+        {
+            void RunChild(string program, byte** argv, byte** envp, int fd)
+            {
+                Native.Execve(program, argv, envp);
+                Native.close(fd);
+                throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|}, "execve failed");
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This errno is from 'close', not 'Execve'; read errno right after 'Execve' fails"));
+
+    [Fact]
+    public Task DiscardedExecWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(Launcher + """
+        unsafe class Launcher
+        {
+            void RunChild(string program, byte** argv, byte** envp)
+            {
+                if (Native.setsid() == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "setsid failed");
+                }
+
+                Native.ExecveWithoutLastError(program, argv, envp);
+                throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|}, "execve failed");
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'ExecveWithoutLastError' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task NativeCallLeftOfTheReadInItsStatement_IsTheSource() => VerifyCS.AnalyzerAsync(Launcher + """
+        unsafe class Launcher
+        {
+            static void Fail(int result, int errno) => throw new Win32Exception(errno);
+
+            void Close(int fd)
+            {
+                if (Native.SetsidWithoutLastError() == -1)
+                {
+                    throw new System.InvalidOperationException("setsid failed");
+                }
+
+                Fail(Native.close(fd), Marshal.GetLastWin32Error());
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FunctionPointerCallBetween_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            int M(string path, delegate* unmanaged<int, int> flush)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    return -1;
+                }
+
+                if (flush(fd) < 0)
+                {
+                    return Marshal.GetLastPInvokeError();
+                }
+
+                return 0;
+            }
+        }
+        """);
 }
