@@ -190,12 +190,23 @@ internal sealed partial class ChildBranch
                 continue;
             }
 
+            // Handlers in order, as C# tries them: the first that surely takes the exception ends the search here.
             foreach (var handler in tryAndCatch.NestedRegions)
             {
+                if (handler == region || !MayCatch(handler, thrown))
+                {
+                    continue;
+                }
+
                 // A handler that rethrows (`catch { Log(); throw; }`) passes the exception on to the tries around it.
-                if (handler != region && MayCatch(handler, thrown) && !Rethrows(handler))
+                if (!Rethrows(handler))
                 {
                     return true;
+                }
+
+                if (SurelyCatches(handler, thrown))
+                {
+                    break;
                 }
             }
         }
@@ -205,7 +216,9 @@ internal sealed partial class ChildBranch
 
     private static bool MayCatch(ControlFlowRegion handler, ThrownException thrown)
     {
-        if (handler.Kind == ControlFlowRegionKind.FilterAndHandler || handler.ExceptionType is not { } caught
+        // A filter, a catch of everything, or a catch of a type parameter may take anything.
+        if (handler.Kind == ControlFlowRegionKind.FilterAndHandler
+            || handler.ExceptionType is not INamedTypeSymbol { TypeKind: TypeKind.Class } caught
             || caught.SpecialType == SpecialType.System_Object || thrown.Type is not INamedTypeSymbol { TypeKind: TypeKind.Class } type)
         {
             return true;
@@ -214,6 +227,13 @@ internal sealed partial class ChildBranch
         // A variable's type is only what the object is at least: `Exception e = ...; throw e;` may be an IOException.
         return DerivesFrom(type, caught) || (!thrown.Exact && DerivesFrom(caught, type));
     }
+
+    /// <summary>A catch without a filter whose type the thrown object has for certain.</summary>
+    private static bool SurelyCatches(ControlFlowRegion handler, ThrownException thrown)
+        => handler.Kind == ControlFlowRegionKind.Catch
+           && (handler.ExceptionType is not { } caught || caught.SpecialType == SpecialType.System_Object
+               || (caught is INamedTypeSymbol { TypeKind: TypeKind.Class } && thrown.Type is INamedTypeSymbol { TypeKind: TypeKind.Class } type
+                   && DerivesFrom(type, caught)));
 
     private static bool DerivesFrom(ITypeSymbol type, ITypeSymbol ancestor)
     {
@@ -228,27 +248,38 @@ internal sealed partial class ChildBranch
         return false;
     }
 
-    /// <summary>A <c>throw;</c> of the handler itself; one in a catch nested inside it rethrows that catch's exception.</summary>
+    /// <summary>
+    /// A <c>throw;</c> of the handler itself. One inside a try or catch nested in the handler is left out: that catch's
+    /// exception, or one its own catches may take.
+    /// </summary>
     private bool Rethrows(ControlFlowRegion handler)
     {
         for (var ordinal = handler.FirstBlockOrdinal; ordinal <= handler.LastBlockOrdinal; ordinal++)
         {
             var block = _graph.Blocks[ordinal];
-            if (block.FallThroughSuccessor is not { Semantics: ControlFlowBranchSemantics.Rethrow })
-            {
-                continue;
-            }
-
-            var innermost = block.EnclosingRegion;
-            while (innermost is not null && innermost.Kind != ControlFlowRegionKind.Catch)
-            {
-                innermost = innermost.EnclosingRegion;
-            }
-
-            // A catch with a filter is a Catch region inside the handler's FilterAndHandler region.
-            if (innermost == handler || innermost?.EnclosingRegion == handler)
+            if (block.FallThroughSuccessor is { Semantics: ControlFlowBranchSemantics.Rethrow } && IsOwnRethrow(block, handler))
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsOwnRethrow(BasicBlock block, ControlFlowRegion handler)
+    {
+        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            // A catch with a filter is a Catch region inside the handler's FilterAndHandler region.
+            if (region == handler || (region.Kind == ControlFlowRegionKind.Catch && region.EnclosingRegion == handler))
+            {
+                return true;
+            }
+
+            if (region.Kind is ControlFlowRegionKind.Try or ControlFlowRegionKind.Catch or ControlFlowRegionKind.Filter
+                or ControlFlowRegionKind.FilterAndHandler)
+            {
+                return false;
             }
         }
 

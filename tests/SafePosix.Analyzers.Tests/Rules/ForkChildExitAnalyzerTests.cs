@@ -405,6 +405,105 @@ public sealed class ForkChildExitAnalyzerTests
         }
         """);
 
+    // C# takes the first handler that matches: this one rethrows, and the catch after it never sees the exception.
+    [Fact]
+    public Task FirstMatchingChildCatchRethrows_TheCatchAfterItDoesNotHideTheThrow() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        {|#0:throw new InvalidOperationException("exec failed");|}
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        Console.Error.WriteLine("exec failed");
+                        throw;
+                    }
+                    catch (Exception)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX1003").WithLocation(0)
+            .WithMessage("The 'fork' child throws into the parent's handlers; end the child with _exit(127)"));
+
+    [Fact]
+    public Task ChildCatchOfATypeParameter_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run<TFailure>(byte* path, byte** argv)
+                where TFailure : Exception
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw new InvalidOperationException("exec failed");
+                    }
+                    catch (TFailure)
+                    {
+                        _exit(127);
+                    }
+                }
+            }
+        }
+        """);
+
+    // A `throw;` inside a try nested in the handler goes to that try's own catches.
+    [Fact]
+    public Task RethrowDispatchedByATryInsideTheChildCatch_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            void Run(byte* path, byte** argv)
+            {
+                var pid = fork();
+                if (pid == 0)
+                {
+                    try
+                    {
+                        execve(path, argv, null);
+                        throw new InvalidOperationException("exec failed");
+                    }
+                    catch
+                    {
+                        try
+                        {
+                            throw;
+                        }
+                        catch (IOException)
+                        {
+                            _exit(74);
+                        }
+                        catch
+                        {
+                            _exit(127);
+                        }
+                    }
+                }
+            }
+        }
+        """);
+
     // A try around the fork is the parent's too: its catch runs the parent's code in the child.
     [Fact]
     public Task ThrowCaughtByATryAroundTheFork_IsReported() => VerifyCS.AnalyzerAsync("""
