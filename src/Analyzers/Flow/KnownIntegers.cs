@@ -469,8 +469,12 @@ internal sealed class KnownIntegers
 
         return _untrackable = _graph is null
             ? new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)
-            : GraphFacts.Of(_graph).UntrackableLocals(graph => CollectUntrackable(graph.OriginalOperation));
+            : UntrackableLocals(_graph);
     }
+
+    /// <summary>The graph's locals no walk can follow, shared by every rule that asks (computed once per graph).</summary>
+    internal static HashSet<ILocalSymbol> UntrackableLocals(ControlFlowGraph graph)
+        => GraphFacts.Of(graph).UntrackableLocals(g => CollectUntrackable(g.OriginalOperation));
 
     private static HashSet<ILocalSymbol> CollectUntrackable(IOperation root)
     {

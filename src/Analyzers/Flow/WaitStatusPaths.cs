@@ -33,6 +33,12 @@ internal enum StatusFacts
     ResultKept = 32,
 
     All = NotFailed | NotEmpty | Exited | Signaled | Stopped | ResultKept,
+
+    /// <summary>
+    /// The bits above <see cref="All"/>: one per local that holds a value computed from the status
+    /// (<see cref="WaitStatusPaths.StatusAlias"/>), set while the status has not been written since that local was.
+    /// </summary>
+    Aliases = ~0xff,
 }
 
 /// <summary>
@@ -54,9 +60,20 @@ internal sealed class WaitStatusPaths
     private readonly CancellationToken _cancellationToken;
     private readonly Dictionary<CaptureId, IOperation?> _captures;
     private readonly HashSet<ILocalSymbol> _resultHolders;
+    private readonly Dictionary<ILocalSymbol, StatusAlias> _aliases;
+
+    // While a condition is read: the alias bits it relied on, and whether aliases may be read through at all.
+    private StatusFacts _required;
+    private bool _aliasesOff;
 
     private WaitStatusPaths(
-        ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, CancellationToken cancellationToken)
+        ControlFlowGraph graph,
+        ILocalSymbol status,
+        PosixSurfaces surfaces,
+        Dictionary<CaptureId, IOperation?> captures,
+        HashSet<ILocalSymbol> resultHolders,
+        Dictionary<ILocalSymbol, StatusAlias> aliases,
+        CancellationToken cancellationToken)
     {
         _graph = graph;
         _statements = GraphStatements.Of(graph);
@@ -64,22 +81,49 @@ internal sealed class WaitStatusPaths
         _surfaces = surfaces;
         _captures = captures;
         _resultHolders = resultHolders;
+        _aliases = aliases;
         _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>
+    /// A local assigned once in the function, from the status alone (<c>var exited = WIFEXITED(s);</c>,
+    /// <c>var signal = s &amp; 0x7f;</c>, <c>var code = (s &amp; 0xff00) &gt;&gt; 8;</c>, or from other such locals):
+    /// a condition on it is a condition on the status, and a decoding held in it is judged where it is used, as long as
+    /// the status has not been written since the local was (its <see cref="Bit"/> holds).
+    /// </summary>
+    internal sealed class StatusAlias
+    {
+        public StatusAlias(IOperation value, StatusFacts bit)
+        {
+            Value = value;
+            Bit = bit;
+        }
+
+        /// <summary>The value assigned (the graph's operation).</summary>
+        public IOperation Value { get; }
+
+        public StatusFacts Bit { get; }
+
+        /// <summary>The bits of the aliases computed from this one, directly or not: a new value here makes theirs stale.</summary>
+        public StatusFacts Dependents { get; set; }
     }
 
     /// <summary>What the walk found for one status in one graph; read-only once made, so callers on any thread share it.</summary>
     internal sealed class Solution
     {
-        public Solution(Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, StatusFacts[] inStates)
+        public Solution(Dictionary<CaptureId, IOperation?> captures, HashSet<ILocalSymbol> resultHolders, Dictionary<ILocalSymbol, StatusAlias> aliases, StatusFacts[] inStates)
         {
             Captures = captures;
             ResultHolders = resultHolders;
+            Aliases = aliases;
             InStates = inStates;
         }
 
         public Dictionary<CaptureId, IOperation?> Captures { get; }
 
         public HashSet<ILocalSymbol> ResultHolders { get; }
+
+        public Dictionary<ILocalSymbol, StatusAlias> Aliases { get; }
 
         public StatusFacts[] InStates { get; }
     }
@@ -89,23 +133,12 @@ internal sealed class WaitStatusPaths
     /// the graph (then the rule stays silent).
     /// </summary>
     public static StatusFacts? Before(ControlFlowGraph rootGraph, SyntaxNode read, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
+        => ControlFlowGraphs.Find(rootGraph, read, cancellationToken) is { } position ? Before(position, read, status, surfaces, cancellationToken) : null;
+
+    private static StatusFacts Before(FlowPosition position, SyntaxNode read, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
     {
-        if (ControlFlowGraphs.Find(rootGraph, read, cancellationToken) is not { } position)
-        {
-            return null;
-        }
-
-        // A function usually reads one status several times (WIFEXITED, then WEXITSTATUS): the walk over its graph is
-        // done once per status and kept with the graph; each read then replays only its own block.
-        var solutions = GraphFacts.Of(position.Graph).WaitStatusSolutions;
-        if (!solutions.TryGetValue(status, out var solution))
-        {
-            var solving = new WaitStatusPaths(position.Graph, status, surfaces, new Dictionary<CaptureId, IOperation?>(), new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default), cancellationToken);
-            solving.Collect();
-            solution = solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving.Solve()));
-        }
-
-        var paths = new WaitStatusPaths(position.Graph, status, surfaces, solution.Captures, solution.ResultHolders, cancellationToken);
+        var solution = SolutionFor(position.Graph, status, surfaces, cancellationToken);
+        var paths = new WaitStatusPaths(position.Graph, status, surfaces, solution.Captures, solution.ResultHolders, solution.Aliases, cancellationToken);
         var state = solution.InStates[position.Block.Ordinal];
         var count = position.Index == FlowPosition.BranchValueIndex ? position.Block.Operations.Length : position.Index;
         for (var index = 0; index < count; index++)
@@ -116,13 +149,108 @@ internal sealed class WaitStatusPaths
         return paths.Transfer(position.Block, position.Index, state, before: read);
     }
 
+    /// <summary>
+    /// A function usually reads one status several times (WIFEXITED, then WEXITSTATUS): the walk over its graph is
+    /// done once per status and kept with the graph; each read then replays only its own block.
+    /// </summary>
+    private static Solution SolutionFor(ControlFlowGraph graph, ILocalSymbol status, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        var solutions = GraphFacts.Of(graph).WaitStatusSolutions;
+        if (!solutions.TryGetValue(status, out var solution))
+        {
+            var solving = new WaitStatusPaths(
+                graph,
+                status,
+                surfaces,
+                new Dictionary<CaptureId, IOperation?>(),
+                new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default),
+                new Dictionary<ILocalSymbol, StatusAlias>(SymbolEqualityComparer.Default),
+                cancellationToken);
+            solving.Collect();
+            solution = solutions.GetOrAdd(status, new Solution(solving._captures, solving._resultHolders, solving._aliases, solving.Solve()));
+        }
+
+        return solution;
+    }
+
+    /// <summary>
+    /// True when <paramref name="decoding"/> is the whole value of a status alias and every read of that local comes
+    /// where <paramref name="check"/> held for the status the local was computed from: <c>var code = (s &amp; 0xff00)
+    /// &gt;&gt; 8; var exited = (s &amp; 0x7f) == 0; if (exited) Report(code);</c> decodes early and uses the code only
+    /// for a child that exited. A local read inside a lambda or local function is not followed (false).
+    /// </summary>
+    public static bool UsedOnlyWhereChecked(
+        ControlFlowGraph rootGraph, SyntaxNode decoding, ILocalSymbol status, StatusFacts check, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        if (ControlFlowGraphs.Find(rootGraph, decoding, cancellationToken) is not { } position
+            || OperationFacts.OutermostConversion(position.Operation).Parent is not ISimpleAssignmentOperation { Target: ILocalReferenceOperation holder }
+            || !SolutionFor(position.Graph, status, surfaces, cancellationToken).Aliases.TryGetValue(holder.Local, out var alias)
+            || IsReadInNestedFunction(position.Graph.OriginalOperation, holder.Local))
+        {
+            return false;
+        }
+
+        var required = check | alias.Bit;
+        var statements = GraphStatements.Of(position.Graph);
+        foreach (var block in position.Graph.Blocks)
+        {
+            for (var index = 0; index <= block.Operations.Length; index++)
+            {
+                foreach (var operation in statements.At(block, index, LocalReferences))
+                {
+                    if (operation is not ILocalReferenceOperation reference || reference == holder
+                        || !SymbolEqualityComparer.Default.Equals(reference.Local, holder.Local))
+                    {
+                        continue;
+                    }
+
+                    var read = new FlowPosition(position.Graph, block, index == block.Operations.Length ? FlowPosition.BranchValueIndex : index, reference);
+                    if ((Before(read, reference.Syntax, status, surfaces, cancellationToken) & required) != required)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly OperationKinds LocalReferences = new(OperationKind.LocalReference);
+
+    private static bool IsReadInNestedFunction(IOperation root, ILocalSymbol local)
+    {
+        foreach (var reference in OperationTrees.LocalReferencesUnder(root))
+        {
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            for (var parent = reference.Parent; parent is not null && parent != root; parent = parent.Parent)
+            {
+                if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static readonly OperationKinds CapturesAndAssignments = new(OperationKind.FlowCapture, OperationKind.SimpleAssignment);
 
     // Most operations are none of these: the kind rules them out before any interface cast.
-    private static readonly OperationKinds EffectKinds = new(OperationKind.Invocation, OperationKind.Binary, OperationKind.LocalReference);
+    private static readonly OperationKinds EffectKinds = new(OperationKind.Invocation, OperationKind.Binary, OperationKind.LocalReference, OperationKind.SimpleAssignment);
+
+    /// <summary>The alias bits: one per bit of <see cref="StatusFacts.Aliases"/>, the lowest first.</summary>
+    private const int FirstAliasBit = 8;
+    private const int MaxAliases = 24;
 
     private void Collect()
     {
+        var candidates = new List<ISimpleAssignmentOperation>();
         foreach (var block in _graph.Blocks)
         {
             for (var index = 0; index <= block.Operations.Length; index++)
@@ -139,10 +267,120 @@ internal sealed class WaitStatusPaths
                             when WaitWritingStatus(SignalValues.SkipConversions(assignment.Value)) is not null:
                             _resultHolders.Add(target.Local);
                             break;
+                        case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when !IsStatus(target):
+                            candidates.Add(assignment);
+                            break;
                     }
                 }
             }
         }
+
+        CollectAliases(candidates);
+    }
+
+    /// <summary>
+    /// The locals assigned once from the status and constants alone, or from other such locals, through the W* macros
+    /// and integer operators: what the function computed from the status and named.
+    /// </summary>
+    private void CollectAliases(List<ISimpleAssignmentOperation> candidates)
+    {
+        if (candidates.Count == 0)
+        {
+            return;
+        }
+
+        var origins = ValueOrigins.Of(_graph);
+        HashSet<ILocalSymbol>? untrackable = null;
+        // An alias may be computed from another: each round admits those whose inputs are admitted already.
+        for (var changed = true; changed && _aliases.Count < MaxAliases;)
+        {
+            changed = false;
+            foreach (var assignment in candidates)
+            {
+                var local = ((ILocalReferenceOperation)assignment.Target).Local;
+                if (_aliases.ContainsKey(local) || _resultHolders.Contains(local) || local.RefKind != RefKind.None
+                    || origins.SingleAssignment(local) != assignment.Value || !IsComputedFromStatus(assignment.Value))
+                {
+                    continue;
+                }
+
+                // Written through a reference, by a pattern or inside a lambda: not assigned once after all.
+                untrackable ??= KnownIntegers.UntrackableLocals(_graph);
+                if (untrackable.Contains(local) || _aliases.Count == MaxAliases)
+                {
+                    continue;
+                }
+
+                _aliases.Add(local, new StatusAlias(assignment.Value, (StatusFacts)(1 << (FirstAliasBit + _aliases.Count))));
+                changed = true;
+            }
+        }
+
+        // A new value in one alias makes every alias computed from it stale: its own bit goes with the others'.
+        foreach (var alias in _aliases.Values)
+        {
+            foreach (var operation in OperationWalk.WithSelf(alias.Value))
+            {
+                if (operation is ILocalReferenceOperation reference && _aliases.TryGetValue(reference.Local, out var input))
+                {
+                    input.Dependents |= alias.Bit;
+                }
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var alias in _aliases.Values)
+            {
+                var dependents = alias.Dependents;
+                foreach (var other in _aliases.Values)
+                {
+                    if ((alias.Dependents & other.Bit) != 0)
+                    {
+                        dependents |= other.Dependents;
+                    }
+                }
+
+                if (dependents != alias.Dependents)
+                {
+                    alias.Dependents = dependents;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Built from the status (or admitted aliases) and constants only, with integer operators, comparisons and W* macros.</summary>
+    private bool IsComputedFromStatus(IOperation value)
+    {
+        var fromStatus = false;
+        foreach (var operation in OperationWalk.WithSelf(value))
+        {
+            switch (operation)
+            {
+                case ILocalReferenceOperation reference when IsStatus(reference) || _aliases.ContainsKey(reference.Local):
+                    fromStatus = true;
+                    break;
+                case IInvocationOperation invocation when IsReadOfStatus(invocation):
+                    fromStatus = true;
+                    break;
+                case IArgumentOperation or IConversionOperation or IBinaryOperation or IUnaryOperation or IIsPatternOperation
+                    or IConstantPatternOperation or IRelationalPatternOperation or INegatedPatternOperation or IBinaryPatternOperation:
+                    break;
+                case ILiteralOperation or IFieldReferenceOperation { Field.IsConst: true }:
+                    break;
+                default:
+                    if (!operation.ConstantValue.HasValue)
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        return fromStatus;
     }
 
     private StatusFacts[] Solve()
@@ -153,12 +391,12 @@ internal sealed class WaitStatusPaths
         var stale = new bool[blocks.Length];
         for (var i = 0; i < blocks.Length; i++)
         {
-            inStates[i] = StatusFacts.All;
+            inStates[i] = Top;
             stale[i] = true;
         }
 
         // What a branch's condition proves does not depend on the facts flowing in: worked out once per block and sense.
-        var implied = new StatusFacts?[blocks.Length * 2];
+        var implied = new ImpliedFacts?[blocks.Length * 2];
 
         // Neither does what a block does to them: each operation sets the facts or adds to them, so a block's
         // operations compose into one effect, found in one walk of the block instead of one per round.
@@ -195,7 +433,7 @@ internal sealed class WaitStatusPaths
             for (var i = 1; i < blocks.Length; i++)
             {
                 var block = blocks[i];
-                var meet = StatusFacts.All;
+                var meet = Top;
                 foreach (var predecessor in block.Predecessors)
                 {
                     if (predecessor.Source.IsReachable)
@@ -223,7 +461,10 @@ internal sealed class WaitStatusPaths
         return inStates;
     }
 
-    private StatusFacts Along(ControlFlowBranch branch, StatusFacts state, StatusFacts?[] implied)
+    /// <summary>Everything holds: where the meet of the paths into a block starts.</summary>
+    private const StatusFacts Top = StatusFacts.All | StatusFacts.Aliases;
+
+    private StatusFacts Along(ControlFlowBranch branch, StatusFacts state, ImpliedFacts?[] implied)
     {
         var source = branch.Source;
         if (source.ConditionKind == ControlFlowConditionKind.None || source.BranchValue is not { } condition)
@@ -234,7 +475,44 @@ internal sealed class WaitStatusPaths
         var whenTrue = source.ConditionKind == ControlFlowConditionKind.WhenTrue;
         var sense = branch.IsConditionalSuccessor ? whenTrue : !whenTrue;
         var slot = source.Ordinal * 2 + (sense ? 1 : 0);
-        return state | (implied[slot] ??= Implied(condition, sense));
+        var proved = implied[slot] ??= ImpliedBy(condition, sense);
+        return state | ((state & proved.Required) == proved.Required ? proved.Facts : proved.WithoutAliases);
+    }
+
+    /// <summary>
+    /// What a condition proves, and which aliases it was read through: that proof stands only where none of them is
+    /// stale; elsewhere the condition proves what it says without them.
+    /// </summary>
+    private readonly struct ImpliedFacts
+    {
+        public ImpliedFacts(StatusFacts facts, StatusFacts required, StatusFacts withoutAliases)
+        {
+            Facts = facts;
+            Required = required;
+            WithoutAliases = withoutAliases;
+        }
+
+        public StatusFacts Facts { get; }
+
+        public StatusFacts Required { get; }
+
+        public StatusFacts WithoutAliases { get; }
+    }
+
+    private ImpliedFacts ImpliedBy(IOperation condition, bool sense)
+    {
+        _required = StatusFacts.None;
+        var facts = Implied(condition, sense);
+        var required = _required;
+        if (required == StatusFacts.None)
+        {
+            return new ImpliedFacts(facts, required, facts);
+        }
+
+        _aliasesOff = true;
+        var withoutAliases = Implied(condition, sense);
+        _aliasesOff = false;
+        return new ImpliedFacts(facts, required, withoutAliases);
     }
 
     /// <summary>The effect of one operation on the facts: waits and other writes of the status, and reads of it.</summary>
@@ -273,6 +551,9 @@ internal sealed class WaitStatusPaths
                     // Written by something other than a wait: no longer this rule's status on this path.
                     effect = effect.Then(StatusEffect.Set(StatusFacts.All));
                     break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } when _aliases.TryGetValue(target.Local, out var alias):
+                    effect = effect.Then(StatusEffect.Assign(alias));
+                    break;
             }
         }
 
@@ -288,7 +569,9 @@ internal sealed class WaitStatusPaths
             Added = added;
         }
 
-        public static StatusEffect Identity => new(StatusFacts.All, StatusFacts.None);
+        private const StatusFacts Everything = StatusFacts.All | StatusFacts.Aliases;
+
+        public static StatusEffect Identity => new(Everything, StatusFacts.None);
 
         private StatusFacts Kept { get; }
 
@@ -296,7 +579,10 @@ internal sealed class WaitStatusPaths
 
         public static StatusEffect Set(StatusFacts facts) => new(StatusFacts.None, facts);
 
-        public static StatusEffect Add(StatusFacts facts) => new(StatusFacts.All, facts);
+        public static StatusEffect Add(StatusFacts facts) => new(Everything, facts);
+
+        /// <summary>The alias gets a value from the status as it is now; those computed from its old value go stale.</summary>
+        public static StatusEffect Assign(StatusAlias alias) => new(Everything & ~alias.Dependents, alias.Bit);
 
         public StatusFacts Apply(StatusFacts state) => (state & Kept) | Added;
 
@@ -307,7 +593,7 @@ internal sealed class WaitStatusPaths
     /// <summary>What the condition proves when it evaluates to <paramref name="sense"/>.</summary>
     private StatusFacts Implied(IOperation condition, bool sense)
     {
-        var operation = Unwrap(condition);
+        var operation = Resolve(condition);
         switch (operation)
         {
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
@@ -350,10 +636,10 @@ internal sealed class WaitStatusPaths
     /// </summary>
     private StatusFacts? Compare(IOperation subject, BinaryOperatorKind relation, long? constant, IOperation other, bool sense)
     {
-        subject = Unwrap(subject);
+        subject = Resolve(subject);
         if (subject is ISimpleAssignmentOperation assignment)
         {
-            subject = Unwrap(assignment.Value);
+            subject = Resolve(assignment.Value);
         }
 
         if (IsResult(subject))
@@ -549,6 +835,22 @@ internal sealed class WaitStatusPaths
     private bool IsStatus(ILocalReferenceOperation local) => SymbolEqualityComparer.Default.Equals(local.Local, _status);
 
     private long? Constant(IOperation? operation) => SignalValues.IntegerValue(Unwrap(operation), _surfaces, _cancellationToken);
+
+    /// <summary>
+    /// <see cref="Unwrap"/>, and through the status aliases to the values they hold, noting each in
+    /// <see cref="_required"/>: a condition on <c>exited</c> is a condition on what <c>exited</c> was computed from.
+    /// </summary>
+    private IOperation Resolve(IOperation? operation)
+    {
+        var current = Unwrap(operation);
+        for (var depth = 0; depth < 8 && !_aliasesOff && current is ILocalReferenceOperation reference && _aliases.TryGetValue(reference.Local, out var alias); depth++)
+        {
+            _required |= alias.Bit;
+            current = Unwrap(alias.Value);
+        }
+
+        return current;
+    }
 
     /// <summary>Through conversions, parentheses and the graph's captures (a switch's value, a condition held for later).</summary>
     private IOperation Unwrap(IOperation? operation)

@@ -120,7 +120,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
 
         ReportWaitResult(context, invocation, local, facts);
         var check = isDecoder ? WaitStatuses.CheckFor[call.Function] : null;
-        if (check is not null && (facts & FactOf(check)) == 0)
+        if (check is not null && (facts & FactOf(check)) == 0 && !UsedOnlyWhereChecked(context, invocation, local, FactOf(check), surfaces))
         {
             var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, check).Add(StatusProperty, local.Name);
             context.ReportDiagnostic(Diagnostic.Create(MacroRule, invocation.Syntax.GetLocation(), properties, call.Function, check));
@@ -175,7 +175,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
         else if (statuses.IsStatus(local) && FactsBefore(context, decoded, local, surfaces) is { } facts)
         {
             ReportWaitResult(context, decoded, local, facts);
-            if ((facts & StatusFacts.Exited) == 0)
+            if ((facts & StatusFacts.Exited) == 0 && !UsedOnlyWhereChecked(context, decoded, local, StatusFacts.Exited, surfaces))
             {
                 var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, HandCheck).Add(StatusProperty, local.Name);
                 context.ReportDiagnostic(Diagnostic.Create(HandDecodedRule, decoded.Syntax.GetLocation(), properties, local.Name));
@@ -200,6 +200,11 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
 
     private static StatusFacts? FactsBefore(OperationAnalysisContext context, IOperation read, ILocalSymbol status, PosixSurfaces surfaces)
         => context.TryGetGraph() is { } graph ? WaitStatusPaths.Before(graph, read.Syntax, status, surfaces, context.CancellationToken) : null;
+
+    /// <summary>A decoding named before the check and used only after it (see <see cref="WaitStatusPaths.UsedOnlyWhereChecked"/>).</summary>
+    private static bool UsedOnlyWhereChecked(OperationAnalysisContext context, IOperation decoding, ILocalSymbol status, StatusFacts check, PosixSurfaces surfaces)
+        => context.TryGetGraph() is { } graph
+            && WaitStatusPaths.UsedOnlyWhereChecked(graph, decoding.Syntax, status, check, surfaces, context.CancellationToken);
 
     /// <summary>The status is read on a path where the wait that wrote it may have failed or found no child.</summary>
     private static void ReportWaitResult(OperationAnalysisContext context, IOperation read, ILocalSymbol status, StatusFacts facts)

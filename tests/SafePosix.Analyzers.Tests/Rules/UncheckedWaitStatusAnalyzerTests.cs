@@ -609,6 +609,156 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
 
     [Fact]
+    public Task EveryFieldDecodedFirstAndUsedUnderItsCheckThroughLocals_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        static class Reaper
+        {
+            public static event Action<int, int> ProcessExit;
+
+            // An init's reaper (sharpinit): every field named first, each used under its own check.
+            static void ReapChildren()
+            {
+                int pid;
+                while ((pid = Syscall.wait(out int status)) > -1)
+                {
+                    var signalBits = status & 0x7f;
+                    var exitCode = (status & 0xff00) >> 8;
+                    var stopped = (status & 0xff) == 0x7f;
+                    var exited = signalBits == 0;
+
+                    if (stopped)
+                        Console.WriteLine($"pid {pid} stopped");
+
+                    if (exited)
+                        ProcessExit?.Invoke(pid, exitCode);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MacroDecodedFirstAndUsedOnlyAfterTheCheck_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var code = Syscall.WEXITSTATUS(status);
+                if (!Syscall.WIFEXITED(status)) return -1;
+                return code;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CheckHeldInALocal_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                bool exited = Syscall.WIFEXITED(status), signaled = Syscall.WIFSIGNALED(status);
+                if (signaled) return 128 + (int)Syscall.WTERMSIG(status);
+                return exited ? Syscall.WEXITSTATUS(status) : -1;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task DecodedFirstAndUsedBeforeTheCheck_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Native.waitpid(pid, out var status, 0) != pid) return -1;
+                var code = {|#0:(status >> 8) & 0xff|};
+                Console.WriteLine(code);
+                var exited = (status & 0x7f) == 0;
+                return exited ? code : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(HandDecoded("status")));
+
+    [Fact]
+    public Task DecodedFirstAndUsedWhereTheCheckFailed_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var code = {|#0:Syscall.WEXITSTATUS(status)|};
+                var exited = Syscall.WIFEXITED(status);
+                if (!exited) Console.WriteLine(code);
+                return 0;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task CheckHeldInALocalBeforeTheNextWait_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int first, int second)
+            {
+                if (Syscall.waitpid(first, out var status, 0) != first) return -1;
+                var exited = Syscall.WIFEXITED(status);
+                if (Syscall.waitpid(second, out status, 0) != second) return -1;
+                return exited ? {|#0:Syscall.WEXITSTATUS(status)|} : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task DecodedBeforeTheNextWaitAndUsedAfterItsCheck_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int first, int second)
+            {
+                if (Syscall.waitpid(first, out var status, 0) != first) return -1;
+                var code = {|#0:Syscall.WEXITSTATUS(status)|};
+                if (Syscall.waitpid(second, out status, 0) != second) return -1;
+                return Syscall.WIFEXITED(status) ? code : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task CheckLocalAssignedTwice_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid, bool assumeExited)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var exited = Syscall.WIFEXITED(status);
+                if (assumeExited) exited = true;
+                return exited ? {|#0:Syscall.WEXITSTATUS(status)|} : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task DecodedFirstAndReadInALambda_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            Func<int> Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return null;
+                var code = {|#0:Syscall.WEXITSTATUS(status)|};
+                if (!Syscall.WIFEXITED(status)) return null;
+                return () => code;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
