@@ -86,7 +86,7 @@ internal readonly struct LibcInvocation
     {
         if (Wrapped is not { } wrapped)
         {
-            return MappingValues.ArgumentFor(Invocation, ordinal);
+            return OperationFacts.Argument(Invocation, ordinal);
         }
 
         if (ordinal >= wrapped.Arguments.Length || wrapped.Arguments[ordinal].Parameter is not (var parameter and >= 0))

@@ -136,7 +136,7 @@ internal sealed partial class MethodSummaries
                 arguments = new WrappedArgument[innerTarget.Parameters.Length];
                 for (var ordinal = 0; ordinal < arguments.Length; ordinal++)
                 {
-                    arguments[ordinal] = Source(method, MappingValues.ArgumentFor(invocation, ordinal), passedOn);
+                    arguments[ordinal] = Source(method, OperationFacts.Argument(invocation, ordinal), passedOn);
                 }
             }
             else if (TryGetWrappedCall(invocation.TargetMethod, depth + 1, out var nested, cancellationToken))
@@ -148,7 +148,7 @@ internal sealed partial class MethodSummaries
                 {
                     var source = nested.Arguments[ordinal];
                     arguments[ordinal] = source.Fixed is { } fixedValue ? source
-                        : source.Parameter >= 0 ? Source(method, MappingValues.ArgumentFor(invocation, source.Parameter), passedOn)
+                        : source.Parameter >= 0 ? Source(method, OperationFacts.Argument(invocation, source.Parameter), passedOn)
                         : WrappedArgument.Unknown;
                 }
             }

@@ -12,6 +12,20 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal static class OperationFacts
 {
+    /// <summary>The argument bound to the parameter at <paramref name="ordinal"/>, whatever order the call names them in.</summary>
+    public static IOperation? Argument(IInvocationOperation invocation, int ordinal)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == ordinal)
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// A descriptor argument that is a negative constant: no descriptor at all. The call can only fail with EBADF, and
     /// code makes it for that (to probe that an entry point exists, as dbus-sharp does with sendmsg(-1, ...), or in a

@@ -21,7 +21,7 @@ internal static class SignalDispositions
 
     /// <summary>The signal number the call sets (first argument), if known.</summary>
     public static long? SignalOf(IInvocationOperation call, PosixSurfaces surfaces, CancellationToken cancellationToken)
-        => SignalValues.IntegerValue(SignalValues.Argument(call, 0), surfaces, cancellationToken);
+        => SignalValues.IntegerValue(OperationFacts.Argument(call, 0), surfaces, cancellationToken);
 
     /// <summary>
     /// The handlers the call may install, as operations: the handler argument of signal-like calls, the values
@@ -31,10 +31,10 @@ internal static class SignalDispositions
     {
         if (SignalLikeFunctions.Contains(function))
         {
-            return SignalValues.Argument(call, 1) is { } handler ? ImmutableArray.Create(handler) : ImmutableArray<IOperation>.Empty;
+            return OperationFacts.Argument(call, 1) is { } handler ? ImmutableArray.Create(handler) : ImmutableArray<IOperation>.Empty;
         }
 
-        if (function == "sigaction" && StructLocal(SignalValues.Argument(call, 1)) is { } local)
+        if (function == "sigaction" && StructLocal(OperationFacts.Argument(call, 1)) is { } local)
         {
             return MemberWrites(local, call, "sa_handler", "sa_sigaction");
         }
@@ -44,7 +44,7 @@ internal static class SignalDispositions
 
     /// <summary>The values written to the sa_flags of the sigaction struct the call is given.</summary>
     public static ImmutableArray<IOperation> FlagsOf(IInvocationOperation call)
-        => StructLocal(SignalValues.Argument(call, 1)) is { } local
+        => StructLocal(OperationFacts.Argument(call, 1)) is { } local
             ? MemberWrites(local, call, "sa_flags")
             : ImmutableArray<IOperation>.Empty;
 
@@ -57,7 +57,7 @@ internal static class SignalDispositions
         if (function == "SetSignalAction")
         {
             // Mono.Unix.Native.SignalAction: Default = 0, Ignore = 1, Error = 2.
-            return SignalValues.IntegerValue(SignalValues.Argument(call, 1), surfaces, cancellationToken) == disposition;
+            return SignalValues.IntegerValue(OperationFacts.Argument(call, 1), surfaces, cancellationToken) == disposition;
         }
 
         if (function == "sigignore")

@@ -28,7 +28,7 @@ internal static class WaitCalls
                 return "any child";
             case "waitpid":
             case "wait4":
-                var pid = SignalValues.IntegerValue(SignalValues.Argument(wait, 0), surfaces, cancellationToken);
+                var pid = SignalValues.IntegerValue(OperationFacts.Argument(wait, 0), surfaces, cancellationToken);
                 return pid switch
                 {
                     -1 => "any child",
@@ -38,7 +38,7 @@ internal static class WaitCalls
                 };
             case "waitid":
                 // Only P_ALL (0) and P_PGID (2) are any-child; P_PID and P_PIDFD name one child.
-                var idType = SignalValues.IntegerValue(SignalValues.Argument(wait, 0), surfaces, cancellationToken);
+                var idType = SignalValues.IntegerValue(OperationFacts.Argument(wait, 0), surfaces, cancellationToken);
                 return idType switch
                 {
                     SignalValues.P_ALL => "any child",
@@ -55,17 +55,17 @@ internal static class WaitCalls
     {
         var options = function switch
         {
-            "waitpid" => SignalValues.Argument(wait, 2),
-            "wait3" => SignalValues.Argument(wait, 1),
-            "wait4" => SignalValues.Argument(wait, 2),
-            "waitid" => SignalValues.Argument(wait, 3),
+            "waitpid" => OperationFacts.Argument(wait, 2),
+            "wait3" => OperationFacts.Argument(wait, 1),
+            "wait4" => OperationFacts.Argument(wait, 2),
+            "waitid" => OperationFacts.Argument(wait, 3),
             _ => null,
         };
 
         // Legacy Mono.Posix.Syscall.waitpid(int pid, WaitOptions options) has no status.
         if (options is null && function == "waitpid" && wait.Arguments.Length == 2)
         {
-            options = SignalValues.Argument(wait, 1);
+            options = OperationFacts.Argument(wait, 1);
         }
 
         return options;

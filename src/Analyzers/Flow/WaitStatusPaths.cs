@@ -721,7 +721,7 @@ internal sealed class WaitStatusPaths
     private StatusFacts? CheckFact(IInvocationOperation invocation)
     {
         if (!_surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out var call)
-            || SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is not ILocalReferenceOperation local || !IsStatus(local))
+            || SignalValues.SkipConversions(OperationFacts.Argument(invocation, 0)) is not ILocalReferenceOperation local || !IsStatus(local))
         {
             return null;
         }
@@ -773,7 +773,7 @@ internal sealed class WaitStatusPaths
         }
 
         var ordinal = call.Function is "wait" or "wait3" ? 0 : 1;
-        return SignalValues.SkipConversions(SignalValues.Argument(invocation, ordinal)) switch
+        return SignalValues.SkipConversions(OperationFacts.Argument(invocation, ordinal)) switch
         {
             ILocalReferenceOperation local when IsStatus(local) => call.Function,
             IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } when IsStatus(declared) => call.Function,
@@ -792,7 +792,7 @@ internal sealed class WaitStatusPaths
 
     private bool IsReadOfStatus(IInvocationOperation invocation)
         => _surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out _)
-            && SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is ILocalReferenceOperation local && IsStatus(local);
+            && SignalValues.SkipConversions(OperationFacts.Argument(invocation, 0)) is ILocalReferenceOperation local && IsStatus(local);
 
     private bool IsHandReadOfStatus(IBinaryOperation binary)
         => binary.OperatorKind == BinaryOperatorKind.And ? MaskedStatus(binary) is not null

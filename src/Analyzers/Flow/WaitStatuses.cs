@@ -79,7 +79,7 @@ internal sealed class WaitStatuses
         if (StatusWaitFunctions.Contains(function))
         {
             var ordinal = function is "wait" or "wait3" ? 0 : 1;
-            if (StatusLocal(SignalValues.Argument(invocation, ordinal)) is { } status)
+            if (StatusLocal(OperationFacts.Argument(invocation, ordinal)) is { } status)
             {
                 _statuses.Add(status);
             }

@@ -60,7 +60,7 @@ public sealed class DiscardedByteCountAnalyzer : DiagnosticAnalyzer
         if (parent is not IExpressionStatementOperation
             || invocation.TargetMethod.ReturnsVoid
             || !surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, Functions, out var call)
-            || (call.Wrapper is null && OperationFacts.IsNoDescriptor(SignalValues.Argument(invocation, 0))))
+            || (call.Wrapper is null && OperationFacts.IsNoDescriptor(OperationFacts.Argument(invocation, 0))))
         {
             return;
         }

@@ -204,7 +204,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
         }
 
         var ordinal = function.StartsWith("openat", System.StringComparison.Ordinal) ? 2 : 1;
-        if (open.TargetMethod.Parameters.Length <= ordinal || MappingValues.ArgumentFor(open, ordinal) is not { } flags)
+        if (open.TargetMethod.Parameters.Length <= ordinal || OperationFacts.Argument(open, ordinal) is not { } flags)
         {
             return null;
         }

@@ -84,7 +84,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
         }
 
         // posix_spawn(pid, path, file_actions, attrp, argv, envp)
-        var attributes = SignalValues.SkipConversions(SignalValues.Argument(invocation, 3));
+        var attributes = SignalValues.SkipConversions(OperationFacts.Argument(invocation, 3));
         if (attributes is null)
         {
             return;
@@ -161,7 +161,7 @@ public sealed class InheritedSigpipeAnalyzer : DiagnosticAnalyzer
                     setsSigDefault = true;
                     break;
                 case "posix_spawnattr_setflags":
-                    var flags = SignalValues.Argument(invocation, 1);
+                    var flags = OperationFacts.Argument(invocation, 1);
                     if (SignalValues.ContainsFlag(flags, PosixSpawnSetSigDef, surfaces, context.CancellationToken))
                     {
                         flagsHaveSigDef = true;

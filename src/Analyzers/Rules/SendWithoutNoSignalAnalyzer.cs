@@ -52,12 +52,12 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (!surfaces.TryGetLibcCall(invocation.TargetMethod, Functions, out var call)
-            || OperationFacts.IsNoDescriptor(SignalValues.Argument(invocation, 0)))
+            || OperationFacts.IsNoDescriptor(OperationFacts.Argument(invocation, 0)))
         {
             return;
         }
 
-        var flags = SignalValues.Argument(invocation, FlagsOrdinal(call.Function));
+        var flags = OperationFacts.Argument(invocation, FlagsOrdinal(call.Function));
         if (flags is null || !SignalValues.CertainlyLacksFlag(flags, SignalValues.MSG_NOSIGNAL, surfaces, context.CancellationToken))
         {
             return;

@@ -178,8 +178,8 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
     /// <summary>Records the method or local function a SIGCHLD registration installs.</summary>
     private static void RememberHandler(IInvocationOperation registration, PosixSurfaces surfaces, ConcurrentDictionary<ISymbol, bool> handlers, OperationAnalysisContext context)
     {
-        if (!IsSigchld(SignalValues.Argument(registration, 0), surfaces, context)
-            || SignalValues.SkipConversions(SignalValues.Argument(registration, 1)) is not IDelegateCreationOperation { Target: IMethodReferenceOperation reference })
+        if (!IsSigchld(OperationFacts.Argument(registration, 0), surfaces, context)
+            || SignalValues.SkipConversions(OperationFacts.Argument(registration, 1)) is not IDelegateCreationOperation { Target: IMethodReferenceOperation reference })
         {
             return;
         }
@@ -204,7 +204,7 @@ public sealed class SingleReapAnalyzer : DiagnosticAnalyzer
         var method = registration.TargetMethod;
         var registers = (method.Name == "Create" && symbols.Registration is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Registration))
             || (surfaces.TryGetLibcCall(method, SignalFunctions, out _));
-        return registers && IsSigchld(SignalValues.Argument(registration, 0), surfaces, context);
+        return registers && IsSigchld(OperationFacts.Argument(registration, 0), surfaces, context);
     }
 
     /// <summary>SIGCHLD as a raw number (17), a binding constant, Mono's Signum.SIGCHLD, or PosixSignal.SIGCHLD (-5).</summary>

@@ -99,7 +99,7 @@ public sealed class UncheckedWaitStatusAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (!surfaces.TryGetLibcCall(invocation.TargetMethod, WaitStatuses.Macros, out var call)
-            || SignalValues.SkipConversions(SignalValues.Argument(invocation, 0)) is not ILocalReferenceOperation { Local: var local })
+            || SignalValues.SkipConversions(OperationFacts.Argument(invocation, 0)) is not ILocalReferenceOperation { Local: var local })
         {
             return;
         }

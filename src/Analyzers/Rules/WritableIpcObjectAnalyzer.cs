@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 
 namespace SafePosix.Analyzers.Rules;
@@ -96,24 +97,24 @@ public sealed class WritableIpcObjectAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (function.KeyParameter >= 0 && PermissionValues.Value(Argument(invocation, function.KeyParameter), surfaces) is not null and 0)
+        if (function.KeyParameter >= 0 && PermissionValues.Value(OperationFacts.Argument(invocation, function.KeyParameter), surfaces) is not null and 0)
         {
             // IPC_PRIVATE: no other process can look the object up.
             return;
         }
 
-        if (function.KeyParameter >= 0 && Argument(invocation, function.KeyParameter) is null)
+        if (function.KeyParameter >= 0 && OperationFacts.Argument(invocation, function.KeyParameter) is null)
         {
             return;
         }
 
         if (function.CreateFlagsParameter >= 0
-            && (PermissionValues.Value(Argument(invocation, function.CreateFlagsParameter), surfaces) is not { } flags || (flags & function.CreateFlag) == 0))
+            && (PermissionValues.Value(OperationFacts.Argument(invocation, function.CreateFlagsParameter), surfaces) is not { } flags || (flags & function.CreateFlag) == 0))
         {
             return;
         }
 
-        if (Argument(invocation, function.ModeParameter) is not { } modeArgument
+        if (OperationFacts.Argument(invocation, function.ModeParameter) is not { } modeArgument
             || PermissionValues.Value(modeArgument, surfaces) is not { } mode
             || (mode & PermissionValues.GroupOrOtherWrite) == 0)
         {
@@ -130,19 +131,6 @@ public sealed class WritableIpcObjectAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties,
             call.Function, PermissionValues.Octal(mode & PermissionValues.PermissionBits)));
-    }
-
-    private static IOperation? Argument(IInvocationOperation invocation, int ordinal)
-    {
-        foreach (var argument in invocation.Arguments)
-        {
-            if (argument.Parameter?.Ordinal == ordinal)
-            {
-                return argument.Value;
-            }
-        }
-
-        return null;
     }
 
     private static System.Collections.Generic.KeyValuePair<string, IpcFunction> Entry(string name, IpcFunction function) => new(name, function);

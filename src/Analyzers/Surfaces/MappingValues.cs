@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using SafePosix.Analyzers.Flow;
 
 namespace SafePosix.Analyzers.Surfaces;
 
@@ -114,24 +115,10 @@ internal static class MappingValues
 
                 return call.Function == "sysconf"
                     && invocation.Arguments.Length >= 1
-                    && ArgumentFor(invocation, 0) is { } name
+                    && OperationFacts.Argument(invocation, 0) is { } name
                     && exactValue(name) == PageSizeSysconfName;
             default:
                 return false;
         }
-    }
-
-    /// <summary>The argument passed for the parameter at an ordinal (named arguments may reorder them).</summary>
-    public static IOperation? ArgumentFor(IInvocationOperation invocation, int ordinal)
-    {
-        foreach (var argument in invocation.Arguments)
-        {
-            if (argument.Parameter?.Ordinal == ordinal)
-            {
-                return argument.Value;
-            }
-        }
-
-        return null;
     }
 }

@@ -15,6 +15,7 @@ using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
 using SafePosix.Analyzers;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
@@ -115,7 +116,7 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
         if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax spawnSyntax
             || model.GetOperation(spawnSyntax, cancellationToken) is not IInvocationOperation spawn
             || !surfaces.TryGetLibcCall(spawn.TargetMethod, SpawnFunctions, out _)
-            || AttributesHolder(SignalValues.Argument(spawn, 3)) is not { } attributes
+            || AttributesHolder(OperationFacts.Argument(spawn, 3)) is not { } attributes
             || spawnSyntax.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member)
         {
             return null;
@@ -128,7 +129,7 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
         {
             if (model.GetOperation(node, cancellationToken) is not IInvocationOperation call
                 || !surfaces.TryGetLibcCall(call.TargetMethod, out var libc)
-                || !SymbolEqualityComparer.Default.Equals(AttributesHolder(SignalValues.Argument(call, 0)), attributes))
+                || !SymbolEqualityComparer.Default.Equals(AttributesHolder(OperationFacts.Argument(call, 0)), attributes))
             {
                 continue;
             }
@@ -205,7 +206,7 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
             return null;
         }
 
-        if (SignalValues.Argument(init, 0)?.Syntax is not ExpressionSyntax attributesExpression)
+        if (OperationFacts.Argument(init, 0)?.Syntax is not ExpressionSyntax attributesExpression)
         {
             return null;
         }
@@ -240,7 +241,7 @@ public sealed class InheritedSigpipeFixer : CodeFixProvider
         {
             inserted.Add(ExpressionStatement(Call(generator, flagsMethod, attributesArgument, CastIfNarrow(flagsType, setSigDef, setSigDefIsConstant))));
         }
-        else if (SignalValues.Argument(setFlags, 1) is not { Syntax: ExpressionSyntax flags } flagsValue)
+        else if (OperationFacts.Argument(setFlags, 1) is not { Syntax: ExpressionSyntax flags } flagsValue)
         {
             return null;
         }

@@ -15,6 +15,7 @@ using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
 using SafePosix.Analyzers;
+using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
@@ -206,7 +207,7 @@ public sealed class ManagedSignalHandlerFixer : CodeFixProvider
 
         var surfaces = PosixSurfaces.Create(model.Compilation);
         if (!surfaces.TryGetLibcCall(operation.TargetMethod, out var libc)
-            || SignalValues.Argument(operation, 0) is not { Syntax: ExpressionSyntax signalArgument } signalOperation
+            || OperationFacts.Argument(operation, 0) is not { Syntax: ExpressionSyntax signalArgument } signalOperation
             || (SignalValues.IntegerValue(signalOperation, surfaces, cancellationToken) ?? TmdsSignal(signalOperation)) is not { } known
             || known is <= 0 or > 64)
         {
@@ -218,7 +219,7 @@ public sealed class ManagedSignalHandlerFixer : CodeFixProvider
         switch (libc.Function)
         {
             case "signal" or "sigset" or "bsd_signal" when operation.Arguments.Length == 2:
-                handler = SignalValues.Argument(operation, 1);
+                handler = OperationFacts.Argument(operation, 1);
                 break;
             case "sigaction" when operation.Arguments.Length == 3:
                 handler = SigactionHandler(operation, block, model, surfaces, removed, cancellationToken);
@@ -369,12 +370,12 @@ public sealed class ManagedSignalHandlerFixer : CodeFixProvider
         IInvocationOperation sigaction, BlockSyntax block, SemanticModel model, PosixSurfaces surfaces, List<SyntaxNode> removed, CancellationToken cancellationToken)
     {
         const long SaRestart = 0x10000000;
-        var old = SignalValues.SkipConversions(SignalValues.Argument(sigaction, 2));
+        var old = SignalValues.SkipConversions(OperationFacts.Argument(sigaction, 2));
         var noOld = old is IDefaultValueOperation
             || old?.ConstantValue is { HasValue: true, Value: null }
             || SignalValues.IntegerValue(old, surfaces, cancellationToken) == 0
             || old is IFieldReferenceOperation { Field: { Name: "Zero", ContainingType.SpecialType: SpecialType.System_IntPtr } };
-        var local = SignalValues.SkipConversions(SignalValues.Argument(sigaction, 1)) switch
+        var local = SignalValues.SkipConversions(OperationFacts.Argument(sigaction, 1)) switch
         {
             IAddressOfOperation { Reference: ILocalReferenceOperation reference } => reference.Local,
             ILocalReferenceOperation { Local.Type.TypeKind: TypeKind.Struct } reference => reference.Local,
