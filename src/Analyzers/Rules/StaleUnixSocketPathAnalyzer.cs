@@ -10,7 +10,7 @@ using SafePosix.Analyzers.Surfaces;
 namespace SafePosix.Analyzers.Rules;
 
 /// <summary>PSX4001: a unix socket bound to a path that may still hold the socket file of an earlier run.</summary>
-public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
+public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 {
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.StaleUnixSocketPath,
@@ -46,11 +46,13 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             // which every libc rule has asked for already), or through an extern local function, which the gate does
             // not see: ordinary code then pays one name test per call.
             var libcBind = surfaces.MayCallMatchedFunction;
-            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types, libcBind)), OperationKind.Invocation);
+            // Asked only before a report, about a bind in a method no other assembly can call.
+            var callers = new Lazy<CallerVouches>(() => new CallerVouches(new AssemblyCallSites(compilation, surfaces.Summaries), surfaces, types.Value));
+            start.RegisterOperationAction(GeneratedCode.OutsideGeneratedMembers(operation => AnalyzeInvocation(operation, surfaces, types, libcBind, callers)), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, Lazy<UnixSocketTypes> lazyTypes, bool libcBind)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces, Lazy<UnixSocketTypes> lazyTypes, bool libcBind, Lazy<CallerVouches> callers)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IOperation? address;
@@ -76,7 +78,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var types = lazyTypes.Value;
         var body = BodyOf(invocation);
         var unixAddress = UnixAddress(address, body, types);
-        if (unixAddress is not { } found || found.IsAbstract || RemovesBefore(body, invocation, found.Path, surfaces, types))
+        if (unixAddress is not { } found || found.IsAbstract || RemovesBefore(body, invocation, found.Path, surfaces, types)
+            || callers.Value.AllRemoveBefore(invocation, context.ContainingSymbol, found.Path, context.CancellationToken))
         {
             return;
         }
@@ -209,7 +212,8 @@ public sealed class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// True when the method removes a file before the bind: File.Delete, FileInfo.Delete, unlink (any surface), or a
     /// helper of this project handed the same path. A check on one branch counts: the connect-first pattern deletes
-    /// only when nobody answers.
+    /// only when nobody answers. <paramref name="bind"/> may also be a call to a method that binds, in one of its
+    /// callers (<see cref="CallerVouches"/>), with <paramref name="path"/> the argument that becomes the bound path.
     /// </summary>
     private static bool RemovesBefore(IOperation body, IInvocationOperation bind, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types)
     {

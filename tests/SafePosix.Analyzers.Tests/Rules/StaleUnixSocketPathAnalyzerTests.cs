@@ -302,4 +302,453 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             void RealSocket(int fd, string path) => [|Syscall.bind(fd, new SockaddrUn(path))|];
         }
         """);
+
+    // ---- callers vouch for a wrapper no other assembly can call ----------------------------------------------
+
+    // Kestrel's Linux transport: the delete is two calls up, in the only code that can reach the wrapper. The TCP
+    // listener calls the other overloads, which are no callers of the unix ones.
+    [Fact]
+    public Task InternalWrapper_WhoseOnlyCallerDeletesTwoCallsUp_IsSilent() => VerifyCS.AnalyzerAsync(KestrelSocket + """
+
+        class Transport
+        {
+            public void Listen(string socketPath)
+            {
+                var unixSocket = new UnixSocket(socket(AF_UNIX, SOCK_STREAM, 0));
+                File.Delete(socketPath);
+                unixSocket.Bind(socketPath);
+            }
+
+            public void ListenTcp(ushort port) => new UnixSocket(socket(AF_INET, SOCK_STREAM, 0)).Bind(port);
+        }
+        """);
+
+    [Fact]
+    public Task InternalGenericWrapper_WhoseOnlyCallerDeletesFirst_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Listener<TState>
+        {
+            internal void Bind<TSocket>(TSocket socket, string path)
+                where TSocket : Socket
+                => socket.Bind(new UnixDomainSocketEndPoint(path));
+        }
+
+        class Server
+        {
+            void Start(Socket socket, string path)
+            {
+                File.Delete(path);
+                new Listener<int>().Bind(socket, path);
+            }
+        }
+        """);
+
+    // Looking further up than three callers is not worth its cost: such a delete is not seen.
+    [Fact]
+    public Task DeleteFourCallsUp_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Start(Socket socket, string path)
+            {
+                File.Delete(path);
+                Open(socket, path);
+            }
+
+            static void Open(Socket socket, string path) => Prepare(socket, path);
+
+            static void Prepare(Socket socket, string path) => Listen(socket, path);
+
+            static void Listen(Socket socket, string path) => Bind(socket, path);
+
+            static void Bind(Socket socket, string path) => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+        }
+        """);
+
+    [Fact]
+    public Task InternalWrapper_WhoseOnlyCallerDoesNotDelete_IsReported() => VerifyCS.AnalyzerAsync(KestrelSocket + """
+
+        class Transport
+        {
+            public void Listen(string socketPath)
+            {
+                var unixSocket = new UnixSocket(socket(AF_UNIX, SOCK_STREAM, 0));
+                unixSocket.Bind(socketPath);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4001").WithLocation(0));
+
+    [Fact]
+    public Task InternalWrapper_WhoseCallerDeletesOnlyAfterTheCall_IsReported() => VerifyCS.AnalyzerAsync(KestrelSocket + """
+
+        class Transport
+        {
+            public void Listen(string socketPath)
+            {
+                var unixSocket = new UnixSocket(socket(AF_UNIX, SOCK_STREAM, 0));
+                unixSocket.Bind(socketPath);
+                File.Delete(socketPath);
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4001").WithLocation(0));
+
+    // Another assembly may call the wrapper without deleting; this compilation cannot see those callers.
+    [Fact]
+    public Task PublicWrapper_IsReported_EvenWhenItsOnlyCallerHereDeletes() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class UnixListener
+        {
+            public void Bind(Socket socket, string path) => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+        }
+
+        class Server
+        {
+            void Start(Socket socket, string path)
+            {
+                File.Delete(path);
+                new UnixListener().Bind(socket, path);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task InternalWrapper_WithOneCallerThatDeletesAndOneThatDoesNot_IsReported() => VerifyCS.AnalyzerAsync(KestrelSocket + """
+
+        class Transport
+        {
+            public void Listen(UnixSocket unixSocket, string socketPath)
+            {
+                File.Delete(socketPath);
+                unixSocket.Bind(socketPath);
+            }
+
+            public void Restart(UnixSocket unixSocket, string socketPath) => unixSocket.TryBind(socketPath);
+        }
+        """, VerifyCS.Diagnostic("PSX4001").WithLocation(0));
+
+    // The delegate may be called anywhere, by code that never deleted the file.
+    [Fact]
+    public Task InternalWrapper_UsedAsAMethodGroup_IsReported() => VerifyCS.AnalyzerAsync(KestrelSocket + """
+
+        class Transport
+        {
+            public void Listen(UnixSocket unixSocket, string socketPath)
+            {
+                File.Delete(socketPath);
+                unixSocket.Bind(socketPath);
+            }
+
+            public System.Func<string, int> Binder(UnixSocket unixSocket) => unixSocket.TryBind;
+        }
+        """, VerifyCS.Diagnostic("PSX4001").WithLocation(0));
+
+    [Fact]
+    public Task PrivateMethod_WhoseOnlyCallerDeletesThePathFirst_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public Socket Start(string path)
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                File.Delete(path);
+                Listen(socket, path);
+                return socket;
+            }
+
+            private static void Listen(Socket socket, string path)
+            {
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+                socket.Listen();
+            }
+        }
+        """);
+
+    // The caller's own cleanup helper counts when it is handed the argument that becomes the bound path.
+    [Fact]
+    public Task PrivateMethod_WhoseCallerHandsTheSamePathToItsCleanupHelperFirst_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public void Start(Socket socket, string path)
+            {
+                RemoveStaleSocket(path);
+                Listen(socket, path);
+            }
+
+            private static void Listen(Socket socket, string path) => socket.Bind(new UnixDomainSocketEndPoint(path));
+
+            private static void RemoveStaleSocket(string path) { }
+        }
+        """);
+
+    // A helper handed some other value is no cleanup of the path the wrapper binds.
+    [Fact]
+    public Task PrivateMethod_WhoseCallerHandsAnotherValueToAHelperFirst_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public void Start(Socket socket, string path, string name)
+            {
+                Log(name);
+                Listen(socket, path);
+            }
+
+            private static void Listen(Socket socket, string path) => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+
+            private static void Log(string message) { }
+        }
+        """);
+
+    // A recursive call is no way in of its own: every run of the wrapper starts at its other caller, which deletes.
+    [Fact]
+    public Task RecursiveInternalWrapper_WhoseOtherCallerDeletes_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Binder
+        {
+            internal static void BindWithRetry(Socket socket, string path, int attempts)
+            {
+                try
+                {
+                    socket.Bind(new UnixDomainSocketEndPoint(path));
+                }
+                catch (SocketException) when (attempts > 0)
+                {
+                    BindWithRetry(socket, path, attempts - 1);
+                }
+            }
+        }
+
+        class Server
+        {
+            void Start(Socket socket, string path)
+            {
+                File.Delete(path);
+                Binder.BindWithRetry(socket, path, 3);
+            }
+        }
+        """);
+
+    // With no other caller, nothing ever deletes: the recursion alone vouches for nothing.
+    [Fact]
+    public Task RecursiveInternalWrapper_WithoutOtherCallers_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        class Binder
+        {
+            internal static void BindWithRetry(Socket socket, string path, int attempts)
+            {
+                try
+                {
+                    [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                }
+                catch (SocketException) when (attempts > 0)
+                {
+                    BindWithRetry(socket, path, attempts - 1);
+                }
+            }
+        }
+        """);
+
+    // The bind in the lambda runs wherever the delegate is called, not where Start is.
+    [Fact]
+    public Task BindInALambda_OfAPrivateMethodWhoseCallerDeletes_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public Action Prepare(Socket socket, string path)
+            {
+                File.Delete(path);
+                return Start(socket, path);
+            }
+
+            private static Action Start(Socket socket, string path) => () => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+        }
+        """);
+
+    [Fact]
+    public Task BindInALocalFunction_OfAPrivateMethodWhoseCallerDeletes_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public void Prepare(Socket socket, string path)
+            {
+                File.Delete(path);
+                Start(socket, path);
+            }
+
+            private static void Start(Socket socket, string path)
+            {
+                Bind();
+
+                void Bind() => socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """);
+
+    // Made into a delegate, the local function may run long after Start returned, wherever the delegate went.
+    [Fact]
+    public Task BindInALocalFunctionThatEscapesAsADelegate_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            public Action Prepare(Socket socket, string path)
+            {
+                File.Delete(path);
+                return Start(socket, path);
+            }
+
+            private static Action Start(Socket socket, string path)
+            {
+                return Bind;
+
+                void Bind() => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    // A call that does not bind (incomplete code) may be meant for the wrapper: it cannot be judged.
+    [Fact]
+    public Task InternalWrapper_WithACallThatDoesNotBind_IsReported() => new PosixAnalyzerTest<StaleUnixSocketPathAnalyzer>
+    {
+        Source = """
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Binder
+            {
+                internal static void Bind(Socket socket, string path) => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+
+            class Server
+            {
+                void Start(Socket socket, string path)
+                {
+                    File.Delete(path);
+                    Binder.Bind(socket, path);
+                }
+
+                void Restart(Socket socket) => Binder.Bind(socket);
+            }
+            """,
+        AllowCompilerErrors = true,
+    }.RunAsync();
+
+    // The driver never shows generated code to a rule, so a caller there is not read: its delete does not count.
+    [Fact]
+    public Task InternalWrapper_WhoseDeletingCallerIsGeneratedCode_IsReported()
+    {
+        var test = new PosixAnalyzerTest<StaleUnixSocketPathAnalyzer>
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Net.Sockets;
+
+                    class Binder
+                    {
+                        internal static void Bind(Socket socket, string path) => [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                    }
+                    """,
+                    ("Server.g.cs", """
+                    using System.IO;
+                    using System.Net.Sockets;
+
+                    class Server
+                    {
+                        void Start(Socket socket, string path)
+                        {
+                            File.Delete(path);
+                            Binder.Bind(socket, path);
+                        }
+                    }
+                    """),
+                },
+            },
+        };
+        return test.RunAsync();
+    }
+
+    /// <summary>
+    /// The shape of Kestrel's Linux transport (redhat-developer/kestrel-linux-transport, Socket.cs): an internal
+    /// socket class whose Bind calls TryBind, which fills a sockaddr_un in a helper and binds it with Tmds.LibC.
+    /// The report, when there is one, is at that bind.
+    /// </summary>
+    private const string KestrelSocket = """
+        using System.IO;
+        using System.Text;
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class UnixSocket
+        {
+            private readonly int _fd;
+
+            public UnixSocket(int fd) => _fd = fd;
+
+            public void Bind(string unixPath)
+            {
+                if (TryBind(unixPath) < 0)
+                {
+                    throw new IOException("bind failed");
+                }
+            }
+
+            public void Bind(ushort port)
+            {
+                if (TryBind(port) < 0)
+                {
+                    throw new IOException("bind failed");
+                }
+            }
+
+            public int TryBind(ushort port)
+            {
+                sockaddr_in addr = default;
+                addr.sin_family = AF_INET;
+                addr.sin_port = htons(port);
+                return bind(_fd, (sockaddr*)&addr, (socklen_t)sizeof(sockaddr_in));
+            }
+
+            public int TryBind(string unixPath)
+            {
+                sockaddr_un addr;
+                GetSockaddrUn(unixPath, out addr);
+                int rv = {|#0:bind(_fd, (sockaddr*)&addr, (socklen_t)sizeof(sockaddr_un))|};
+                return rv;
+            }
+
+            private static void GetSockaddrUn(string unixPath, out sockaddr_un addr)
+            {
+                addr = default;
+                addr.sun_family = AF_UNIX;
+                var bytes = Encoding.UTF8.GetBytes(unixPath);
+                for (int i = 0; i < bytes.Length && i < 107; i++)
+                {
+                    addr.sun_path[i] = bytes[i];
+                }
+            }
+        }
+        """;
 }
