@@ -134,7 +134,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer
                     continue;
                 }
 
-                var path = ArgumentFor(call, pathParameter);
+                var path = pathParameter < 0 ? null : OperationFacts.Argument(call, pathParameter);
                 if (RemovesBefore(body, call, path, _surfaces, _types))
                 {
                     anyWayIn = true;
@@ -181,24 +181,6 @@ public sealed partial class StaleUnixSocketPathAnalyzer
                && SymbolEqualityComparer.Default.Equals(AssemblyCallSites.Definition(owner), method)
                 ? parameter.Ordinal
                 : -1;
-
-        private static IOperation? ArgumentFor(IInvocationOperation call, int parameter)
-        {
-            if (parameter < 0)
-            {
-                return null;
-            }
-
-            foreach (var argument in call.Arguments)
-            {
-                if (argument.Parameter?.Ordinal == parameter)
-                {
-                    return argument.Value;
-                }
-            }
-
-            return null;
-        }
     }
 
     private sealed class AnswerKeyComparer : IEqualityComparer<(IMethodSymbol Method, int PathParameter)>
