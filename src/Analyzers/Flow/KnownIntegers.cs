@@ -185,7 +185,7 @@ internal sealed class KnownIntegers
     private static readonly OperationKinds UntrackableKinds = new(
         OperationKind.Argument, OperationKind.AddressOf, OperationKind.SimpleAssignment, OperationKind.DeclarationExpression,
         OperationKind.DeconstructionAssignment, OperationKind.DeclarationPattern, OperationKind.RecursivePattern,
-        OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement);
+        OperationKind.CompoundAssignment, OperationKind.Increment, OperationKind.Decrement, OperationKind.VariableDeclarator);
 
     private static readonly OperationKinds NestedFunctionKinds = new(OperationKind.AnonymousFunction, OperationKind.LocalFunction);
 
@@ -500,6 +500,12 @@ internal sealed class KnownIntegers
                     break;
                 case OperationKind.AddressOf when operation is IAddressOfOperation { Reference: ILocalReferenceOperation local }:
                     untrackable.Add(local.Local);
+                    break;
+                case OperationKind.VariableDeclarator
+                    when operation is IVariableDeclaratorOperation { Symbol.RefKind: not RefKind.None } declarator
+                         && declarator.GetVariableInitializer()?.Value is ILocalReferenceOperation aliased:
+                    // `ref var r = ref x;`: every later write through r writes x.
+                    untrackable.Add(aliased.Local);
                     break;
                 case OperationKind.SimpleAssignment:
                     var assignment = (ISimpleAssignmentOperation)operation;

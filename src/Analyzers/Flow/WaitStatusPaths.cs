@@ -185,7 +185,7 @@ internal sealed class WaitStatusPaths
         if (ControlFlowGraphs.Find(rootGraph, decoding, cancellationToken) is not { } position
             || OperationFacts.OutermostConversion(position.Operation).Parent is not ISimpleAssignmentOperation { Target: ILocalReferenceOperation holder }
             || !SolutionFor(position.Graph, status, surfaces, cancellationToken).Aliases.TryGetValue(holder.Local, out var alias)
-            || IsReadInNestedFunction(position.Graph.OriginalOperation, holder.Local))
+            || IsMentionedInNestedFunction(position.Graph.OriginalOperation, holder.Local))
         {
             return false;
         }
@@ -204,6 +204,13 @@ internal sealed class WaitStatusPaths
                         continue;
                     }
 
+                    // A handler's first block starts from "everything holds" (nothing proves otherwise); that proves
+                    // nothing about a read there, nor in code no path reaches.
+                    if (!block.IsReachable || InHandler(block))
+                    {
+                        return false;
+                    }
+
                     var read = new FlowPosition(position.Graph, block, index == block.Operations.Length ? FlowPosition.BranchValueIndex : index, reference);
                     if ((Before(read, reference.Syntax, status, surfaces, cancellationToken) & required) != required)
                     {
@@ -218,7 +225,20 @@ internal sealed class WaitStatusPaths
 
     private static readonly OperationKinds LocalReferences = new(OperationKind.LocalReference);
 
-    private static bool IsReadInNestedFunction(IOperation root, ILocalSymbol local)
+    private static bool InHandler(BasicBlock block)
+    {
+        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind is ControlFlowRegionKind.Catch or ControlFlowRegionKind.Filter or ControlFlowRegionKind.FilterAndHandler or ControlFlowRegionKind.Finally)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsMentionedInNestedFunction(IOperation root, ILocalSymbol local)
     {
         foreach (var reference in OperationTrees.LocalReferencesUnder(root))
         {
@@ -289,6 +309,12 @@ internal sealed class WaitStatusPaths
             return;
         }
 
+        // A status a nested function may write changes under its aliases where this graph cannot see it.
+        if (IsMentionedInNestedFunction(_graph.OriginalOperation, _status))
+        {
+            return;
+        }
+
         var origins = ValueOrigins.Of(_graph);
         HashSet<ILocalSymbol>? untrackable = null;
         // An alias may be computed from another: each round admits those whose inputs are admitted already.
@@ -297,8 +323,9 @@ internal sealed class WaitStatusPaths
             changed = false;
             foreach (var assignment in candidates)
             {
-                var local = ((ILocalReferenceOperation)assignment.Target).Local;
-                if (_aliases.ContainsKey(local) || _resultHolders.Contains(local) || local.RefKind != RefKind.None
+                // Declared here: a local of an enclosing function, assigned in this lambda, is read where this graph does not go.
+                if (assignment.Target is not ILocalReferenceOperation { IsDeclaration: true, Local: var local }
+                    || _aliases.ContainsKey(local) || _resultHolders.Contains(local) || local.RefKind != RefKind.None
                     || origins.SingleAssignment(local) != assignment.Value || !IsComputedFromStatus(assignment.Value))
                 {
                     continue;
@@ -813,7 +840,22 @@ internal sealed class WaitStatusPaths
     private bool IsOtherWrite(ILocalReferenceOperation local)
     {
         var outer = OperationFacts.OutermostConversion(local);
-        if (outer.Parent is ISimpleAssignmentOperation assignment && assignment.Target == outer)
+        switch (outer.Parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == outer:
+            case ICompoundAssignmentOperation compound when compound.Target == outer:
+            case IIncrementOrDecrementOperation:
+                return true;
+        }
+
+        // `(status, _) = Next();`: an element of the tuple a deconstruction assigns.
+        var element = outer;
+        while (element.Parent is ITupleOperation tuple)
+        {
+            element = tuple;
+        }
+
+        if (element != outer && element.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == element)
         {
             return true;
         }

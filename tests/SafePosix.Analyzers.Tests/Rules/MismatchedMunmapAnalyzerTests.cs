@@ -268,6 +268,20 @@ public sealed class MismatchedMunmapAnalyzerTests
         """);
 
     [Fact]
+    public Task LengthWrittenThroughARefLocal_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(IntPtr p, nuint size)
+            {
+                nuint length = 0;
+                ref nuint alias = ref length;
+                alias = size;
+                Native.munmap(p, length);
+            }
+        }
+        """);
+
+    [Fact]
     public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {

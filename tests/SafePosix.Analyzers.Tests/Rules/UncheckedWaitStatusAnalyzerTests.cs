@@ -759,6 +759,90 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
 
     [Fact]
+    public Task DecodedIntoALocalOfTheEnclosingMethod_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                int code = -1;
+                Action reap = () =>
+                {
+                    if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                    code = {|#0:Syscall.WEXITSTATUS(status)|};
+                };
+                reap();
+                return code;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task DecodedFirstAndReadInAFinally_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int exitCode;
+
+            void Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                var code = {|#0:Syscall.WEXITSTATUS(status)|};
+                try { Console.WriteLine(pid); }
+                finally { exitCode = code; }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task DecodedFirstAndReadInACatch_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            void Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                var code = {|#0:Syscall.WEXITSTATUS(status)|};
+                try { Console.WriteLine(pid); }
+                catch (Exception e) { throw new Exception("exit " + code, e); }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task CheckLocalWrittenThroughARefLocal_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var exited = Syscall.WIFEXITED(status);
+                ref bool alias = ref exited;
+                alias = true;
+                return exited ? {|#0:Syscall.WEXITSTATUS(status)|} : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task CheckLocalOfAStatusALocalFunctionWaitsFor_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var exited = Syscall.WIFEXITED(status);
+                WaitAgain();
+                return exited ? {|#0:Syscall.WEXITSTATUS(status)|} : -1;
+
+                void WaitAgain() => Syscall.waitpid(pid, out status, 0);
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
