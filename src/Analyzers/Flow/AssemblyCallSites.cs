@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -21,11 +23,26 @@ internal sealed class AssemblyCallSites
     private readonly Compilation _compilation;
     private readonly MethodSummaries _summaries;
     private readonly ConcurrentDictionary<IMethodSymbol, CallSiteList> _byMethod = new(SymbolEqualityComparer.Default);
+    private readonly Lazy<ImmutableArray<INamedTypeSymbol>> _sourceClasses;
+
+    /// <summary>
+    /// Names C# calls without writing them: collection initializers (<c>Add</c>), <c>foreach</c>, <c>using</c>,
+    /// <c>await</c>, deconstruction, <c>fixed</c>, ranges, query expressions, interpolated string handlers and collection
+    /// builders bind a method by its name alone, so a scan for the name misses those calls.
+    /// </summary>
+    private static readonly HashSet<string> ImplicitlyCalledNames = new(StringComparer.Ordinal)
+    {
+        "Add", "GetEnumerator", "GetAsyncEnumerator", "MoveNext", "MoveNextAsync", "Dispose", "DisposeAsync",
+        "GetAwaiter", "GetResult", "OnCompleted", "UnsafeOnCompleted", "Deconstruct", "GetPinnableReference", "Slice",
+        "Select", "SelectMany", "Where", "OrderBy", "OrderByDescending", "ThenBy", "ThenByDescending", "GroupBy",
+        "Join", "GroupJoin", "Cast", "AppendLiteral", "AppendFormatted", "Create",
+    };
 
     public AssemblyCallSites(Compilation compilation, MethodSummaries summaries)
     {
         _compilation = compilation;
         _summaries = summaries;
+        _sourceClasses = new Lazy<ImmutableArray<INamedTypeSymbol>>(() => SourceClasses(compilation.Assembly.GlobalNamespace));
     }
 
     /// <summary>
@@ -62,10 +79,11 @@ internal sealed class AssemblyCallSites
     /// (an entry point, <c>[UnmanagedCallersOnly]</c>, <c>[ModuleInitializer]</c>). Callers through
     /// <c>InternalsVisibleTo</c> and reflection are not seen.
     /// </summary>
-    public static bool CallersAreAllInSource(IMethodSymbol method)
+    public bool CallersAreAllInSource(IMethodSymbol method)
     {
         if (method.MethodKind != MethodKind.Ordinary || method.IsVirtual || method.IsAbstract || method.IsOverride || method.IsExtern
             || !method.ExplicitInterfaceImplementations.IsEmpty || IsVisibleOutsideAssembly(method)
+            || ImplicitlyCalledNames.Contains(method.Name)
             || (method.IsStatic && method.Name is "Main" or WellKnownMemberNames.TopLevelStatementsEntryPointMethodName))
         {
             return false;
@@ -96,7 +114,11 @@ internal sealed class AssemblyCallSites
         return true;
     }
 
-    private static bool ImplementsInterfaceMember(IMethodSymbol method)
+    /// <summary>
+    /// The method implements an interface member for its own type or, inherited, for a class of this assembly derived
+    /// from it (<c>class Server : ServerBase, IServer</c>): then calls through the interface reach it by another name.
+    /// </summary>
+    private bool ImplementsInterfaceMember(IMethodSymbol method)
     {
         var type = method.ContainingType;
         if (type is null)
@@ -104,6 +126,37 @@ internal sealed class AssemblyCallSites
             return false;
         }
 
+        if (ImplementsFor(type, method))
+        {
+            return true;
+        }
+
+        if (method.IsStatic || method.DeclaredAccessibility == Accessibility.Private || type.TypeKind != TypeKind.Class || type.IsSealed)
+        {
+            return false;
+        }
+
+        foreach (var candidate in _sourceClasses.Value)
+        {
+            for (var baseType = candidate.BaseType; baseType is not null; baseType = baseType.BaseType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(baseType.OriginalDefinition, type.OriginalDefinition))
+                {
+                    if (ImplementsFor(candidate, method))
+                    {
+                        return true;
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ImplementsFor(INamedTypeSymbol type, IMethodSymbol method)
+    {
         foreach (var contract in type.AllInterfaces)
         {
             foreach (var member in contract.GetMembers(method.Name))
@@ -117,6 +170,39 @@ internal sealed class AssemblyCallSites
         }
 
         return false;
+    }
+
+    private static ImmutableArray<INamedTypeSymbol> SourceClasses(INamespaceSymbol root)
+    {
+        var classes = ImmutableArray.CreateBuilder<INamedTypeSymbol>();
+        var pending = new Stack<INamespaceOrTypeSymbol>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            if (current is INamespaceSymbol ns)
+            {
+                foreach (var member in ns.GetMembers())
+                {
+                    pending.Push(member);
+                }
+
+                continue;
+            }
+
+            var type = (INamedTypeSymbol)current;
+            if (type.TypeKind == TypeKind.Class)
+            {
+                classes.Add(type);
+            }
+
+            foreach (var nested in type.GetTypeMembers())
+            {
+                pending.Push(nested);
+            }
+        }
+
+        return classes.ToImmutable();
     }
 
     private ImmutableArray<IInvocationOperation>? Find(IMethodSymbol method, CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer
                 owner = owner.ContainingSymbol;
             }
 
-            if (owner is not IMethodSymbol method || !AssemblyCallSites.CallersAreAllInSource(method))
+            if (owner is not IMethodSymbol method || !_callSites.CallersAreAllInSource(method))
             {
                 return false;
             }

@@ -130,20 +130,6 @@ internal static class SignalValues
             && CertainlyLacksFlag(or.RightOperand, flag, surfaces, cancellationToken);
     }
 
-    /// <summary>The argument bound to the parameter at <paramref name="ordinal"/>, whatever order the call names them in.</summary>
-    public static IOperation? Argument(IInvocationOperation invocation, int ordinal)
-    {
-        foreach (var argument in invocation.Arguments)
-        {
-            if (argument.Parameter?.Ordinal == ordinal)
-            {
-                return argument.Value;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>Strips every conversion: built-in ones, and the Tmds typedef structs' user-defined ones (pid_t from int).</summary>
     public static IOperation? SkipConversions(IOperation? operation)
     {
