@@ -65,7 +65,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         }
 
         var body = BodyOf(invocation);
-        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces) || RepeatedByItsLoop(invocation))
+        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces) || RepeatedByItsLoop(invocation) || HandsErrnoBack(body, surfaces))
         {
             return;
         }
@@ -188,6 +188,40 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
             if (EintrTests.IsEintrTest(operation, surfaces))
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly OperationKinds ReturnsAndAssignments = new(OperationKind.Return, OperationKind.SimpleAssignment);
+
+    /// <summary>
+    /// The function gives errno to its caller: returns a value computed from it (<c>return MapError(errno);</c>,
+    /// <c>return -errno;</c>) or stores it in an <c>out</c> or <c>ref</c> parameter. The caller then sees EINTR and
+    /// decides, as it does for a wrapper that returns the call's result; a throw gives it no such choice.
+    /// </summary>
+    private static bool HandsErrnoBack(IOperation body, PosixSurfaces surfaces)
+    {
+        foreach (var operation in OperationTrees.Under(body, ReturnsAndAssignments))
+        {
+            var handedBack = operation switch
+            {
+                IReturnOperation { ReturnedValue: { } value } => value,
+                ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref } } assignment => assignment.Value,
+                _ => null,
+            };
+            if (handedBack is null || BodyOf(operation) != body)
+            {
+                continue;
+            }
+
+            foreach (var part in OperationWalk.WithSelf(handedBack))
+            {
+                if (EintrTests.IsErrnoRead(part, surfaces))
+                {
+                    return true;
+                }
             }
         }
 

@@ -285,7 +285,7 @@ internal sealed class PosixSurfaces
         {
             // GetDllImportData is null for an extern method without [DllImport] (e.g. an InternalCall).
             var dllImport = method.GetDllImportData();
-            return dllImport is null ? null : dllImport.EntryPointName ?? method.Name;
+            return dllImport is null || WindowsLibraries.Contains(dllImport.ModuleName) ? null : dllImport.EntryPointName ?? method.Name;
         }
 
         // [LibraryImport] lives on a partial method definition; the generator writes the implementation.
@@ -308,6 +308,11 @@ internal sealed class PosixSurfaces
             if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _libraryImportAttribute))
             {
                 continue;
+            }
+
+            if (attribute.ConstructorArguments.Length > 0 && WindowsLibraries.Contains(attribute.ConstructorArguments[0].Value as string))
+            {
+                return null;
             }
 
             foreach (var argument in attribute.NamedArguments)

@@ -248,6 +248,86 @@ public sealed class EintrNotRetriedAnalyzerTests
         """);
 
     [Fact]
+    public Task ErrnoReturnedToARetryingCaller_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        enum WaitError { None, Interrupted, Other }
+
+        unsafe class Sockets
+        {
+            // itexoft's socket layer: the error goes back mapped, and its caller loops on Interrupted.
+            public static WaitError Wait(void* fds, out bool ready)
+            {
+                ready = false;
+                var result = Native.poll(fds, 1, 100);
+                if (result == -1)
+                    return MapError(Marshal.GetLastPInvokeError());
+
+                ready = result > 0;
+                return WaitError.None;
+            }
+
+            static WaitError MapError(int error) => error == Native.EINTR ? WaitError.Interrupted : WaitError.Other;
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoStoredInAnOutParameter_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class Sockets
+        {
+            public static bool TryWait(void* fds, out int error)
+            {
+                error = 0;
+                if (Native.poll(fds, 1, 100) < 0)
+                {
+                    error = Marshal.GetLastPInvokeError();
+                    return false;
+                }
+
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FailureReturnedWithoutErrno_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class Sockets
+        {
+            public static bool TryWait(void* fds)
+            {
+                if ([|Native.poll(fds, 1, 100)|] < 0)
+                {
+                    Console.WriteLine(Marshal.GetLastPInvokeError());
+                    return false;
+                }
+
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WinsockSelect_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Winsock
+        {
+            [DllImport("ws2_32.dll", SetLastError = true, EntryPoint = "select")]
+            public static extern int Select(int ignored, void* read, void* write, void* except, void* timeout);
+
+            public static bool Readable(void* set)
+            {
+                if (Select(0, set, null, null, null) == -1)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
     public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.Net.Sockets;
