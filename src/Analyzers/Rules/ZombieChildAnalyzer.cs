@@ -312,7 +312,7 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
                 return;
         }
 
-        if (WaitsForAnyChild(body, surfaces, values) || (holder is not ILocalSymbol && TypeWaitsFor(holder, surfaces, context.CancellationToken)))
+        if (WaitsForAnyChild(body, surfaces, values) || (holder is not ILocalSymbol && TypeWaitsFor(holder, context.ContainingSymbol.ContainingType, surfaces, context.CancellationToken)))
         {
             return;
         }
@@ -332,11 +332,31 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A pid kept in a field or property may be reaped by another member of its type (Dispose, a SIGCHLD handler):
-    /// true when any member of the type passes it to a wait call.
+    /// true when any member passes it to a wait call, in the type that kills or in a base type up to the one that
+    /// declares the pid (a base class's <c>Id</c>, killed and waited for by the derived class that runs the child).
     /// </summary>
-    private static bool TypeWaitsFor(ISymbol holder, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    private static bool TypeWaitsFor(ISymbol holder, INamedTypeSymbol? killingType, PosixSurfaces surfaces, CancellationToken cancellationToken)
     {
-        foreach (var reference in holder.ContainingType.DeclaringSyntaxReferences)
+        var declaringType = holder.ContainingType.OriginalDefinition;
+        for (var type = killingType?.OriginalDefinition; type is not null; type = type.BaseType?.OriginalDefinition)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, declaringType))
+            {
+                break;
+            }
+
+            if (DeclarationsWaitFor(type, holder, surfaces, cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return DeclarationsWaitFor(declaringType, holder, surfaces, cancellationToken);
+    }
+
+    private static bool DeclarationsWaitFor(INamedTypeSymbol type, ISymbol holder, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
         {
             var declaration = reference.GetSyntax(cancellationToken);
             // A part in another project's compilation cannot be read here, as a library's type cannot.

@@ -458,6 +458,53 @@ public sealed class ZombieChildAnalyzerTests
         """);
 
     [Fact]
+    public Task SigkillOfABaseClassPid_ReapedByAnotherMemberOfTheDerivedClass_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        abstract class Execution
+        {
+            protected Execution(int id) => Id = id;
+
+            public int Id { get; }
+
+            protected abstract void Poll();
+
+            protected abstract void Kill();
+        }
+
+        // Itexoft's process layer: the base class keeps the pid, the Unix class polls it and kills it.
+        sealed class UnixExecution : Execution
+        {
+            public UnixExecution(int id) : base(id)
+            {
+            }
+
+            protected override void Poll() => Native.waitpid(this.Id, out _, 1);
+
+            protected override void Kill() => Native.kill(this.Id, Native.SIGKILL);
+        }
+        """);
+
+    [Fact]
+    public Task SigkillOfABaseClassPid_WithNoWaitInEitherClass_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        abstract class Execution
+        {
+            protected Execution(int id) => Id = id;
+
+            public int Id { get; }
+
+            protected abstract void Kill();
+        }
+
+        sealed class UnixExecution : Execution
+        {
+            public UnixExecution(int id) : base(id)
+            {
+            }
+
+            protected override void Kill() => {|#0:Native.kill(this.Id, Native.SIGKILL)|};
+        }
+        """, VerifyCS.Diagnostic(ZombieChildAnalyzer.KilledNotWaitedRule).WithLocation(0).WithArguments("Id"));
+
+    [Fact]
     public Task SigkillOfAForkWrappersPid_WithNoWait_IsReportedAtTheWrapperCall() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {
