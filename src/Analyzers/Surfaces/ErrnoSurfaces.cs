@@ -166,7 +166,7 @@ internal static class ErrnoSurfaces
     public static bool TryGetNativeTarget(PosixSurfaces surfaces, IMethodSymbol method, out IMethodSymbol target, out LibcCall call)
     {
         target = method;
-        if (surfaces.TryGetLibcCall(method, out call))
+        if (surfaces.TryGetLibcCall(method, out call) || surfaces.TryGetWindowsImport(method, out call))
         {
             return true;
         }

@@ -24,7 +24,7 @@ internal sealed class PosixSurfaces
     private readonly INamedTypeSymbol? _monoStdlib;
     private readonly INamedTypeSymbol? _monoLegacySyscall;
     private readonly INamedTypeSymbol? _libraryImportAttribute;
-    private readonly ConcurrentDictionary<IMethodSymbol, string?> _sourceEntryPoints = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, Import?> _sourceImports = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<string, INamedTypeSymbol?> _knownTypes = new(StringComparer.Ordinal);
 
     private PosixSurfaces(Compilation compilation)
@@ -197,13 +197,28 @@ internal sealed class PosixSurfaces
             return true;
         }
 
-        var entryPoint = EntryPointOf(method);
-        if (entryPoint is null)
+        if (ImportOf(method) is not { FromWindows: false } import)
         {
             return false;
         }
 
-        call = new LibcCall(entryPoint, PosixSurface.OwnInterop);
+        call = new LibcCall(import.EntryPoint, PosixSurface.OwnInterop);
+        return true;
+    }
+
+    /// <summary>
+    /// An own import from a Windows system library (<see cref="WindowsLibraries"/>): no POSIX call, but a P/Invoke
+    /// all the same, whose call changes what <c>Marshal.GetLastWin32Error</c> returns (PSX5001 follows those).
+    /// </summary>
+    public bool TryGetWindowsImport(IMethodSymbol method, out LibcCall call)
+    {
+        call = default;
+        if ((!method.IsExtern && !IsPartial(method)) || ImportOf(method) is not { FromWindows: true } import)
+        {
+            return false;
+        }
+
+        call = new LibcCall(import.EntryPoint, PosixSurface.OwnInterop);
         return true;
     }
 
@@ -279,13 +294,27 @@ internal sealed class PosixSurfaces
         return null;
     }
 
-    private string? EntryPointOf(IMethodSymbol method)
+    /// <summary>The function an own import calls, and whether its library is a Windows one.</summary>
+    private readonly struct Import
+    {
+        public Import(string entryPoint, bool fromWindows)
+        {
+            EntryPoint = entryPoint;
+            FromWindows = fromWindows;
+        }
+
+        public string EntryPoint { get; }
+
+        public bool FromWindows { get; }
+    }
+
+    private Import? ImportOf(IMethodSymbol method)
     {
         if (method.IsExtern)
         {
             // GetDllImportData is null for an extern method without [DllImport] (e.g. an InternalCall).
             var dllImport = method.GetDllImportData();
-            return dllImport is null || WindowsLibraries.Contains(dllImport.ModuleName) ? null : dllImport.EntryPointName ?? method.Name;
+            return dllImport is null ? null : new Import(dllImport.EntryPointName ?? method.Name, WindowsLibraries.Contains(dllImport.ModuleName));
         }
 
         // [LibraryImport] lives on a partial method definition; the generator writes the implementation.
@@ -294,13 +323,13 @@ internal sealed class PosixSurfaces
             return null;
         }
 
-        return _sourceEntryPoints.GetOrAdd(method.OriginalDefinition, LibraryImportEntryPoint);
+        return _sourceImports.GetOrAdd(method.OriginalDefinition, LibraryImportOf);
     }
 
     private static bool IsPartial(IMethodSymbol method)
         => method.IsPartialDefinition || method.PartialDefinitionPart is not null;
 
-    private string? LibraryImportEntryPoint(IMethodSymbol method)
+    private Import? LibraryImportOf(IMethodSymbol method)
     {
         var definition = method.PartialDefinitionPart ?? method;
         foreach (var attribute in definition.GetAttributes())
@@ -310,20 +339,16 @@ internal sealed class PosixSurfaces
                 continue;
             }
 
-            if (attribute.ConstructorArguments.Length > 0 && WindowsLibraries.Contains(attribute.ConstructorArguments[0].Value as string))
-            {
-                return null;
-            }
-
+            var fromWindows = attribute.ConstructorArguments.Length > 0 && WindowsLibraries.Contains(attribute.ConstructorArguments[0].Value as string);
             foreach (var argument in attribute.NamedArguments)
             {
                 if (argument.Key == "EntryPoint" && argument.Value.Value is string entryPoint && entryPoint.Length > 0)
                 {
-                    return entryPoint;
+                    return new Import(entryPoint, fromWindows);
                 }
             }
 
-            return definition.Name;
+            return new Import(definition.Name, fromWindows);
         }
 
         return null;

@@ -54,6 +54,31 @@ public sealed class StaleErrnoAnalyzerTests
             .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
 
     [Fact]
+    public Task WindowsImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Console32
+        {
+            // Not a POSIX call, but the same stale read (Terminal.Gui's console driver).
+            [DllImport("kernel32.dll")]
+            static extern bool GetConsoleMode(IntPtr handle, out uint mode);
+
+            public static uint Mode(IntPtr handle)
+            {
+                if (!GetConsoleMode(handle, out var mode))
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|});
+                }
+
+                return mode;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'GetConsoleMode' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
     public Task SetLastErrorFalse_InTheCondition_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {
