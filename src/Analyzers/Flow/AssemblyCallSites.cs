@@ -24,6 +24,7 @@ internal sealed class AssemblyCallSites
     private readonly MethodSummaries _summaries;
     private readonly ConcurrentDictionary<IMethodSymbol, CallSiteList> _byMethod = new(SymbolEqualityComparer.Default);
     private readonly Lazy<ImmutableArray<INamedTypeSymbol>> _sourceClasses;
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _allInSource = new(SymbolEqualityComparer.Default);
 
     /// <summary>
     /// Names C# calls without writing them: collection initializers (<c>Add</c>), <c>foreach</c>, <c>using</c>,
@@ -81,6 +82,13 @@ internal sealed class AssemblyCallSites
     /// </summary>
     public bool CallersAreAllInSource(IMethodSymbol method)
     {
+        // Asked for the bind's method and again for each caller up the chain: one answer per method.
+        method = Definition(method);
+        return _allInSource.TryGetValue(method, out var known) ? known : _allInSource.GetOrAdd(method, ComputeCallersAreAllInSource(method));
+    }
+
+    private bool ComputeCallersAreAllInSource(IMethodSymbol method)
+    {
         if (method.MethodKind != MethodKind.Ordinary || method.IsVirtual || method.IsAbstract || method.IsOverride || method.IsExtern
             || !method.ExplicitInterfaceImplementations.IsEmpty || IsVisibleOutsideAssembly(method)
             || ImplicitlyCalledNames.Contains(method.Name)
@@ -131,7 +139,8 @@ internal sealed class AssemblyCallSites
             return true;
         }
 
-        if (method.IsStatic || method.DeclaredAccessibility == Accessibility.Private || type.TypeKind != TypeKind.Class || type.IsSealed)
+        // Only a public instance method implements an interface member for a class derived from its own.
+        if (method.IsStatic || method.DeclaredAccessibility != Accessibility.Public || type.TypeKind != TypeKind.Class || type.IsSealed)
         {
             return false;
         }

@@ -502,10 +502,18 @@ internal sealed class KnownIntegers
                     untrackable.Add(local.Local);
                     break;
                 case OperationKind.VariableDeclarator
-                    when operation is IVariableDeclaratorOperation { Symbol.RefKind: not RefKind.None } declarator
-                         && declarator.GetVariableInitializer()?.Value is ILocalReferenceOperation aliased:
-                    // `ref var r = ref x;`: every later write through r writes x.
-                    untrackable.Add(aliased.Local);
+                    when operation is IVariableDeclaratorOperation { Symbol.RefKind: RefKind.Ref } declarator
+                         && declarator.GetVariableInitializer()?.Value is { } reference:
+                    // `ref var r = ref x;`, `ref (c ? ref a : ref b)`, `ref Unsafe.AsRef(in x)`: a later write
+                    // through r may write any local the reference was made from.
+                    foreach (var part in OperationWalk.WithSelf(reference))
+                    {
+                        if (part.Kind == OperationKind.LocalReference && part is ILocalReferenceOperation aliased)
+                        {
+                            untrackable.Add(aliased.Local);
+                        }
+                    }
+
                     break;
                 case OperationKind.SimpleAssignment:
                     var assignment = (ISimpleAssignmentOperation)operation;

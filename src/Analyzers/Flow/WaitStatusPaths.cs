@@ -204,9 +204,15 @@ internal sealed class WaitStatusPaths
                         continue;
                     }
 
-                    // A handler's first block starts from "everything holds" (nothing proves otherwise); that proves
-                    // nothing about a read there, nor in code no path reaches.
-                    if (!block.IsReachable || InHandler(block))
+                    // Code no path reaches never reads the local.
+                    if (!block.IsReachable)
+                    {
+                        continue;
+                    }
+
+                    // A handler's first block starts from "everything holds" (nothing proves otherwise): that proves
+                    // nothing about a read there.
+                    if (InHandler(block))
                     {
                         return false;
                     }
@@ -238,21 +244,60 @@ internal sealed class WaitStatusPaths
         return false;
     }
 
-    private static bool IsMentionedInNestedFunction(IOperation root, ILocalSymbol local)
+    private static bool IsDeclaredWithin(ILocalSymbol local, SyntaxNode function)
+        => local.DeclaringSyntaxReferences.Length == 1
+           && local.DeclaringSyntaxReferences[0].SyntaxTree == function.SyntaxTree
+           && function.Span.Contains(local.DeclaringSyntaxReferences[0].Span);
+
+    /// <summary>A lambda or local function assigns the local, increments it, or hands it on by reference or address.</summary>
+    private static bool IsWrittenInNestedFunction(IOperation root, ILocalSymbol local)
     {
         foreach (var reference in OperationTrees.LocalReferencesUnder(root))
         {
-            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) || !IsNested(reference, root))
             {
                 continue;
             }
 
-            for (var parent = reference.Parent; parent is not null && parent != root; parent = parent.Parent)
+            var outer = OperationFacts.OutermostConversion(reference);
+            var written = outer.Parent switch
             {
-                if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
-                {
-                    return true;
-                }
+                ISimpleAssignmentOperation assignment => assignment.Target == outer,
+                ICompoundAssignmentOperation compound => compound.Target == outer,
+                IIncrementOrDecrementOperation or IAddressOfOperation or IDeclarationExpressionOperation => true,
+                IArgumentOperation argument => argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out,
+                ITupleOperation => true,
+                _ => false,
+            };
+            if (written)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsNested(IOperation operation, IOperation root)
+    {
+        for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
+        {
+            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsMentionedInNestedFunction(IOperation root, ILocalSymbol local)
+    {
+        foreach (var reference in OperationTrees.LocalReferencesUnder(root))
+        {
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsNested(reference, root))
+            {
+                return true;
             }
         }
 
@@ -310,7 +355,7 @@ internal sealed class WaitStatusPaths
         }
 
         // A status a nested function may write changes under its aliases where this graph cannot see it.
-        if (IsMentionedInNestedFunction(_graph.OriginalOperation, _status))
+        if (IsWrittenInNestedFunction(_graph.OriginalOperation, _status))
         {
             return;
         }
@@ -324,7 +369,7 @@ internal sealed class WaitStatusPaths
             foreach (var assignment in candidates)
             {
                 // Declared here: a local of an enclosing function, assigned in this lambda, is read where this graph does not go.
-                if (assignment.Target is not ILocalReferenceOperation { IsDeclaration: true, Local: var local }
+                if (assignment.Target is not ILocalReferenceOperation { Local: var local } || !IsDeclaredWithin(local, _graph.OriginalOperation.Syntax)
                     || _aliases.ContainsKey(local) || _resultHolders.Contains(local) || local.RefKind != RefKind.None
                     || origins.SingleAssignment(local) != assignment.Value || !IsComputedFromStatus(assignment.Value))
                 {

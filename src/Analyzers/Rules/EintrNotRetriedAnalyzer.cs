@@ -1,7 +1,9 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Flow;
 using SafePosix.Analyzers.Surfaces;
@@ -65,7 +67,7 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         }
 
         var body = BodyOf(invocation);
-        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces) || RepeatedByItsLoop(invocation) || HandsErrnoBack(body, surfaces))
+        if (!IsFailureChecked(invocation, body) || TestsEintr(body, surfaces) || RepeatedByItsLoop(invocation) || HandsErrnoBack(context, invocation, body, surfaces))
         {
             return;
         }
@@ -197,12 +199,15 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
     private static readonly OperationKinds ReturnsAndAssignments = new(OperationKind.Return, OperationKind.SimpleAssignment);
 
     /// <summary>
-    /// The function gives errno to its caller: returns a value computed from it (<c>return MapError(errno);</c>,
-    /// <c>return -errno;</c>) or stores it in an <c>out</c> or <c>ref</c> parameter. The caller then sees EINTR and
-    /// decides, as it does for a wrapper that returns the call's result; a throw gives it no such choice.
+    /// The function gives this call's errno to its caller: returns a value computed from it (<c>return
+    /// MapError(errno);</c>, <c>return -errno;</c>) or stores it in an <c>out</c> or <c>ref</c> parameter. The caller then
+    /// sees EINTR and decides, as it does for a wrapper that returns the call's result; a throw gives it no such
+    /// choice, nor does a <c>bool</c> or a message. The errno must be this call's: the read's source, walked back on
+    /// the graph, is the call (PSX5001's walk).
     /// </summary>
-    private static bool HandsErrnoBack(IOperation body, PosixSurfaces surfaces)
+    private static bool HandsErrnoBack(OperationAnalysisContext context, IInvocationOperation call, IOperation body, PosixSurfaces surfaces)
     {
+        ControlFlowGraph? graph = null;
         foreach (var operation in OperationTrees.Under(body, ReturnsAndAssignments))
         {
             var handedBack = operation switch
@@ -211,14 +216,22 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
                 ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref } } assignment => assignment.Value,
                 _ => null,
             };
-            if (handedBack is null || BodyOf(operation) != body)
+            if (handedBack is null || handedBack.Type?.SpecialType is SpecialType.System_Boolean or SpecialType.System_String || BodyOf(operation) != body)
             {
                 continue;
             }
 
-            foreach (var part in OperationWalk.WithSelf(handedBack))
+            foreach (var read in ErrnoReadsIn(handedBack, body, surfaces))
             {
-                if (EintrTests.IsErrnoRead(part, surfaces))
+                graph ??= context.TryGetGraph();
+                if (graph is null)
+                {
+                    return false;
+                }
+
+                if (ControlFlowGraphs.Find(graph, read.Syntax, context.CancellationToken) is { } position
+                    && new ErrnoSources(surfaces, position.Graph, context.CancellationToken).Subject(position) is { } subject
+                    && subject.Syntax == call.Syntax)
                 {
                     return true;
                 }
@@ -226,6 +239,42 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>The errno reads a value is made from: its own, and those assigned to a local it reads.</summary>
+    private static IEnumerable<IOperation> ErrnoReadsIn(IOperation value, IOperation body, PosixSurfaces surfaces)
+    {
+        foreach (var part in OperationWalk.WithSelf(value))
+        {
+            if (part.Kind is OperationKind.Invocation or OperationKind.PropertyReference && EintrTests.IsErrnoRead(part, surfaces))
+            {
+                yield return part;
+            }
+            else if (part is ILocalReferenceOperation local)
+            {
+                foreach (var assigned in OperationTrees.Under(body, OperationKinds.DeclarationsAndAssignments))
+                {
+                    var assignedValue = assigned switch
+                    {
+                        IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local.Local) => declarator.GetVariableInitializer()?.Value,
+                        ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local.Local) => assignment.Value,
+                        _ => null,
+                    };
+                    if (assignedValue is null)
+                    {
+                        continue;
+                    }
+
+                    foreach (var inner in OperationWalk.WithSelf(assignedValue))
+                    {
+                        if (inner.Kind is OperationKind.Invocation or OperationKind.PropertyReference && EintrTests.IsErrnoRead(inner, surfaces))
+                        {
+                            yield return inner;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static IOperation BodyOf(IOperation operation)

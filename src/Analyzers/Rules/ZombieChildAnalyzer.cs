@@ -379,7 +379,8 @@ public sealed class ZombieChildAnalyzer : DiagnosticAnalyzer
                     foreach (var name in argument.Expression.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>())
                     {
                         if (name.Identifier.ValueText == holder.Name
-                            && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, cancellationToken).Symbol, holder))
+                            // A generic base's own code names Execution<T>.Pid; the derived class's kill, Execution<string>.Pid.
+                            && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, cancellationToken).Symbol?.OriginalDefinition, holder.OriginalDefinition))
                         {
                             return true;
                         }

@@ -305,6 +305,59 @@ public sealed class EintrNotRetriedAnalyzerTests
         """);
 
     [Fact]
+    public Task ErrnoOfAnotherCallReturned_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            int M(void* fds, int fd, void* buffer)
+            {
+                if ([|Native.poll(fds, 1, 100)|] < 0)
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                var count = Native.read(fd, buffer, 10);
+                if (count < 0) return -Marshal.GetLastPInvokeError();
+                return (int)count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoOfAnotherCallKeptInALocalAndReturned_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            int M(void* fds, int fd, void* buffer)
+            {
+                int result = 0;
+                if ([|Native.poll(fds, 1, 100)|] == -1)
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                if (Native.read(fd, buffer, 10) < 0)
+                    result = Marshal.GetLastPInvokeError();
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ABoolOrAMessageMadeFromErrnoReturned_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            const int EAGAIN = 11;
+
+            bool TryWait(void* fds)
+            {
+                if ([|Native.poll(fds, 1, 100)|] < 0)
+                    return Marshal.GetLastPInvokeError() == EAGAIN;
+                return true;
+            }
+
+            string Wait(void* fds)
+            {
+                if ([|Native.poll(fds, 1, 100)|] < 0)
+                    return "poll failed: " + Marshal.GetLastPInvokeError();
+                return null;
+            }
+        }
+        """);
+
+    [Fact]
     public Task WinsockSelect_IsSilent() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.ComponentModel;

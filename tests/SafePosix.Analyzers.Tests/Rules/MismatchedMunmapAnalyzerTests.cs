@@ -282,6 +282,34 @@ public sealed class MismatchedMunmapAnalyzerTests
         """);
 
     [Fact]
+    public Task LengthWrittenThroughARefToOneOfTwoLocals_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(IntPtr p, nuint size, bool first)
+            {
+                nuint a = 0, b = 0;
+                ref nuint alias = ref (first ? ref a : ref b);
+                alias = size;
+                Native.munmap(p, a);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ZeroLengthSeenThroughARefReadonlyLocal_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(IntPtr p)
+            {
+                nuint length = 0;
+                ref readonly nuint view = ref length;
+                Console.WriteLine(view);
+                Native.munmap(p, [|length|]);
+            }
+        }
+        """);
+
+    [Fact]
     public Task LookAlikes_AreSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {

@@ -79,6 +79,60 @@ public sealed class StaleErrnoAnalyzerTests
             .WithMessage("'GetConsoleMode' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
 
     [Fact]
+    public Task ReadAfterAWindowsCall_IsAboutThatCall() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc")]
+            public static extern nint write(int fd, byte[] buffer, nuint count);
+
+            [DllImport("kernel32", SetLastError = true)]
+            public static extern bool CloseHandle(IntPtr handle);
+        }
+
+        class C
+        {
+            void M(int fd, byte[] bytes, IntPtr handle)
+            {
+                if (Native.write(fd, bytes, (nuint)bytes.Length) < 0) return;
+                if (!Native.CloseHandle(handle))
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WindowsCallBetweenTheFailureAndTheRead_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int close(int fd);
+
+            [DllImport("kernel32", SetLastError = true)]
+            public static extern bool CloseHandle(IntPtr handle);
+        }
+
+        class C
+        {
+            void M(int fd, IntPtr handle)
+            {
+                if (Native.close(fd) != 0)
+                {
+                    Native.CloseHandle(handle);
+                    throw new Win32Exception([|Marshal.GetLastWin32Error()|]);
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task SetLastErrorFalse_InTheCondition_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {

@@ -843,6 +843,56 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
 
     [Fact]
+    public Task DecodedIntoALocalDeclaredEarlier_AndUsedAfterTheCheck_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            void Report(int code) { }
+
+            void Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                int code;
+                code = Syscall.WEXITSTATUS(status);
+                if (Syscall.WIFEXITED(status)) Report(code);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task StatusOnlyReadInALambda_KeepsItsAliases_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            void Report(int code) { }
+
+            void Run(int pid, Action<Func<string>> log)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                var code = Syscall.WEXITSTATUS(status);
+                log(() => "raw status " + status);
+                if (Syscall.WIFEXITED(status)) Report(code);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task DecodedFirstAndReadInCodeNoPathReaches_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            const bool Trace = false;
+
+            void Report(int code) { }
+
+            void Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return;
+                var code = Syscall.WEXITSTATUS(status);
+                if (Trace) Console.WriteLine(code);
+                if (Syscall.WIFEXITED(status)) Report(code);
+            }
+        }
+        """);
+
+    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 

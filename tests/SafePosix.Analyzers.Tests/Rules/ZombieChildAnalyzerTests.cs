@@ -484,6 +484,21 @@ public sealed class ZombieChildAnalyzerTests
         """);
 
     [Fact]
+    public Task SigkillOfAGenericBaseClassPid_ReapedByTheBaseClass_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        abstract class Execution<T>
+        {
+            protected int Pid;
+
+            public void Reap() => Native.waitpid(Pid, out _, 0);
+        }
+
+        sealed class UnixExecution : Execution<string>
+        {
+            public void Kill() => Native.kill(Pid, Native.SIGKILL);
+        }
+        """);
+
+    [Fact]
     public Task SigkillOfABaseClassPid_WithNoWaitInEitherClass_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         abstract class Execution
         {

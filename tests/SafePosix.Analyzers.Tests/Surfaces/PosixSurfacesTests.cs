@@ -138,7 +138,6 @@ public sealed class PosixSurfacesTests
     [InlineData("[DllImport(\"ws2_32.dll\", EntryPoint = \"select\")] static extern int Select(int n, IntPtr r, IntPtr w, IntPtr e, IntPtr t);", "Select(0, default, default, default, default)")]
     [InlineData("[DllImport(\"WS2_32\")] static extern IntPtr socket(int af, int type, int protocol);", "socket(2, 1, 0)")]
     [InlineData("[LibraryImport(\"ws2_32\")] private static partial int send(IntPtr s, IntPtr buffer, int length, int flags);", "send(default, default, 0, 0)")]
-    [InlineData("[DllImport(\"msvcrt\")] static extern int close(int fd);", "close(3)")]
     [InlineData("[DllImport(\"api-ms-win-crt-stdio-l1-1-0.dll\", EntryPoint = \"_pipe\")] static extern int pipe(IntPtr fds, uint size, int mode);", "pipe(default, 0, 0)")]
     public void WindowsLibraryImport_IsNotLibc(string declaration, string call)
     {
