@@ -83,7 +83,8 @@ internal static class EintrTests
         }
     }
 
-    private static bool AssignedFromErrno(ILocalReferenceOperation reference, PosixSurfaces surfaces)
+    /// <summary>The values the local is declared with or assigned anywhere in its body (the map is made once per body).</summary>
+    public static IReadOnlyList<IOperation> AssignedValuesOf(ILocalReferenceOperation reference)
     {
         IOperation root = reference;
         while (root.Parent is { } parent)
@@ -91,7 +92,15 @@ internal static class EintrTests
             root = parent;
         }
 
-        if (!OperationTrees.FactsOf(root).AssignedValues(CollectAssignedValues).TryGetValue(reference.Local, out var values))
+        return OperationTrees.FactsOf(root).AssignedValues(CollectAssignedValues).TryGetValue(reference.Local, out var values)
+            ? values
+            : System.Array.Empty<IOperation>();
+    }
+
+    private static bool AssignedFromErrno(ILocalReferenceOperation reference, PosixSurfaces surfaces)
+    {
+        var values = AssignedValuesOf(reference);
+        if (values.Count == 0)
         {
             return false;
         }

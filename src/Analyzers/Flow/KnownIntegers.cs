@@ -495,8 +495,9 @@ internal sealed class KnownIntegers
         {
             switch (operation.Kind)
             {
-                case OperationKind.Argument when operation is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out, Value: ILocalReferenceOperation local }:
-                    untrackable.Add(local.Local);
+                case OperationKind.Argument when operation is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
+                    // `ref x`, and `ref (c ? ref a : ref b)`: the callee may write any of them.
+                    AddLocalsOf(argument.Value, untrackable);
                     break;
                 case OperationKind.AddressOf when operation is IAddressOfOperation { Reference: ILocalReferenceOperation local }:
                     untrackable.Add(local.Local);
@@ -506,20 +507,14 @@ internal sealed class KnownIntegers
                          && declarator.GetVariableInitializer()?.Value is { } reference:
                     // `ref var r = ref x;`, `ref (c ? ref a : ref b)`, `ref Unsafe.AsRef(in x)`: a later write
                     // through r may write any local the reference was made from.
-                    foreach (var part in OperationWalk.WithSelf(reference))
-                    {
-                        if (part.Kind == OperationKind.LocalReference && part is ILocalReferenceOperation aliased)
-                        {
-                            untrackable.Add(aliased.Local);
-                        }
-                    }
-
+                    AddLocalsOf(reference, untrackable);
                     break;
                 case OperationKind.SimpleAssignment:
                     var assignment = (ISimpleAssignmentOperation)operation;
-                    if (assignment is { IsRef: true, Value: ILocalReferenceOperation referenced })
+                    if (assignment.IsRef)
                     {
-                        untrackable.Add(referenced.Local);
+                        // `r = ref x;`, `r = ref (c ? ref a : ref b);`: a later write through r writes one of them.
+                        AddLocalsOf(assignment.Value, untrackable);
                     }
                     else if (hasNestedFunction && assignment.Target is ILocalReferenceOperation assigned && InsideNestedFunction(operation, root))
                     {
@@ -558,6 +553,17 @@ internal sealed class KnownIntegers
         }
 
         return untrackable;
+    }
+
+    private static void AddLocalsOf(IOperation reference, HashSet<ILocalSymbol> untrackable)
+    {
+        foreach (var part in OperationWalk.WithSelf(reference))
+        {
+            if (part.Kind == OperationKind.LocalReference && part is ILocalReferenceOperation local)
+            {
+                untrackable.Add(local.Local);
+            }
+        }
     }
 
     /// <summary>Whether a lambda or local function lies between the operation and the graph's root (the root not counted).</summary>

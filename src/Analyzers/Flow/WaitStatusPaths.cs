@@ -262,11 +262,14 @@ internal sealed class WaitStatusPaths
             var outer = OperationFacts.OutermostConversion(reference);
             var written = outer.Parent switch
             {
-                ISimpleAssignmentOperation assignment => assignment.Target == outer,
+                // `r = ref status;` as well: writes through r write the status.
+                ISimpleAssignmentOperation assignment => assignment.Target == outer || assignment.IsRef,
                 ICompoundAssignmentOperation compound => compound.Target == outer,
                 IIncrementOrDecrementOperation or IAddressOfOperation or IDeclarationExpressionOperation => true,
                 IArgumentOperation argument => argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out,
                 ITupleOperation => true,
+                // `ref int r = ref status;`: writes through r write the status.
+                IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol.RefKind: RefKind.Ref } } => true,
                 _ => false,
             };
             if (written)
@@ -354,8 +357,9 @@ internal sealed class WaitStatusPaths
             return;
         }
 
-        // A status a nested function may write changes under its aliases where this graph cannot see it.
-        if (IsWrittenInNestedFunction(_graph.OriginalOperation, _status))
+        // A status a nested function may write changes under its aliases where this graph cannot see it; so may a
+        // sibling lambda, when the status is the enclosing function's.
+        if (!IsDeclaredWithin(_status, _graph.OriginalOperation.Syntax) || IsWrittenInNestedFunction(_graph.OriginalOperation, _status))
         {
             return;
         }

@@ -200,14 +200,15 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The function gives this call's errno to its caller: returns a value computed from it (<c>return
-    /// MapError(errno);</c>, <c>return -errno;</c>) or stores it in an <c>out</c> or <c>ref</c> parameter. The caller then
-    /// sees EINTR and decides, as it does for a wrapper that returns the call's result; a throw gives it no such
-    /// choice, nor does a <c>bool</c> or a message. The errno must be this call's: the read's source, walked back on
-    /// the graph, is the call (PSX5001's walk).
+    /// MapError(errno);</c>, <c>return -errno;</c>, a tuple holding it) or stores it in an <c>out</c> or <c>ref</c>
+    /// parameter. The caller then sees EINTR and decides, as it does for a wrapper that returns the call's result; a
+    /// throw gives it no such choice, nor does a <c>bool</c> or a message made from it. The errno must be this call's:
+    /// the read's source, walked back on the graph, is the call (PSX5001's walk).
     /// </summary>
     private static bool HandsErrnoBack(OperationAnalysisContext context, IInvocationOperation call, IOperation body, PosixSurfaces surfaces)
     {
         ControlFlowGraph? graph = null;
+        HashSet<IOperation>? judged = null;
         foreach (var operation in OperationTrees.Under(body, ReturnsAndAssignments))
         {
             var handedBack = operation switch
@@ -216,13 +217,21 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
                 ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref } } assignment => assignment.Value,
                 _ => null,
             };
-            if (handedBack is null || handedBack.Type?.SpecialType is SpecialType.System_Boolean or SpecialType.System_String || BodyOf(operation) != body)
+            if (handedBack is null || BodyOf(operation) != body)
             {
                 continue;
             }
 
-            foreach (var read in ErrnoReadsIn(handedBack, body, surfaces))
+            var reads = new List<IOperation>();
+            CollectErrnoReads(handedBack, surfaces, reads, depth: 0);
+            foreach (var read in reads)
             {
+                // One walk per read, however many returns hand it back.
+                if (!(judged ??= new HashSet<IOperation>()).Add(read))
+                {
+                    continue;
+                }
+
                 graph ??= context.TryGetGraph();
                 if (graph is null)
                 {
@@ -241,40 +250,53 @@ public sealed class EintrNotRetriedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>The errno reads a value is made from: its own, and those assigned to a local it reads.</summary>
-    private static IEnumerable<IOperation> ErrnoReadsIn(IOperation value, IOperation body, PosixSurfaces surfaces)
+    /// <summary>
+    /// The errno reads a handed-back value carries as a number: its own, and through locals assigned once (an
+    /// assignment every path to the use passes). Not through a comparison or a string: the caller cannot see EINTR
+    /// in a <c>bool</c> or a message.
+    /// </summary>
+    private static void CollectErrnoReads(IOperation value, PosixSurfaces surfaces, List<IOperation> reads, int depth)
     {
         foreach (var part in OperationWalk.WithSelf(value))
         {
-            if (part.Kind is OperationKind.Invocation or OperationKind.PropertyReference && EintrTests.IsErrnoRead(part, surfaces))
+            var isRead = part.Kind is OperationKind.Invocation or OperationKind.PropertyReference && EintrTests.IsErrnoRead(part, surfaces);
+            var isLocal = part.Kind == OperationKind.LocalReference;
+            if ((!isRead && !isLocal) || LosesTheNumber(part, value))
             {
-                yield return part;
+                continue;
             }
-            else if (part is ILocalReferenceOperation local)
-            {
-                foreach (var assigned in OperationTrees.Under(body, OperationKinds.DeclarationsAndAssignments))
-                {
-                    var assignedValue = assigned switch
-                    {
-                        IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local.Local) => declarator.GetVariableInitializer()?.Value,
-                        ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local.Local) => assignment.Value,
-                        _ => null,
-                    };
-                    if (assignedValue is null)
-                    {
-                        continue;
-                    }
 
-                    foreach (var inner in OperationWalk.WithSelf(assignedValue))
-                    {
-                        if (inner.Kind is OperationKind.Invocation or OperationKind.PropertyReference && EintrTests.IsErrnoRead(inner, surfaces))
-                        {
-                            yield return inner;
-                        }
-                    }
-                }
+            if (isRead)
+            {
+                reads.Add(part);
+            }
+            else if (depth < 3 && EintrTests.AssignedValuesOf((ILocalReferenceOperation)part) is { Count: 1 } single)
+            {
+                CollectErrnoReads(single[0], surfaces, reads, depth + 1);
             }
         }
+    }
+
+    /// <summary>Between the part and the value it is in, something makes a bool or a string of it.</summary>
+    private static bool LosesTheNumber(IOperation part, IOperation value)
+    {
+        for (var current = part; current is not null; current = current.Parent)
+        {
+            if (current.Kind is OperationKind.InterpolatedString
+                || current.Type?.SpecialType is SpecialType.System_Boolean or SpecialType.System_String
+                || (current.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+                    && nullable.TypeArguments[0].SpecialType == SpecialType.System_Boolean))
+            {
+                return true;
+            }
+
+            if (current == value)
+            {
+                break;
+            }
+        }
+
+        return false;
     }
 
     private static IOperation BodyOf(IOperation operation)

@@ -213,14 +213,22 @@ internal sealed class PosixSurfaces
     public bool TryGetWindowsImport(IMethodSymbol method, out LibcCall call)
     {
         call = default;
-        if ((!method.IsExtern && !IsPartial(method)) || ImportOf(method) is not { FromWindows: true } import)
+        if ((!method.IsExtern && !IsPartial(method)) || method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction))
         {
             return false;
         }
 
-        call = new LibcCall(import.EntryPoint, PosixSurface.OwnInterop);
-        return true;
+        // Asked for every import PSX5001's walks pass that is no libc call; the import data is read once per method.
+        if (!_windowsImports.TryGetValue(method, out var found))
+        {
+            found = _windowsImports.GetOrAdd(method, ImportOf(method) is { FromWindows: true } import ? new LibcCall(import.EntryPoint, PosixSurface.OwnInterop) : null);
+        }
+
+        call = found.GetValueOrDefault();
+        return found is not null;
     }
+
+    private readonly ConcurrentDictionary<IMethodSymbol, LibcCall?> _windowsImports = new(SameInstance.Comparer);
 
     /// <summary>
     /// Whether a call of the method can reach libc at all: a P/Invoke, a <c>[LibraryImport]</c> method, a member of a

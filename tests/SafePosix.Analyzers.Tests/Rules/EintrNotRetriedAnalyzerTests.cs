@@ -358,6 +358,59 @@ public sealed class EintrNotRetriedAnalyzerTests
         """);
 
     [Fact]
+    public Task ErrnoKeptInALocalThatTheThrowingPathNeverReturns_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            int M(void* fds)
+            {
+                int error = 0;
+                if ([|Native.poll(fds, 1, -1)|] < 0)
+                {
+                    error = Marshal.GetLastPInvokeError();
+                    throw new System.IO.IOException("poll failed");
+                }
+
+                return error;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoMappedThroughLocalsAndReturned_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        enum WaitError { None, Interrupted, Other }
+
+        unsafe class C
+        {
+            WaitError Wait(void* fds)
+            {
+                if (Native.poll(fds, 1, 100) == -1)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    var mapped = Map(errno);
+                    return mapped;
+                }
+
+                return WaitError.None;
+            }
+
+            static WaitError Map(int errno) => errno == Native.EINTR ? WaitError.Interrupted : WaitError.Other;
+        }
+        """);
+
+    [Fact]
+    public Task ErrnoOnlyInAMessageInsideAReturnedTuple_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        unsafe class C
+        {
+            (bool Ok, string Error) Wait(void* fds)
+            {
+                if ([|Native.poll(fds, 1, 100)|] < 0)
+                    return (false, $"poll: {Marshal.GetLastPInvokeError()}");
+                return (true, null);
+            }
+        }
+        """);
+
+    [Fact]
     public Task WinsockSelect_IsSilent() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.ComponentModel;

@@ -296,6 +296,25 @@ public sealed class MismatchedMunmapAnalyzerTests
         """);
 
     [Fact]
+    public Task LengthWrittenThroughARefReassignedToOneOfTwoLocals_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static void Set(ref nuint target, nuint value) => target = value;
+
+            void M(IntPtr p, nuint size, bool first)
+            {
+                nuint a = 0, b = 0, c = 0;
+                ref nuint alias = ref c;
+                alias = ref (first ? ref a : ref b);
+                alias = size;
+                Native.munmap(p, a);
+                Set(ref first ? ref b : ref c, size);
+                Native.munmap(p, b);
+            }
+        }
+        """);
+
+    [Fact]
     public Task ZeroLengthSeenThroughARefReadonlyLocal_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {

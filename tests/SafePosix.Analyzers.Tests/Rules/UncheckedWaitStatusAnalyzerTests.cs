@@ -893,6 +893,47 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         """);
 
     [Fact]
+    public Task CheckLocalOfAStatusALambdaWritesThroughARef_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            int Run(int pid)
+            {
+                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
+                var exited = Syscall.WIFEXITED(status);
+                Action again = () =>
+                {
+                    ref int alias = ref status;
+                    Syscall.waitpid(-1, out alias, WaitOptions.WNOHANG);
+                };
+                again();
+                return exited ? {|#0:Syscall.WEXITSTATUS(status)|} : -1;
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
+    public Task CheckLocalInALambda_OfAStatusASiblingLambdaWaitsFor_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Runner
+        {
+            void Run(int pid)
+            {
+                int status = 0;
+                Action reapAny = () => Syscall.waitpid(-1, out status, WaitOptions.WNOHANG);
+                Action report = () =>
+                {
+                    if (Syscall.waitpid(pid, out status, 0) != pid) return;
+                    var exited = Syscall.WIFEXITED(status);
+                    reapAny();
+                    if (exited) Console.WriteLine({|#0:Syscall.WEXITSTATUS(status)|});
+                };
+                report();
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
+
+    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
