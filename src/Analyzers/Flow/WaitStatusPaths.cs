@@ -249,51 +249,12 @@ internal sealed class WaitStatusPaths
            && local.DeclaringSyntaxReferences[0].SyntaxTree == function.SyntaxTree
            && function.Span.Contains(local.DeclaringSyntaxReferences[0].Span);
 
-    /// <summary>
-    /// The local function, declared in this function or one around it, writes the status (a wait or any other write):
-    /// answered once per local function and walk.
-    /// </summary>
-    private bool LocalFunctionWritesStatus(IMethodSymbol localFunction)
-    {
-        _localFunctionWrites ??= new Dictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-        if (_localFunctionWrites.TryGetValue(localFunction, out var known))
-        {
-            return known;
-        }
-
-        var root = _graph.OriginalOperation;
-        while (root.Parent is { } parent)
-        {
-            root = parent;
-        }
-
-        var writes = false;
-        foreach (var declaration in OperationTrees.Under(root, LocalFunctionKinds))
-        {
-            if (declaration is ILocalFunctionOperation { Symbol: var symbol } found
-                && SymbolEqualityComparer.Default.Equals(symbol, localFunction.OriginalDefinition))
-            {
-                writes = WritesLocal(found, _status, nestedOnly: false);
-                break;
-            }
-        }
-
-        _localFunctionWrites[localFunction] = writes;
-        return writes;
-    }
-
-    private Dictionary<IMethodSymbol, bool>? _localFunctionWrites;
-
-    private static readonly OperationKinds LocalFunctionKinds = new(OperationKind.LocalFunction);
-
     /// <summary>A lambda or local function assigns the local, increments it, or hands it on by reference or address.</summary>
-    private static bool IsWrittenInNestedFunction(IOperation root, ILocalSymbol local) => WritesLocal(root, local, nestedOnly: true);
-
-    private static bool WritesLocal(IOperation root, ILocalSymbol local, bool nestedOnly)
+    private static bool IsWrittenInNestedFunction(IOperation root, ILocalSymbol local)
     {
         foreach (var reference in OperationTrees.LocalReferencesUnder(root))
         {
-            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) || (nestedOnly && !IsNested(reference, root)))
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) || !IsNested(reference, root))
             {
                 continue;
             }
@@ -654,11 +615,6 @@ internal sealed class WaitStatusPaths
                     }
 
                     effect = effect.Then(StatusEffect.Set(written));
-                    break;
-                case IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction } call when LocalFunctionWritesStatus(call.TargetMethod):
-                    // `void WaitAgain() => waitpid(pid, out status, 0);`: whatever was checked held for the status
-                    // before the call. Its wait's result is the local function's to check, so it is taken as a pid.
-                    effect = effect.Then(StatusEffect.Set(StatusFacts.NotFailed | StatusFacts.NotEmpty | StatusFacts.ResultKept));
                     break;
                 case IInvocationOperation invocation when IsReadOfStatus(invocation):
                     // Only the first read on a path is judged; later ones would repeat the same finding.

@@ -934,59 +934,6 @@ public sealed class UncheckedWaitStatusAnalyzerTests
         VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
 
     [Fact]
-    public Task CheckedThenALocalFunctionWaitsAgain_ThenDecoded_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
-        class Runner
-        {
-            int Run(int pid)
-            {
-                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
-                if (!Syscall.WIFEXITED(status)) return -1;
-                WaitAgain();
-                return {|#0:Syscall.WEXITSTATUS(status)|};
-
-                void WaitAgain() => Syscall.waitpid(pid, out status, 0);
-            }
-        }
-        """,
-        VerifyCS.Diagnostic("PSX2003").WithLocation(0).WithMessage(Macro("WEXITSTATUS", "WIFEXITED")));
-
-    [Fact]
-    public Task ALocalFunctionWaitsAgain_ThenCheckedAndDecoded_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
-        class Runner
-        {
-            int Run(int pid)
-            {
-                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
-                if (!Syscall.WIFEXITED(status)) return -1;
-                WaitAgain();
-                if (!Syscall.WIFEXITED(status)) return -1;
-                return Syscall.WEXITSTATUS(status);
-
-                void WaitAgain()
-                {
-                    if (Syscall.waitpid(pid, out status, 0) != pid) throw new InvalidOperationException();
-                }
-            }
-        }
-        """);
-
-    [Fact]
-    public Task CheckedThenALocalFunctionOnlyReadsTheStatus_ThenDecoded_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
-        class Runner
-        {
-            int Run(int pid)
-            {
-                if (Syscall.waitpid(pid, out var status, 0) != pid) return -1;
-                if (!Syscall.WIFEXITED(status)) return -1;
-                Log();
-                return Syscall.WEXITSTATUS(status);
-
-                void Log() => Console.WriteLine(status);
-            }
-        }
-        """);
-
-    [Fact]
     public Task HelpersAndOtherShifts_AreSilent() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
