@@ -516,7 +516,7 @@ internal sealed class KnownIntegers
                         // `r = ref x;`, `r = ref (c ? ref a : ref b);`: a later write through r writes one of them.
                         AddLocalsOf(assignment.Value, untrackable);
                     }
-                    else if (hasNestedFunction && assignment.Target is ILocalReferenceOperation assigned && InsideNestedFunction(operation, root))
+                    else if (hasNestedFunction && assignment.Target is ILocalReferenceOperation assigned && OperationFacts.InsideNestedFunction(operation, root))
                     {
                         untrackable.Add(assigned.Local);
                     }
@@ -542,11 +542,11 @@ internal sealed class KnownIntegers
                     }
 
                     break;
-                case OperationKind.CompoundAssignment when hasNestedFunction && ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
+                case OperationKind.CompoundAssignment when hasNestedFunction && ((ICompoundAssignmentOperation)operation).Target is ILocalReferenceOperation local && OperationFacts.InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
                 case OperationKind.Increment or OperationKind.Decrement
-                    when hasNestedFunction && ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local && InsideNestedFunction(operation, root):
+                    when hasNestedFunction && ((IIncrementOrDecrementOperation)operation).Target is ILocalReferenceOperation local && OperationFacts.InsideNestedFunction(operation, root):
                     untrackable.Add(local.Local);
                     break;
             }
@@ -566,19 +566,6 @@ internal sealed class KnownIntegers
         }
     }
 
-    /// <summary>Whether a lambda or local function lies between the operation and the graph's root (the root not counted).</summary>
-    private static bool InsideNestedFunction(IOperation operation, IOperation root)
-    {
-        for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
-        {
-            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private bool Locate(IOperation operation, out BasicBlock block, out int index)
     {

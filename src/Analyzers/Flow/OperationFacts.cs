@@ -12,6 +12,20 @@ namespace SafePosix.Analyzers.Flow;
 /// </summary>
 internal static class OperationFacts
 {
+    /// <summary>Whether a lambda or local function lies between the operation and the root (the root not counted).</summary>
+    public static bool InsideNestedFunction(IOperation operation, IOperation root)
+    {
+        for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
+        {
+            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The argument bound to the parameter at <paramref name="ordinal"/>, whatever order the call names them in.</summary>
     public static IOperation? Argument(IInvocationOperation invocation, int ordinal)
     {

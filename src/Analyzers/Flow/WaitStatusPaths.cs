@@ -254,7 +254,7 @@ internal sealed class WaitStatusPaths
     {
         foreach (var reference in OperationTrees.LocalReferencesUnder(root))
         {
-            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) || !IsNested(reference, root))
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) || !OperationFacts.InsideNestedFunction(reference, root))
             {
                 continue;
             }
@@ -281,24 +281,11 @@ internal sealed class WaitStatusPaths
         return false;
     }
 
-    private static bool IsNested(IOperation operation, IOperation root)
-    {
-        for (var parent = operation.Parent; parent is not null && parent != root; parent = parent.Parent)
-        {
-            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static bool IsMentionedInNestedFunction(IOperation root, ILocalSymbol local)
     {
         foreach (var reference in OperationTrees.LocalReferencesUnder(root))
         {
-            if (SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsNested(reference, root))
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local) && OperationFacts.InsideNestedFunction(reference, root))
             {
                 return true;
             }
