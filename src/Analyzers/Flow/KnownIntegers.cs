@@ -281,6 +281,9 @@ internal sealed class KnownIntegers
                 return KnownInteger.Apply(unary.OperatorKind, Evaluate(unary.Operand, depth + 1)).ConvertTo(SpecialTypeOf(unary.Type));
             case IObjectCreationOperation { Arguments.Length: 1 } creation when LibcValues.IsNativeInteger(creation.Type):
                 return Evaluate(creation.Arguments[0].Value, depth + 1);
+            case IFieldReferenceOperation { Instance: null, Field.Name: "Zero" } zero when LibcValues.IsNativeInteger(zero.Field.ContainingType):
+                // IntPtr.Zero is a static field, not a constant: the usual offset and hint of P/Invoke mmap calls.
+                return KnownInteger.Of(0);
             case IPropertyReferenceOperation property:
                 if (MappingValues.BindingConstant(_surfaces, property) is { } bindingValue)
                 {

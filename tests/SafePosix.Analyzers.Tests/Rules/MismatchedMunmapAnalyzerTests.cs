@@ -39,6 +39,24 @@ public sealed class MismatchedMunmapAnalyzerTests
             .WithMessage("munmap with length 0 always fails with EINVAL and the mapping leaks; pass the length given to mmap"));
 
     [Fact]
+    public Task IntPtrZeroLength_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int munmap(IntPtr addr, IntPtr length);
+        }
+
+        class C
+        {
+            void M(IntPtr p) => Native.munmap(p, {|#0:IntPtr.Zero|});
+        }
+        """, VerifyCS.Diagnostic("PSX3003").WithLocation(0)
+            .WithMessage("munmap with length 0 always fails with EINVAL and the mapping leaks; pass the length given to mmap"));
+
+    [Fact]
     public Task MonoDispose_ZeroLengthWithLengthFieldBesideThePointer_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;
         using Mono.Unix.Native;

@@ -120,6 +120,43 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         }
         """);
 
+    // Avalonia's and many other projects' declarations take the offset as IntPtr and pass IntPtr.Zero, a static field.
+    [Fact]
+    public Task IntPtrZeroOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, IntPtr offset);
+        }
+
+        class C
+        {
+            IntPtr M(int fd, int size) => Native.mmap(IntPtr.Zero, new IntPtr(size), 3, 1, fd, IntPtr.Zero);
+        }
+        """);
+
+    [Fact]
+    public Task IntPtrFieldOtherThanZero_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, IntPtr offset);
+        }
+
+        class C
+        {
+            static IntPtr Zero;
+
+            IntPtr M(int fd) => Native.mmap(IntPtr.Zero, new IntPtr(4096), 3, 1, fd, [|Zero|]);
+        }
+        """);
+
     [Fact]
     public Task WrapperCalledWithAnAlignedOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
         using Tmds.Linux;
