@@ -18,7 +18,8 @@ public sealed partial class StaleUnixSocketPathAnalyzer
     /// </summary>
     /// <remarks>
     /// Only a method no other assembly can call has callers that can all be seen (<see cref="AssemblyCallSites"/>).
-    /// Each call must come after a removal in its caller (<see cref="RemovesBefore"/>), or come from a method whose
+    /// Each call must come after a removal in its caller (<see cref="RemovesBefore"/>), hand in an abstract-namespace
+    /// path for the one bound (no file to remove: xsp's tests, <c>ListenUnix("\0fastcgi")</c>), or come from a method whose
     /// own callers vouch for it, up to <see cref="MaxDepth"/> callers up. A call from a method already being judged
     /// (recursion) is no way in: every run starts at some other caller, and those are judged. Nothing vouches for a
     /// method without callers, or whose only callers are such cycles.
@@ -52,7 +53,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer
             OnlyCycles,
         }
 
-        /// <summary>True when every call into the method that holds the bind comes after a removal of a file.</summary>
+        /// <summary>True when every call into the method that holds the bind comes after a removal of a file or hands in an abstract path.</summary>
         /// <param name="bind">The bind the rule would report.</param>
         /// <param name="containingSymbol">The member whose body holds the bind (a local function's bind is its method's).</param>
         /// <param name="path">The path the address was built from, when it is in view: a parameter of the method maps to each caller's argument.</param>
@@ -135,7 +136,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer
                 }
 
                 var path = pathParameter < 0 ? null : OperationFacts.Argument(call, pathParameter);
-                if (RemovesBefore(body, call, path, _surfaces, _types))
+                if ((path is not null && IsAbstractPath(path)) || RemovesBefore(body, call, path, _surfaces, _types))
                 {
                     anyWayIn = true;
                     continue;

@@ -471,6 +471,51 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         }
         """);
 
+    // xsp's tests: every caller hands in an abstract-namespace path, which leaves no file behind.
+    [Fact]
+    public Task PrivateMethod_WhoseCallersAllPassAbstractPaths_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        public class ServerTests
+        {
+            const string BackendPath = "\0backend";
+
+            public void Run()
+            {
+                using var backend = Listen(BackendPath);
+                using var frontend = Listen("@frontend");
+            }
+
+            private static Socket Listen(string path)
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+                return socket;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PrivateMethod_WithOneCallerPassingAFilePath_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        public class ServerTests
+        {
+            public void Run()
+            {
+                using var backend = Listen("\0backend");
+                using var frontend = Listen("/tmp/frontend.sock");
+            }
+
+            private static Socket Listen(string path)
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+                return socket;
+            }
+        }
+        """);
+
     // The caller's own cleanup helper counts when it is handed the argument that becomes the bound path.
     [Fact]
     public Task PrivateMethod_WhoseCallerHandsTheSamePathToItsCleanupHelperFirst_IsSilent() => VerifyCS.AnalyzerAsync("""
