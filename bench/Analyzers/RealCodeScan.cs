@@ -19,14 +19,28 @@ namespace SafePosix.Bench.Analyzers;
 /// files of unpacked source packages. Each project compiles with the references that resolve (the running runtime's
 /// framework; Mono.Posix.NETStandard and Tmds.LibC, each unless the project defines that binding itself); what does not bind
 /// is skipped by the rules, which is the point: they must survive incomplete code. Usage:
-///   SafePosix.Bench.Analyzers scan --project NAME=DIR[:SUBDIR,SUBDIR...] ... [--out FILE]
+///   SafePosix.Bench.Analyzers scan --project NAME=DIR[:SUBDIR,SUBDIR...] ... [--implicit-usings NAME ...] [--out FILE]
+/// `--implicit-usings NAME` compiles that project with the global usings the .NET SDK adds for
+/// `<ImplicitUsings>enable</ImplicitUsings>` (System, System.IO, System.Linq ...): without them such a project's
+/// `File.Delete` or `Task` does not bind, and the rules see less than a build would.
 /// </summary>
 internal static class RealCodeScan
 {
+    private const string SdkImplicitUsings = """
+        global using global::System;
+        global using global::System.Collections.Generic;
+        global using global::System.IO;
+        global using global::System.Linq;
+        global using global::System.Net.Http;
+        global using global::System.Threading;
+        global using global::System.Threading.Tasks;
+        """;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var projects = new List<(string Name, string Root, string[] Parts)>();
         string? output = null;
+        var implicitUsings = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -38,8 +52,9 @@ internal static class RealCodeScan
                     projects.Add((spec[0], pathAndParts[0], pathAndParts.Length > 1 ? pathAndParts[1].Split(',') : Array.Empty<string>()));
                     break;
                 case "--out": output = Next(); break;
+                case "--implicit-usings": implicitUsings.Add(Next()); break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: scan --project NAME=DIR[:SUBDIR,...] ... [--out FILE]").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync("usage: scan --project NAME=DIR[:SUBDIR,...] ... [--implicit-usings NAME ...] [--out FILE]").ConfigureAwait(false);
                     return 2;
             }
         }
@@ -74,7 +89,13 @@ internal static class RealCodeScan
             var references = framework;
             references = definesMonoPosix ? references : references.Add(monoPosix);
             references = definesTmds ? references : references.Add(tmdsLibC);
-            var compilation = CSharpCompilation.Create(name, corpus.Trees, references,
+            var trees = corpus.Trees;
+            if (implicitUsings.Contains(name))
+            {
+                trees = trees.Add(CSharpSyntaxTree.ParseText(SdkImplicitUsings, (CSharpParseOptions?)trees.FirstOrDefault()?.Options, Path.Combine(root, "ImplicitUsings.g.cs")));
+            }
+
+            var compilation = CSharpCompilation.Create(name, trees, references,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, concurrentBuild: false)
                     .WithSpecificDiagnosticOptions(allRulesOn));
             var errors = compilation.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error);
@@ -106,7 +127,7 @@ internal static class RealCodeScan
 
             details.AppendLine(CultureInfo.InvariantCulture, $"## {name}");
             details.AppendLine();
-            details.AppendLine(CultureInfo.InvariantCulture, $"{corpus.Description}{(parts.Length > 0 ? $" (folders: {string.Join(", ", parts)})" : "")}; Mono.Posix.NETStandard {(definesMonoPosix ? "not referenced: the project defines Mono.Unix.Native.Syscall" : "referenced")}; Tmds.LibC {(definesTmds ? "not referenced: the project defines Tmds.Linux.LibC" : "referenced")}.");
+            details.AppendLine(CultureInfo.InvariantCulture, $"{corpus.Description}{(parts.Length > 0 ? $" (folders: {string.Join(", ", parts)})" : "")}{(implicitUsings.Contains(name) ? "; the SDK's implicit usings added" : "")}; Mono.Posix.NETStandard {(definesMonoPosix ? "not referenced: the project defines Mono.Unix.Native.Syscall" : "referenced")}; Tmds.LibC {(definesTmds ? "not referenced: the project defines Tmds.Linux.LibC" : "referenced")}.");
             details.AppendLine();
             foreach (var exception in exceptions)
             {
