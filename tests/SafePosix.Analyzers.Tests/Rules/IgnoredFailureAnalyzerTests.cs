@@ -68,6 +68,29 @@ public sealed class IgnoredFailureAnalyzerTests
         }
         """);
 
+    // Mono.Posix's own tests bind -1 to reach a marshalling path: the call can only fail with EBADF, as meant.
+    [Fact]
+    public Task MonoBindOfAConstantNegativeDescriptor_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(Sockaddr address)
+            {
+                Syscall.bind(-1, address);
+                Syscall.listen(-1, 16);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SetuidOfMinusOne_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M() => [|Native.setuid(unchecked((uint)-1))|];
+        }
+        """);
+
     [Fact]
     public Task TmdsDup2InAForkChild_IsReported() => VerifyCS.AnalyzerAsync("""
         using Tmds.Linux;
