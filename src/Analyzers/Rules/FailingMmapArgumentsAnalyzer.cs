@@ -185,7 +185,7 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
 
         var createdEmpty = (knownOpenFlags & MappingValues.OpenTruncate) != 0
             || (knownOpenFlags & (MappingValues.OpenCreate | OpenExclusive)) == (MappingValues.OpenCreate | OpenExclusive);
-        if (createdEmpty && !DescriptorMayGrow(surfaces, graph, descriptor.Local))
+        if (createdEmpty && !DescriptorMayGrow(surfaces, graph, descriptor.Local) && !OpensDevice(open, openCall.Function))
         {
             context.ReportDiagnostic(Diagnostic.Create(EmptyFileRule, ArgumentSyntax(mmap, 4),
                 properties.Add(ShapeProperty, EmptyFileShape), name));
@@ -193,6 +193,20 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
     }
 
     private const long OpenExclusive = 0x80;
+
+    /// <summary>
+    /// A constant path under /dev other than /dev/shm: O_TRUNC does nothing to a device (raspberry-sharp-io opens
+    /// /dev/mem with a decimal 10000 for O_SYNC, which holds O_TRUNC's bit), and its mapping is the device's memory.
+    /// </summary>
+    private static bool OpensDevice(IInvocationOperation open, string function)
+    {
+        var ordinal = function.StartsWith("openat", System.StringComparison.Ordinal) ? 1 : 0;
+        return open.TargetMethod.Parameters.Length > ordinal
+            && OperationFacts.Argument(open, ordinal) is { } path
+            && OperationFacts.StripConversions(path).ConstantValue is { HasValue: true, Value: string text }
+            && text.StartsWith("/dev/", System.StringComparison.Ordinal)
+            && !text.StartsWith("/dev/shm/", System.StringComparison.Ordinal);
+    }
 
     /// <summary>The open flags, and the operand of them that names the access mode (O_RDONLY / O_WRONLY), for the fix.</summary>
     private static long? OpenFlags(IInvocationOperation open, string function, KnownIntegers integers, out IOperation? accessModeOperand)

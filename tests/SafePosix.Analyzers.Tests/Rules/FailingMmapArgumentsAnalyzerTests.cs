@@ -151,6 +151,18 @@ public sealed class FailingMmapArgumentsAnalyzerTests
         """, VerifyCS.Diagnostic("PSX3004").WithLocation(0)
             .WithMessage("'fd' is a new or truncated, empty file: touching this mapping raises SIGBUS; ftruncate it first"));
 
+    [Fact]
+    public Task TruncatedFileUnderDevShm_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr M()
+            {
+                int fd = Native.open("/dev/shm/ring", Native.O_RDWR | Native.O_CREAT | Native.O_TRUNC, 384);
+                return Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, [|fd|], 0);
+            }
+        }
+        """);
+
     // ---- silent ---------------------------------------------------------------------------------------------
 
     [Fact]
@@ -168,6 +180,19 @@ public sealed class FailingMmapArgumentsAnalyzerTests
 
                 int readWrite = Native.open(path, Native.O_RDWR, 0);
                 Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, readWrite, 0);
+            }
+        }
+        """);
+
+    // raspberry-sharp-io: a decimal 10000 meant as octal O_SYNC holds O_TRUNC's bit, which a device ignores.
+    [Fact]
+    public Task DeviceOpenedWithTruncate_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr M()
+            {
+                int fd = Native.open("/dev/mem", Native.O_RDWR | 10000, 0);
+                return Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0x20200000);
             }
         }
         """);
