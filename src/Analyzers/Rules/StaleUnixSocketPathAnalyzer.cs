@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -78,7 +79,9 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var types = lazyTypes.Value;
         var body = BodyOf(invocation);
         var unixAddress = UnixAddress(address, body, types);
-        if (unixAddress is not { } found || found.IsAbstract || RemovesBefore(body, invocation, found.Path, surfaces, types)
+        if (unixAddress is not { } found || found.IsAbstract || IsUniquePath(found.Path, body, types)
+            || RemovesBefore(body, invocation, found.Path, surfaces, types)
+            || SetUpRemoves(context.ContainingSymbol, surfaces, types, context.CancellationToken)
             || callers.Value.AllRemoveBefore(invocation, context.ContainingSymbol, found.Path, context.CancellationToken))
         {
             return;
@@ -156,8 +159,12 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     }
 
     private static IObjectCreationOperation? SingleCreation(ILocalSymbol local, IOperation body)
+        => SingleValue(local, body) is { } value ? SkipConversions(value) as IObjectCreationOperation : null;
+
+    /// <summary>The value of the local's only write in the body, or null when it is written more than once (or not at all).</summary>
+    private static IOperation? SingleValue(ILocalSymbol local, IOperation body)
     {
-        IObjectCreationOperation? creation = null;
+        IOperation? single = null;
         var writes = 0;
         foreach (var operation in OperationTrees.Under(body, OperationKinds.DeclarationsAndAssignments))
         {
@@ -173,11 +180,134 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             }
 
             writes++;
-            creation = SkipConversions(value) as IObjectCreationOperation;
+            single = value;
         }
 
-        return writes == 1 ? creation : null;
+        return writes == 1 ? single : null;
     }
+
+    /// <summary>
+    /// A path made with a fresh random name (<c>Guid.NewGuid()</c>, <c>Path.GetRandomFileName()</c>) or in a fresh
+    /// directory (<c>Directory.CreateTempSubdirectory()</c>), directly or through locals written once: no earlier run
+    /// can have left a socket file there.
+    /// </summary>
+    private static bool IsUniquePath(IOperation? path, IOperation body, UnixSocketTypes types)
+    {
+        var pending = new Stack<(IOperation Value, int Depth)>();
+        if (path is not null)
+        {
+            pending.Push((path, 0));
+        }
+
+        while (pending.Count > 0)
+        {
+            var (value, depth) = pending.Pop();
+            foreach (var operation in OperationWalk.WithSelf(value))
+            {
+                if (operation is IInvocationOperation call && types.MakesUniqueName(call.TargetMethod))
+                {
+                    return true;
+                }
+
+                if (operation is ILocalReferenceOperation local && depth < MaxUniquePathDepth && SingleValue(local.Local, body) is { } assigned)
+                {
+                    pending.Push((assigned, depth + 1));
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private const int MaxUniquePathDepth = 3;
+
+    /// <summary>
+    /// A test class's per-test set-up removes files first (MSTest's <c>[TestInitialize]</c>, NUnit's <c>[SetUp]</c>, or
+    /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind under a
+    /// folder their set-up deletes and creates again before every test.
+    /// </summary>
+    private static bool SetUpRemoves(ISymbol containing, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
+    {
+        while (containing is IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction })
+        {
+            containing = containing.ContainingSymbol;
+        }
+
+        if (containing is not IMethodSymbol { IsStatic: false } testMethod || testMethod.ContainingType is not { } type)
+        {
+            return false;
+        }
+
+        var xunitTest = HasAttribute(testMethod, "Fact", "Theory");
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member is IMethodSymbol { IsStatic: false } setUp
+                    && (HasAttribute(setUp, "TestInitialize", "SetUp") || (xunitTest && setUp.MethodKind == MethodKind.Constructor))
+                    && BodyOf(setUp, surfaces, cancellationToken) is { } setUpBody
+                    && RemovesAny(setUpBody, surfaces, types))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>By the attribute's name, as written or with its suffix: the test framework need not be referenced for it to bind.</summary>
+    private static bool HasAttribute(IMethodSymbol method, string first, string second)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            var name = attribute.AttributeClass?.Name;
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (name.EndsWith("Attribute", System.StringComparison.Ordinal))
+            {
+                name = name.Substring(0, name.Length - "Attribute".Length);
+            }
+
+            if (name == first || name == second)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation? BodyOf(IMethodSymbol method, PosixSurfaces surfaces, CancellationToken cancellationToken)
+    {
+        if (method.DeclaringSyntaxReferences.Length != 1)
+        {
+            return null;
+        }
+
+        var declaration = method.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
+        return surfaces.Summaries.ModelOf(declaration.SyntaxTree)?.GetOperation(declaration, cancellationToken);
+    }
+
+    private static bool RemovesAny(IOperation body, PosixSurfaces surfaces, UnixSocketTypes types)
+    {
+        foreach (var operation in OperationWalk.WithSelf(body))
+        {
+            if (operation is IInvocationOperation call && IsRemoval(call.TargetMethod, surfaces, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A removal of a file, or of a folder, which takes the files in it along (or must be empty to go).</summary>
+    private static bool IsRemoval(IMethodSymbol method, PosixSurfaces surfaces, UnixSocketTypes types)
+        => (method.Name == "Delete" && types.IsFileOrDirectory(method.ContainingType)) || surfaces.TryGetLibcCall(method, RemoveFunctions, out _);
 
     /// <summary>A leading NUL (Linux abstract namespace) or '@' (how .NET and many tools spell it).</summary>
     private static bool IsAbstractPath(IOperation path)
@@ -226,12 +356,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             }
 
             var method = call.TargetMethod;
-            if (method.Name == "Delete" && (types.IsFile(method.ContainingType) || types.IsFileInfo(method.ContainingType)))
-            {
-                return true;
-            }
-
-            if (surfaces.TryGetLibcCall(method, RemoveFunctions, out _))
+            if (IsRemoval(method, surfaces, types))
             {
                 return true;
             }
@@ -298,6 +423,10 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol? _tmdsSockaddrUn;
         private readonly INamedTypeSymbol? _file;
         private readonly INamedTypeSymbol? _fileInfo;
+        private readonly INamedTypeSymbol? _directory;
+        private readonly INamedTypeSymbol? _directoryInfo;
+        private readonly INamedTypeSymbol? _guid;
+        private readonly INamedTypeSymbol? _path;
 
         public UnixSocketTypes(Compilation compilation)
         {
@@ -308,6 +437,10 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             _tmdsSockaddrUn = compilation.GetTypeByMetadataName("Tmds.Linux.sockaddr_un");
             _file = compilation.GetTypeByMetadataName("System.IO.File");
             _fileInfo = compilation.GetTypeByMetadataName("System.IO.FileInfo");
+            _directory = compilation.GetTypeByMetadataName("System.IO.Directory");
+            _directoryInfo = compilation.GetTypeByMetadataName("System.IO.DirectoryInfo");
+            _guid = compilation.GetTypeByMetadataName("System.Guid");
+            _path = compilation.GetTypeByMetadataName("System.IO.Path");
         }
 
         public INamedTypeSymbol? Socket { get; }
@@ -321,9 +454,19 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             => type is INamedTypeSymbol { TypeKind: TypeKind.Struct } named
                && (Is(named, _tmdsSockaddrUn) || (named.Locations.Length > 0 && named.Locations[0].IsInSource && !named.GetMembers("sun_path").IsEmpty));
 
-        public bool IsFile(INamedTypeSymbol? type) => Is(type, _file);
+        /// <summary>File, FileInfo, Directory or DirectoryInfo: the types whose <c>Delete</c> removes a socket's file.</summary>
+        public bool IsFileOrDirectory(INamedTypeSymbol? type)
+            => Is(type, _file) || Is(type, _fileInfo) || Is(type, _directory) || Is(type, _directoryInfo);
 
-        public bool IsFileInfo(INamedTypeSymbol? type) => Is(type, _fileInfo);
+        /// <summary>Guid.NewGuid, Path.GetRandomFileName and Directory.CreateTempSubdirectory: a name no earlier run used.</summary>
+        public bool MakesUniqueName(IMethodSymbol method)
+            => method.Name switch
+            {
+                "NewGuid" => Is(method.ContainingType, _guid),
+                "GetRandomFileName" => Is(method.ContainingType, _path),
+                "CreateTempSubdirectory" => Is(method.ContainingType, _directory),
+                _ => false,
+            };
 
         private static bool Is(INamedTypeSymbol? type, INamedTypeSymbol? known)
             => known is not null && SymbolEqualityComparer.Default.Equals(type, known);

@@ -200,6 +200,155 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         """);
 
     [Fact]
+    public Task FolderDeletedBefore_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, string folder)
+            {
+                Directory.Delete(folder, recursive: true);
+                Directory.CreateDirectory(folder);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(folder, "control.sock")));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PathWithAFreshGuid_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var name = Guid.NewGuid().ToString("N");
+                var path = Path.Combine(Path.GetTempPath(), name + ".sock");
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PathInAFreshTempFolder_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var folder = Directory.CreateTempSubdirectory();
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(folder.FullName, "control.sock")));
+            }
+        }
+        """);
+
+    // GetTempFileName creates the file: binding its path fails with EADDRINUSE every time.
+    [Fact]
+    public Task PathFromGetTempFileName_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var path = Path.GetTempFileName();
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    // Mono.Posix's socket tests: the set-up deletes and recreates the folder before every test.
+    [Fact]
+    public Task TestWhoseSetUpDeletesTheFolder_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using Mono.Unix.Native;
+
+        class TestInitializeAttribute : Attribute { }
+        class TestMethodAttribute : Attribute { }
+
+        class SocketTest
+        {
+            string TempFolder;
+
+            [TestInitialize]
+            public void SetUp()
+            {
+                TempFolder = Path.Combine(Path.GetTempPath(), GetType().FullName);
+                if (Directory.Exists(TempFolder))
+                    Directory.Delete(TempFolder, true);
+                Directory.CreateDirectory(TempFolder);
+            }
+
+            [TestMethod]
+            public void Bind()
+            {
+                WithSocket(so => {
+                    var address = new SockaddrUn(TempFolder + "/socket2");
+                    if (Syscall.bind(so, address) < 0)
+                        throw new InvalidOperationException();
+                });
+            }
+
+            static void WithSocket(Action<int> test) => test(Syscall.socket(UnixAddressFamily.AF_UNIX, UnixSocketType.SOCK_STREAM, 0));
+        }
+        """);
+
+    [Fact]
+    public Task XunitTestWhoseConstructorDeletesThePath_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class FactAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _path = "/tmp/server-tests.sock";
+
+            public ServerTests() => File.Delete(_path);
+
+            [Fact]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(_path));
+            }
+        }
+        """);
+
+    // Outside a test class the constructor runs once, and a second Start binds over the first one's file.
+    [Fact]
+    public Task ConstructorDeletes_StartBindsLater_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        public class Server
+        {
+            private readonly string _path;
+            private Socket _socket;
+
+            public Server(string path)
+            {
+                _path = path;
+                File.Delete(path);
+            }
+
+            public void Start()
+            {
+                _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|_socket.Bind(new UnixDomainSocketEndPoint(_path))|];
+            }
+        }
+        """);
+
+    [Fact]
     public Task UnlinkedBefore_IsSilent_OnRawSurfaces() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
 
