@@ -84,10 +84,26 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                 {
                     if (ErrnoSurfaces.MayReadErrno(((IInvocationOperation)operation.Operation).TargetMethod.Name))
                     {
-                        Analyze(operation, surfaces);
+                        Analyze(operation, operation.Operation, surfaces);
                     }
                 }),
                 OperationKind.Invocation);
+
+            // `throw new Win32Exception()`: looked for at throws, which are far fewer than object creations.
+            if (surfaces.KnownType(ErrnoSurfaces.Win32ExceptionName) is { } win32Exception)
+            {
+                start.RegisterOperationAction(
+                    GeneratedCode.OutsideGeneratedMembers(operation =>
+                    {
+                        if (((IThrowOperation)operation.Operation).Exception is { } thrown
+                            && OperationFacts.StripConversions(thrown) is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
+                            && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
+                        {
+                            Analyze(operation, creation, surfaces);
+                        }
+                    }),
+                    OperationKind.Throw);
+            }
 
             // Only Tmds.LibC reads errno through a property: without it, property references cost nothing.
             if (surfaces.TmdsLibC is not null)
@@ -97,7 +113,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                     {
                         if (((IPropertyReferenceOperation)operation.Operation).Property.Name == "errno")
                         {
-                            Analyze(operation, surfaces);
+                            Analyze(operation, operation.Operation, surfaces);
                         }
                     }),
                     OperationKind.PropertyReference);
@@ -105,12 +121,12 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, PosixSurfaces surfaces)
+    private static void Analyze(OperationAnalysisContext context, IOperation errnoRead, PosixSurfaces surfaces)
     {
-        var kind = ErrnoSurfaces.Classify(surfaces, context.Operation);
+        var kind = ErrnoSurfaces.Classify(surfaces, errnoRead);
         if (kind == ErrnoRead.None
             || context.TryGetGraph() is not { } graph
-            || ControlFlowGraphs.Find(graph, context.Operation.Syntax, context.CancellationToken) is not { } read)
+            || ControlFlowGraphs.Find(graph, errnoRead.Syntax, context.CancellationToken) is not { } read)
         {
             return;
         }
@@ -125,7 +141,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         // Through a wrapper the declaration to fix is the import it calls; the message names that import.
         var saves = ErrnoSurfaces.SavesErrno(surfaces, target, call.Surface);
         var name = target.Name;
-        var location = context.Operation.Syntax.GetLocation();
+        var location = errnoRead.Syntax.GetLocation();
         if (kind == ErrnoRead.Live)
         {
             if (saves && surfaces.MarshalType?.GetMembers("GetLastPInvokeError").Length > 0)

@@ -10,7 +10,7 @@ internal enum ErrnoRead
 {
     None,
 
-    /// <summary>The value the marshaller saved after a <c>SetLastError = true</c> call: GetLastPInvokeError, GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds' errno.</summary>
+    /// <summary>The value the marshaller saved after a <c>SetLastError = true</c> call: GetLastPInvokeError, GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds' errno, <c>new Win32Exception()</c>.</summary>
     Saved,
 
     /// <summary>The thread's live errno: Marshal.GetLastSystemError.</summary>
@@ -24,6 +24,9 @@ internal enum ErrnoRead
 internal static class ErrnoSurfaces
 {
     private const string LibraryImportAttributeName = "System.Runtime.InteropServices.LibraryImportAttribute";
+
+    /// <summary>The exception whose parameterless constructor reads the saved error.</summary>
+    public const string Win32ExceptionName = "System.ComponentModel.Win32Exception";
 
     /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>
     public static bool MayReadErrno(string name)
@@ -77,6 +80,10 @@ internal static class ErrnoSurfaces
                     && surfaces.BindingSurfaceOf(method.ContainingType) == PosixSurface.MonoNative
                         ? ErrnoRead.Saved
                         : ErrnoRead.None;
+            case IObjectCreationOperation { Arguments.IsEmpty: true, Constructor.ContainingType: var type }
+                when SymbolEqualityComparer.Default.Equals(type, surfaces.KnownType(Win32ExceptionName)):
+                // new Win32Exception() takes its code and message from GetLastPInvokeError (Mono: GetLastWin32Error).
+                return ErrnoRead.Saved;
             case IPropertyReferenceOperation { Instance: null, Property.Name: "errno" } property:
                 return surfaces.BindingSurfaceOf(property.Property.ContainingType) == PosixSurface.Tmds ? ErrnoRead.Saved : ErrnoRead.None;
             default:

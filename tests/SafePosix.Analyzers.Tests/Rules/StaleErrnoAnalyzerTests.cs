@@ -53,6 +53,73 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
 
+    // new Win32Exception() takes its code and message from the saved error, as GetLastPInvokeError does.
+    [Fact]
+    public Task ParameterlessWin32Exception_AfterAnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw {|#0:new Win32Exception()|};
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task ParameterlessWin32Exception_AfterACloseInBetween_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] buffer)
+            {
+                if (Native.write(fd, buffer, (nuint)buffer.Length) < 0)
+                {
+                    Native.close(fd);
+                    throw {|#0:new Win32Exception()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This errno is from 'close', not 'write'; read errno right after 'write' fails"));
+
+    [Fact]
+    public Task ParameterlessWin32Exception_RightAfterAnImportWithSetLastError_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] buffer)
+            {
+                if (Native.write(fd, buffer, (nuint)buffer.Length) < 0)
+                {
+                    throw new Win32Exception();
+                }
+            }
+        }
+        """);
+
+    // With a message only the code is read from the saved error, and the message is often all the code wants.
+    [Fact]
+    public Task Win32ExceptionWithAMessage_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new Win32Exception("open failed");
+                }
+
+                return fd;
+            }
+        }
+        """);
+
     [Fact]
     public Task WindowsImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;

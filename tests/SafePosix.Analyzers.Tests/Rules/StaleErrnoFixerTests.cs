@@ -84,6 +84,43 @@ public sealed class StaleErrnoFixerTests
         """, StaleErrnoFixer.AddSetLastErrorKey);
 
     [Fact]
+    public Task ParameterlessWin32Exception_GetsSetLastErrorOnTheImport() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc")]
+            static extern int unlink(string path);
+
+            void M(string path)
+            {
+                if (unlink(path) != 0)
+                {
+                    throw [|new Win32Exception()|];
+                }
+            }
+        }
+        """, """
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        class C
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern int unlink(string path);
+
+            void M(string path)
+            {
+                if (unlink(path) != 0)
+                {
+                    throw new Win32Exception();
+                }
+            }
+        }
+        """, StaleErrnoFixer.AddSetLastErrorKey);
+
+    [Fact]
     public Task LibraryImport_GetsSetLastErrorTrue() => VerifyCS.CodeFixAsync<StaleErrnoFixer>("""
         using System.Runtime.InteropServices;
 
