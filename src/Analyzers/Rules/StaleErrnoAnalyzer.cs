@@ -43,6 +43,27 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
+    // The same findings about a Windows system library's import, whose saved value is its last-error code, not errno.
+    public static readonly DiagnosticDescriptor NoSetLastErrorWindowsRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "'{0}' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
+    public static readonly DiagnosticDescriptor OverwrittenWindowsRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "This error code is from '{1}', not '{0}'; read it right after '{0}' fails",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
     public static readonly DiagnosticDescriptor LiveErrnoRule = new(
         RuleIds.StaleErrno,
         Title,
@@ -64,7 +85,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule);
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -160,10 +181,11 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var windows = surfaces.TryGetWindowsImport(target, out _);
         if (!saves)
         {
             var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, target, context.CancellationToken);
-            context.ReportDiagnostic(Diagnostic.Create(NoSetLastErrorRule, location,
+            context.ReportDiagnostic(Diagnostic.Create(windows ? NoSetLastErrorWindowsRule : NoSetLastErrorRule, location,
                 declaration is null ? null : new[] { declaration }, Shape(NoSetLastErrorShape), name));
             return;
         }
@@ -171,7 +193,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         var between = sources.SavingCallsBetween(read, subject);
         if (between.Count > 0)
         {
-            context.ReportDiagnostic(Diagnostic.Create(OverwrittenRule, location, Shape(OverwrittenShape), name, between[0].TargetMethod.Name));
+            context.ReportDiagnostic(Diagnostic.Create(windows ? OverwrittenWindowsRule : OverwrittenRule, location, Shape(OverwrittenShape), name, between[0].TargetMethod.Name));
         }
     }
 

@@ -143,7 +143,36 @@ public sealed class StaleErrnoAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("'GetConsoleMode' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+            .WithMessage("'GetConsoleMode' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("kernel32", SetLastError = true)]
+            public static extern bool SetHandleInformation(IntPtr handle, uint mask, uint flags);
+
+            [DllImport("kernel32", SetLastError = true)]
+            public static extern bool CloseHandle(IntPtr handle);
+        }
+
+        class C
+        {
+            void M(IntPtr handle)
+            {
+                if (!Native.SetHandleInformation(handle, 1, 0))
+                {
+                    Native.CloseHandle(handle);
+                    throw {|#0:new Win32Exception()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("This error code is from 'CloseHandle', not 'SetHandleInformation'; read it right after 'SetHandleInformation' fails"));
 
     [Fact]
     public Task ReadAfterAWindowsCall_IsAboutThatCall() => VerifyCS.AnalyzerAsync("""
