@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -81,7 +82,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var unixAddress = UnixAddress(address, body, types);
         if (unixAddress is not { } found || found.IsAbstract || IsUniquePath(found.Path, body, types)
             || RemovesBefore(body, invocation, found.Path, surfaces, types)
-            || SetUpRemoves(context.ContainingSymbol, surfaces, types, context.CancellationToken)
+            || SetUpRemoves(context.ContainingSymbol, found.Path, surfaces, types, context.CancellationToken)
             || callers.Value.AllRemoveBefore(invocation, context.ContainingSymbol, found.Path, context.CancellationToken))
         {
             return;
@@ -161,7 +162,10 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     private static IObjectCreationOperation? SingleCreation(ILocalSymbol local, IOperation body)
         => SingleValue(local, body) is { } value ? SkipConversions(value) as IObjectCreationOperation : null;
 
-    /// <summary>The value of the local's only write in the body, or null when it is written more than once (or not at all).</summary>
+    /// <summary>
+    /// The value of the local's only write in the body, or null when it is written more than once, not at all, or in a
+    /// way that names no value (<c>+=</c>, <c>??=</c>, <c>out</c>/<c>ref</c>, deconstruction).
+    /// </summary>
     private static IOperation? SingleValue(ILocalSymbol local, IOperation body)
     {
         IOperation? single = null;
@@ -183,35 +187,160 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             single = value;
         }
 
-        return writes == 1 ? single : null;
+        if (writes != 1)
+        {
+            return null;
+        }
+
+        foreach (var operation in OperationTrees.Under(body, LocalReferences))
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsOtherWrite(reference))
+            {
+                return null;
+            }
+        }
+
+        return single;
+    }
+
+    private static readonly OperationKinds LocalReferences = new(OperationKind.LocalReference);
+
+    private static bool IsOtherWrite(ILocalReferenceOperation reference)
+    {
+        IOperation current = reference;
+        while (current.Parent is ITupleOperation or IConversionOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent switch
+        {
+            ICompoundAssignmentOperation compound => compound.Target == current,
+            ICoalesceAssignmentOperation coalesce => coalesce.Target == current,
+            IIncrementOrDecrementOperation => true,
+            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target == current,
+            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } => true,
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol.RefKind: RefKind.Ref } } => true,
+            ISimpleAssignmentOperation { IsRef: true } => true,
+            _ => false,
+        };
     }
 
     /// <summary>
     /// A path made with a fresh random name (<c>Guid.NewGuid()</c>, <c>Path.GetRandomFileName()</c>) or in a fresh
     /// directory (<c>Directory.CreateTempSubdirectory()</c>), directly or through locals written once: no earlier run
-    /// can have left a socket file there.
+    /// can have left a socket file there. Every value the path may take must be such a path: a configured path with a
+    /// random fallback (<c>configured ?? Path.Combine(tmp, Guid.NewGuid() + ".sock")</c>) is not.
     /// </summary>
     private static bool IsUniquePath(IOperation? path, IOperation body, UnixSocketTypes types)
+        => path is not null && IsUnique(path, body, types, 0);
+
+    private static bool IsUnique(IOperation value, IOperation body, UnixSocketTypes types, int depth)
     {
-        var pending = new Stack<(IOperation Value, int Depth)>();
-        if (path is not null)
+        if (depth > MaxUniquePathDepth)
         {
-            pending.Push((path, 0));
+            return false;
         }
 
-        while (pending.Count > 0)
+        switch (value)
         {
-            var (value, depth) = pending.Pop();
-            foreach (var operation in OperationWalk.WithSelf(value))
-            {
-                if (operation is IInvocationOperation call && types.MakesUniqueName(call.TargetMethod))
+            case IConversionOperation conversion:
+                return IsUnique(conversion.Operand, body, types, depth);
+            case IInvocationOperation call:
+                if (types.MakesUniqueName(call.TargetMethod))
                 {
                     return true;
                 }
 
-                if (operation is ILocalReferenceOperation local && depth < MaxUniquePathDepth && SingleValue(local.Local, body) is { } assigned)
+                // Path.Combine(dir, name), string.Concat(...), guid.ToString("N"), folder.FullName.Replace(...): a part
+                // that is unique makes the whole unique.
+                if (call.Instance is { } instance && IsUnique(instance, body, types, depth + 1))
                 {
-                    pending.Push((assigned, depth + 1));
+                    return true;
+                }
+
+                foreach (var argument in call.Arguments)
+                {
+                    if (IsUnique(argument.Value, body, types, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case IArrayCreationOperation { Initializer: { } initializer }:
+                foreach (var element in initializer.ElementValues)
+                {
+                    if (IsUnique(element, body, types, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation:
+                return IsUnique(concatenation.LeftOperand, body, types, depth + 1) || IsUnique(concatenation.RightOperand, body, types, depth + 1);
+            case IInterpolatedStringOperation interpolated:
+                foreach (var part in interpolated.Parts)
+                {
+                    if (part is IInterpolationOperation interpolation && IsUnique(interpolation.Expression, body, types, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case IPropertyReferenceOperation { Instance: { } owner }:
+                return IsUnique(owner, body, types, depth + 1);
+            case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
+                return IsUnique(conditional.WhenTrue, body, types, depth + 1) && IsUnique(whenFalse, body, types, depth + 1);
+            case ICoalesceOperation coalesce:
+                return IsUnique(coalesce.Value, body, types, depth + 1) && IsUnique(coalesce.WhenNull, body, types, depth + 1);
+            case ILocalReferenceOperation local:
+                return SingleValue(local.Local, body) is { } assigned && IsUnique(assigned, body, types, depth + 1);
+            default:
+                return false;
+        }
+    }
+
+    private const int MaxUniquePathDepth = 8;
+
+    /// <summary>
+    /// A test class's per-test set-up removes the path first (MSTest's <c>[TestInitialize]</c>, NUnit's <c>[SetUp]</c>, or
+    /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind under a
+    /// folder their set-up deletes and creates again before every test. The removal must name a field or property the
+    /// bound path is made from (<c>Directory.Delete(TempFolder, true)</c>, then <c>TempFolder + "/socket2"</c>).
+    /// </summary>
+    private static bool SetUpRemoves(ISymbol containing, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
+    {
+        while (containing is IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction })
+        {
+            containing = containing.ContainingSymbol;
+        }
+
+        if (path is null || containing is not IMethodSymbol { IsStatic: false } boundIn || boundIn.ContainingType is not { } type)
+        {
+            return false;
+        }
+
+        var pathMembers = MembersNamedIn(path);
+        if (pathMembers.Count == 0)
+        {
+            return false;
+        }
+
+        var xunitClass = IsXunitTestClass(type);
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member is IMethodSymbol { IsStatic: false } setUp
+                    && !SymbolEqualityComparer.Default.Equals(setUp, boundIn)
+                    && (HasAttribute(setUp, "TestInitialize", "SetUp") || (xunitClass && setUp.MethodKind == MethodKind.Constructor))
+                    && BodyOf(setUp, surfaces, cancellationToken) is { } setUpBody
+                    && RemovesMember(setUpBody, pathMembers, surfaces, types))
+                {
+                    return true;
                 }
             }
         }
@@ -219,34 +348,42 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private const int MaxUniquePathDepth = 3;
-
-    /// <summary>
-    /// A test class's per-test set-up removes files first (MSTest's <c>[TestInitialize]</c>, NUnit's <c>[SetUp]</c>, or
-    /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind under a
-    /// folder their set-up deletes and creates again before every test.
-    /// </summary>
-    private static bool SetUpRemoves(ISymbol containing, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
+    /// <summary>The fields and properties an expression reads (<c>TempFolder + "/socket2"</c>: TempFolder).</summary>
+    private static List<ISymbol> MembersNamedIn(IOperation value)
     {
-        while (containing is IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction })
+        var members = new List<ISymbol>();
+        foreach (var operation in OperationWalk.WithSelf(value))
         {
-            containing = containing.ContainingSymbol;
-        }
-
-        if (containing is not IMethodSymbol { IsStatic: false } testMethod || testMethod.ContainingType is not { } type)
-        {
-            return false;
-        }
-
-        var xunitTest = HasAttribute(testMethod, "Fact", "Theory");
-        for (var current = type; current is not null; current = current.BaseType)
-        {
-            foreach (var member in current.GetMembers())
+            if (operation is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference)
             {
-                if (member is IMethodSymbol { IsStatic: false } setUp
-                    && (HasAttribute(setUp, "TestInitialize", "SetUp") || (xunitTest && setUp.MethodKind == MethodKind.Constructor))
-                    && BodyOf(setUp, surfaces, cancellationToken) is { } setUpBody
-                    && RemovesAny(setUpBody, surfaces, types))
+                members.Add(reference.Member.OriginalDefinition);
+            }
+        }
+
+        return members;
+    }
+
+    /// <summary>An xUnit class: some method has xUnit's [Fact] or [Theory] (NUnit's [Theory] runs in a fixture built once).</summary>
+    private static bool IsXunitTestClass(INamedTypeSymbol type)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IMethodSymbol method)
+            {
+                continue;
+            }
+
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is not { } attributeClass)
+                {
+                    continue;
+                }
+
+                // Without a reference to xUnit the attribute does not bind: only its name is known, and [Fact] is xUnit's.
+                if (attributeClass.TypeKind == TypeKind.Error
+                    ? attributeClass.Name is "Fact" or "FactAttribute"
+                    : attributeClass.Name is "FactAttribute" or "TheoryAttribute" && attributeClass.ContainingNamespace?.ToDisplayString() == "Xunit")
                 {
                     return true;
                 }
@@ -292,24 +429,55 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return surfaces.Summaries.ModelOf(declaration.SyntaxTree)?.GetOperation(declaration, cancellationToken);
     }
 
-    private static bool RemovesAny(IOperation body, PosixSurfaces surfaces, UnixSocketTypes types)
+    private static bool RemovesMember(IOperation body, List<ISymbol> pathMembers, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         foreach (var operation in OperationWalk.WithSelf(body))
         {
-            if (operation is IInvocationOperation call && IsRemoval(call.TargetMethod, surfaces, types))
+            // File.Delete(path), unlink(path), Directory.Delete(folder, true), new FileInfo(path).Delete().
+            if (operation is IInvocationOperation call && IsRemoval(call, surfaces, types)
+                && (call.Instance ?? (call.Arguments.Length > 0 ? call.Arguments[0].Value : null)) is { } removed)
             {
-                return true;
+                foreach (var member in MembersNamedIn(removed))
+                {
+                    if (pathMembers.Contains(member, SymbolEqualityComparer.Default))
+                    {
+                        return true;
+                    }
+                }
             }
         }
 
         return false;
     }
 
-    /// <summary>A removal of a file, or of a folder, which takes the files in it along (or must be empty to go).</summary>
-    private static bool IsRemoval(IMethodSymbol method, PosixSurfaces surfaces, UnixSocketTypes types)
-        => (method.Name == "Delete" && types.IsFileOrDirectory(method.ContainingType)) || surfaces.TryGetLibcCall(method, RemoveFunctions, out _);
+    /// <summary>
+    /// A removal of a file, or a recursive one of a folder, which takes its files along. A plain Directory.Delete
+    /// fails on a folder that still holds the stale socket, and code that swallows that binds into EADDRINUSE.
+    /// </summary>
+    private static bool IsRemoval(IInvocationOperation call, PosixSurfaces surfaces, UnixSocketTypes types)
+    {
+        var method = call.TargetMethod;
+        if (method.Name == "Delete")
+        {
+            if (types.IsFile(method.ContainingType))
+            {
+                return true;
+            }
 
-    /// <summary>A leading NUL (Linux abstract namespace) or '@' (how .NET and many tools spell it).</summary>
+            if (types.IsDirectory(method.ContainingType))
+            {
+                // Directory.Delete(path, recursive) and DirectoryInfo.Delete(recursive): the last argument.
+                return call.Arguments.Length > 0 && call.Arguments[call.Arguments.Length - 1].Value.ConstantValue is { HasValue: true, Value: true };
+            }
+        }
+
+        return surfaces.TryGetLibcCall(method, RemoveFunctions, out _);
+    }
+
+    /// <summary>
+    /// A leading NUL: Linux's abstract namespace. A leading '@' is only how tools print one; UnixDomainSocketEndPoint,
+    /// Mono's UnixEndPoint and SockaddrUn bind "@name" as a file of that name (checked on .NET 10).
+    /// </summary>
     private static bool IsAbstractPath(IOperation path)
     {
         path = SkipConversions(path);
@@ -323,7 +491,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             path = interpolated.Parts[0] is IInterpolatedStringTextOperation text ? text.Text : interpolated.Parts[0];
         }
 
-        return path.ConstantValue is { HasValue: true, Value: string value } && value.Length > 0 && value[0] is '\0' or '@';
+        return path.ConstantValue is { HasValue: true, Value: string value } && value.Length > 0 && value[0] == '\0';
     }
 
     private static bool MentionsAbstractAddress(IOperation body)
@@ -356,7 +524,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             }
 
             var method = call.TargetMethod;
-            if (IsRemoval(method, surfaces, types))
+            if (IsRemoval(call, surfaces, types))
             {
                 return true;
             }
@@ -454,9 +622,11 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             => type is INamedTypeSymbol { TypeKind: TypeKind.Struct } named
                && (Is(named, _tmdsSockaddrUn) || (named.Locations.Length > 0 && named.Locations[0].IsInSource && !named.GetMembers("sun_path").IsEmpty));
 
-        /// <summary>File, FileInfo, Directory or DirectoryInfo: the types whose <c>Delete</c> removes a socket's file.</summary>
-        public bool IsFileOrDirectory(INamedTypeSymbol? type)
-            => Is(type, _file) || Is(type, _fileInfo) || Is(type, _directory) || Is(type, _directoryInfo);
+        /// <summary>File or FileInfo, whose <c>Delete</c> removes a socket's file.</summary>
+        public bool IsFile(INamedTypeSymbol? type) => Is(type, _file) || Is(type, _fileInfo);
+
+        /// <summary>Directory or DirectoryInfo, whose recursive <c>Delete</c> removes the files inside.</summary>
+        public bool IsDirectory(INamedTypeSymbol? type) => Is(type, _directory) || Is(type, _directoryInfo);
 
         /// <summary>Guid.NewGuid, Path.GetRandomFileName and Directory.CreateTempSubdirectory: a name no earlier run used.</summary>
         public bool MakesUniqueName(IMethodSymbol method)

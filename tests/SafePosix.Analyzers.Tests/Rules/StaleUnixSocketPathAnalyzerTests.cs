@@ -215,6 +215,57 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         }
         """);
 
+    // A plain Directory.Delete fails on a folder that still holds the stale socket; swallowed, the bind then fails.
+    [Fact]
+    public Task NonRecursiveFolderDelete_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                try { Directory.Delete("/run/app"); } catch (IOException) { }
+                Directory.CreateDirectory("/run/app");
+                [|socket.Bind(new UnixDomainSocketEndPoint("/run/app/control.sock"))|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ConfiguredPathWithARandomFallback_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var path = Environment.GetEnvironmentVariable("APP_SOCKET") ?? Path.Combine(Path.GetTempPath(), Guid.NewGuid() + ".sock");
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task RandomPathOverwrittenThroughARef_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+        using System.Threading;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var path = Path.Combine(Path.GetTempPath(), Guid.NewGuid() + ".sock");
+                Interlocked.Exchange(ref path, "/run/app.sock");
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
     [Fact]
     public Task PathWithAFreshGuid_IsSilent() => VerifyCS.AnalyzerAsync("""
         using System;
@@ -305,8 +356,9 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         using System;
         using System.IO;
         using System.Net.Sockets;
+        using Xunit;
 
-        class FactAttribute : Attribute { }
+        namespace Xunit { class FactAttribute : Attribute { } }
 
         public class ServerTests
         {
@@ -319,6 +371,63 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             {
                 using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 socket.Bind(new UnixDomainSocketEndPoint(_path));
+            }
+        }
+        """);
+
+    // The helper runs inside the tests, each after the constructor that deletes the path.
+    [Fact]
+    public Task HelperOfAnXunitClassWhoseConstructorDeletesThePath_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+        using Xunit;
+
+        namespace Xunit { class FactAttribute : Attribute { } }
+
+        public class ServerTests
+        {
+            private readonly string _path = "/tmp/server-tests.sock";
+
+            public ServerTests() => File.Delete(_path);
+
+            [Fact]
+            public void Binds()
+            {
+                using var socket = Listen();
+            }
+
+            private Socket Listen()
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(_path));
+                return socket;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TestWhoseSetUpDeletesAnotherFile_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _database = "/tmp/tests.db";
+            private readonly string _socket = "/tmp/server-tests.sock";
+
+            [SetUp]
+            public void Clean() => File.Delete(_database);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(_socket))|];
             }
         }
         """);
@@ -415,9 +524,19 @@ public sealed class StaleUnixSocketPathAnalyzerTests
         class Server
         {
             void Nul(Socket socket) => socket.Bind(new UnixDomainSocketEndPoint("\0app-control"));
-            void At(Socket socket, string name) => socket.Bind(new UnixDomainSocketEndPoint("@" + name));
             void Interpolated(Socket socket, int id) => socket.Bind(new UnixDomainSocketEndPoint($"\0app-{id}"));
             void Mono(int fd, string name) => Syscall.bind(fd, new SockaddrUn(name, linuxAbstractNamespace: true));
+        }
+        """);
+
+    // '@' is only how tools print an abstract address: UnixDomainSocketEndPoint binds "@name" as a file of that name.
+    [Fact]
+    public Task AtPrefixedPath_IsAFile_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void At(Socket socket, string name) => [|socket.Bind(new UnixDomainSocketEndPoint("@" + name))|];
         }
         """);
 
@@ -632,7 +751,7 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             public void Run()
             {
                 using var backend = Listen(BackendPath);
-                using var frontend = Listen("@frontend");
+                using var frontend = Listen("\0frontend");
             }
 
             private static Socket Listen(string path)
