@@ -110,17 +110,25 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                 }),
                 OperationKind.Invocation);
 
-            // `throw new Win32Exception()`: looked for at throws, which are far fewer than object creations.
+            // `throw new Win32Exception()`, or one thrown as the inner exception (`throw new IOException("...", new
+            // Win32Exception())`): looked for at throws, which are far fewer than object creations.
             if (surfaces.KnownType(ErrnoSurfaces.Win32ExceptionName) is { } win32Exception)
             {
                 start.RegisterOperationAction(
                     GeneratedCode.OutsideGeneratedMembers(operation =>
                     {
-                        if (((IThrowOperation)operation.Operation).Exception is { } thrown
-                            && OperationFacts.StripConversions(thrown) is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
-                            && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
+                        if (((IThrowOperation)operation.Operation).Exception is not { } thrown)
                         {
-                            Analyze(operation, creation, surfaces);
+                            return;
+                        }
+
+                        foreach (var part in OperationWalk.WithSelf(thrown))
+                        {
+                            if (part is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
+                                && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
+                            {
+                                Analyze(operation, creation, surfaces);
+                            }
                         }
                     }),
                     OperationKind.Throw);

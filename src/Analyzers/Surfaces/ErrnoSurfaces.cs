@@ -25,7 +25,11 @@ internal static class ErrnoSurfaces
 {
     private const string LibraryImportAttributeName = "System.Runtime.InteropServices.LibraryImportAttribute";
 
-    /// <summary>The exception whose parameterless constructor reads the saved error.</summary>
+    /// <summary>
+    /// The exception whose parameterless constructor reads the saved error for its code and message. Its constructor
+    /// with a message reads the code too, but is not counted: the message says what failed, and such throws often
+    /// follow a managed check, after some unrelated native call, where no one reads the code.
+    /// </summary>
     public const string Win32ExceptionName = "System.ComponentModel.Win32Exception";
 
     /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>

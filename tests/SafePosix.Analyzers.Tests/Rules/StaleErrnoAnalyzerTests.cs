@@ -102,6 +102,24 @@ public sealed class StaleErrnoAnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task ParameterlessWin32Exception_AsTheInnerException_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new System.IO.IOException("open failed", {|#0:new Win32Exception()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
     // With a message only the code is read from the saved error, and the message is often all the code wants.
     [Fact]
     public Task Win32ExceptionWithAMessage_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
