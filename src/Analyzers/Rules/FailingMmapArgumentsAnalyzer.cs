@@ -183,9 +183,10 @@ public sealed class FailingMmapArgumentsAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var createdEmpty = (knownOpenFlags & MappingValues.OpenTruncate) != 0
-            || (knownOpenFlags & (MappingValues.OpenCreate | OpenExclusive)) == (MappingValues.OpenCreate | OpenExclusive);
-        if (createdEmpty && !DescriptorMayGrow(surfaces, graph, descriptor.Local) && !OpensDevice(open, openCall.Function))
+        // O_CREAT | O_EXCL makes a new, empty file even under /dev (or fails); O_TRUNC empties only regular files.
+        var createdEmpty = (knownOpenFlags & (MappingValues.OpenCreate | OpenExclusive)) == (MappingValues.OpenCreate | OpenExclusive)
+            || ((knownOpenFlags & MappingValues.OpenTruncate) != 0 && !OpensDevice(open, openCall.Function));
+        if (createdEmpty && !DescriptorMayGrow(surfaces, graph, descriptor.Local))
         {
             context.ReportDiagnostic(Diagnostic.Create(EmptyFileRule, ArgumentSyntax(mmap, 4),
                 properties.Add(ShapeProperty, EmptyFileShape), name));

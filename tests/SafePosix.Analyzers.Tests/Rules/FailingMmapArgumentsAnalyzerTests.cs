@@ -184,6 +184,19 @@ public sealed class FailingMmapArgumentsAnalyzerTests
         }
         """);
 
+    // O_CREAT | O_EXCL under /dev makes a new, empty regular file (or fails): only O_TRUNC is a device's to ignore.
+    [Fact]
+    public Task NewFileCreatedExclusivelyUnderDev_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            IntPtr M()
+            {
+                int fd = Native.open("/dev/myring", Native.O_RDWR | Native.O_CREAT | 0x80, 384);
+                return Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, [|fd|], 0);
+            }
+        }
+        """);
+
     // raspberry-sharp-io: a decimal 10000 meant as octal O_SYNC holds O_TRUNC's bit, which a device ignores.
     [Fact]
     public Task DeviceOpenedWithTruncate_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
