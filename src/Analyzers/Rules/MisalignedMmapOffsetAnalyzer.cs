@@ -118,7 +118,7 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// The wrapper's own parameter, passed on unchanged to mmap's offset, in a wrapper only this compilation can call:
     /// its callers' arguments are judged at each call site, so the wrapper's body is not reported. A wrapper other
-    /// assemblies can call is reported: its callers are out of sight.
+    /// assemblies can call, or one called through a base or interface method, is reported: its callers are out of sight.
     /// </summary>
     internal static bool IsPassedOnByWrapper(PosixSurfaces surfaces, ISymbol? containing, IOperation offset, System.Threading.CancellationToken cancellationToken)
     {
@@ -131,9 +131,35 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
             && containing is IMethodSymbol method
             && SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, method)
             && !IsVisibleOutside(method)
+            && !IsCalledThroughAnotherMethod(method)
             && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped, cancellationToken)
             && wrapped.Arguments.Length > OffsetOrdinal
             && wrapped.Arguments[OffsetOrdinal].Parameter == parameter.Parameter.Ordinal;
+    }
+
+    /// <summary>
+    /// An override, a virtual method or an interface implementation: its callers name the base or interface method
+    /// (HidSharp's <c>NativeMethods.mmap</c>), which is not followed to it, so they are never judged.
+    /// </summary>
+    private static bool IsCalledThroughAnotherMethod(IMethodSymbol method)
+    {
+        if (method.IsOverride || method.IsVirtual || method.IsAbstract || !method.ExplicitInterfaceImplementations.IsEmpty)
+        {
+            return true;
+        }
+
+        foreach (var implemented in method.ContainingType.AllInterfaces)
+        {
+            foreach (var member in implemented.GetMembers(method.Name))
+            {
+                if (SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(member), method))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsVisibleOutside(ISymbol symbol)

@@ -157,6 +157,27 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         }
         """);
 
+    // HidSharp: callers call the abstract NativeMethods.mmap, which is not followed to the override.
+    [Fact]
+    public Task OverrideOfAnAbstractWrapper_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        abstract class NativeMethods
+        {
+            public abstract IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, long offset);
+        }
+
+        sealed class LinuxNativeMethods : NativeMethods
+        {
+            [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+            static extern IntPtr native_mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, long offset);
+
+            public override IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, long offset)
+                => native_mmap(addr, length, prot, flags, fd, [|offset|]);
+        }
+        """);
+
     [Fact]
     public Task WrapperCalledWithAnAlignedOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
         using Tmds.Linux;
