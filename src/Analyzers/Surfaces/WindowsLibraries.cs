@@ -15,7 +15,7 @@ internal static class WindowsLibraries
 
     private static readonly HashSet<string> SystemLibraries = new(StringComparer.OrdinalIgnoreCase)
     {
-        "advapi32", "bcrypt", "comctl32", "comdlg32", "crypt32", "dbghelp", "dnsapi", "dwmapi", "gdi32", "iphlpapi",
+        "advapi32", "avicap32", "bcrypt", "cfgmgr32", "comctl32", "comdlg32", "crypt32", "dbghelp", "dnsapi", "dwmapi", "gdi32", "hid", "iphlpapi",
         "kernel32", "kernelbase", "mswsock", "ncrypt", "netapi32", "ntdll", "ole32", "oleaut32", "powrprof",
         "psapi", "rpcrt4", "secur32", "setupapi", "shell32", "shlwapi", "ucrtbase", "user32", "userenv", "uxtheme",
         "version", "winhttp", "wininet", "winmm", "ws2_32", "wsock32", "wtsapi32",

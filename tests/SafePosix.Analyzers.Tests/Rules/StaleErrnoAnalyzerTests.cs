@@ -192,6 +192,33 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("This error code is from 'CloseHandle', not 'SetHandleInformation'; read it right after 'SetHandleInformation' fails"));
 
+    // HidSharp's Windows stream: hid.dll is a Windows system library, whose saved value is a last-error code.
+    [Fact]
+    public Task HidImportWithoutSetLastError_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.IO;
+        using System.Runtime.InteropServices;
+
+        static unsafe class NativeMethods
+        {
+            [DllImport("hid.dll", CharSet = CharSet.Auto)]
+            public static extern bool HidD_GetFeature(IntPtr handle, byte* buffer, int bufferLength);
+        }
+
+        unsafe class HidStream
+        {
+            void GetFeature(IntPtr handle, byte* buffer, int count)
+            {
+                if (!NativeMethods.HidD_GetFeature(handle, buffer, count))
+                {
+                    throw new IOException("GetFeature failed.", {|#0:new Win32Exception()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'HidD_GetFeature' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
+
     [Fact]
     public Task ReadAfterAWindowsCall_IsAboutThatCall() => VerifyCS.AnalyzerAsync("""
         using System;
