@@ -59,6 +59,12 @@ internal static class RealCodeScan
             }
         }
 
+        foreach (var unknown in implicitUsings.Where(name => projects.All(project => project.Name != name)))
+        {
+            await Console.Error.WriteLineAsync($"--implicit-usings {unknown}: no --project of that name").ConfigureAwait(false);
+            return 2;
+        }
+
         var framework = Program.FrameworkReferences();
         var monoRoot = AnalyzerSets.PackageRoot("Mono.Posix.NETStandard")
             ?? throw new InvalidOperationException("Mono.Posix.NETStandard's folder was not recorded at build time.");
