@@ -82,7 +82,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         var unixAddress = UnixAddress(address, body, types);
         if (unixAddress is not { } found || found.IsAbstract || IsUniquePath(found.Path, body, types)
             || RemovesBefore(body, invocation, found.Path, surfaces, types)
-            || SetUpRemoves(context.ContainingSymbol, found.Path, surfaces, types, context.CancellationToken)
+            || SetUpRemoves(context.ContainingSymbol, found.Path, body, surfaces, types, context.CancellationToken)
             || callers.Value.AllRemoveBefore(invocation, context.ContainingSymbol, found.Path, context.CancellationToken))
         {
             return;
@@ -192,9 +192,10 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        foreach (var operation in OperationTrees.Under(body, LocalReferences))
+        foreach (var operation in OperationTrees.Under(body, OtherWriteKinds))
         {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsOtherWrite(reference))
+            if ((operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsOtherWrite(reference))
+                || (operation is IDeclarationPatternOperation pattern && SymbolEqualityComparer.Default.Equals(pattern.DeclaredSymbol, local)))
             {
                 return null;
             }
@@ -203,18 +204,20 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return single;
     }
 
-    private static readonly OperationKinds LocalReferences = new(OperationKind.LocalReference);
+    private static readonly OperationKinds OtherWriteKinds = new(OperationKind.LocalReference, OperationKind.DeclarationPattern);
 
     private static bool IsOtherWrite(ILocalReferenceOperation reference)
     {
         IOperation current = reference;
-        while (current.Parent is ITupleOperation or IConversionOperation)
+        while (current.Parent is ITupleOperation or IConversionOperation or IDeclarationExpressionOperation)
         {
             current = current.Parent;
         }
 
         return current.Parent switch
         {
+            // `path += ".sock"` appends to the same value: a unique name stays unique.
+            ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add, Type.SpecialType: SpecialType.System_String } => false,
             ICompoundAssignmentOperation compound => compound.Target == current,
             ICoalesceAssignmentOperation coalesce => coalesce.Target == current,
             IIncrementOrDecrementOperation => true,
@@ -252,11 +255,17 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                     return true;
                 }
 
-                // Path.Combine(dir, name), string.Concat(...), guid.ToString("N"), folder.FullName.Replace(...): a part
-                // that is unique makes the whole unique.
-                if (call.Instance is { } instance && IsUnique(instance, body, types, depth + 1))
+                // guid.ToString("N"): the instance's name. Path.Combine(dir, name), Path.Join, string.Concat and
+                // string.Format: a unique part makes the whole unique. Any other call may drop it (GetDirectoryName)
+                // or choose another value (a lookup with a random default).
+                if (call.TargetMethod.Name == "ToString")
                 {
-                    return true;
+                    return call.Instance is { } instance && IsUnique(instance, body, types, depth + 1);
+                }
+
+                if (!types.JoinsPath(call.TargetMethod))
+                {
+                    return false;
                 }
 
                 foreach (var argument in call.Arguments)
@@ -290,7 +299,8 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                 }
 
                 return false;
-            case IPropertyReferenceOperation { Instance: { } owner }:
+            case IPropertyReferenceOperation { Property.Name: "FullName", Instance: { } owner }:
+                // A fresh folder's own path (DirectoryInfo.Parent would leave it).
                 return IsUnique(owner, body, types, depth + 1);
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
                 return IsUnique(conditional.WhenTrue, body, types, depth + 1) && IsUnique(whenFalse, body, types, depth + 1);
@@ -307,11 +317,12 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A test class's per-test set-up removes the path first (MSTest's <c>[TestInitialize]</c>, NUnit's <c>[SetUp]</c>, or
-    /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind under a
-    /// folder their set-up deletes and creates again before every test. The removal must name a field or property the
-    /// bound path is made from (<c>Directory.Delete(TempFolder, true)</c>, then <c>TempFolder + "/socket2"</c>).
+    /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind
+    /// <c>TempFolder + "/socket2"</c> after their set-up ran <c>Directory.Delete(TempFolder, true)</c>. The bound path
+    /// must be a field or property of the test class (the set-up deletes that file), or be built in one (the set-up
+    /// deletes that folder recursively).
     /// </summary>
-    private static bool SetUpRemoves(ISymbol containing, IOperation? path, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
+    private static bool SetUpRemoves(ISymbol containing, IOperation? path, IOperation body, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
     {
         while (containing is IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction })
         {
@@ -323,8 +334,20 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        var pathMembers = MembersNamedIn(path);
-        if (pathMembers.Count == 0)
+        // Through locals written once: `var path = TempFolder + "/socket2";`.
+        for (var depth = 0; depth < 3 && SkipConversions(path) is ILocalReferenceOperation local; depth++)
+        {
+            if (SingleValue(local.Local, body) is not { } value)
+            {
+                return false;
+            }
+
+            path = value;
+        }
+
+        var file = TestClassMember(path, type);
+        var folder = file is null ? FolderMember(path, type) : null;
+        if (file is null && folder is null)
         {
             return false;
         }
@@ -338,7 +361,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                     && !SymbolEqualityComparer.Default.Equals(setUp, boundIn)
                     && (HasAttribute(setUp, "TestInitialize", "SetUp") || (xunitClass && setUp.MethodKind == MethodKind.Constructor))
                     && BodyOf(setUp, surfaces, cancellationToken) is { } setUpBody
-                    && RemovesMember(setUpBody, pathMembers, surfaces, types))
+                    && Removes(setUpBody, file, folder, type, surfaces, types))
                 {
                     return true;
                 }
@@ -348,19 +371,38 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>The fields and properties an expression reads (<c>TempFolder + "/socket2"</c>: TempFolder).</summary>
-    private static List<ISymbol> MembersNamedIn(IOperation value)
+    /// <summary>A field or property of the test class (or a base), read on this instance or statically.</summary>
+    private static ISymbol? TestClassMember(IOperation value, INamedTypeSymbol testClass)
     {
-        var members = new List<ISymbol>();
-        foreach (var operation in OperationWalk.WithSelf(value))
+        if (SkipConversions(value) is not IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference
+            || reference.Instance is not (null or IInstanceReferenceOperation))
         {
-            if (operation is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference)
+            return null;
+        }
+
+        for (var current = testClass; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(reference.Member.ContainingType.OriginalDefinition, current.OriginalDefinition))
             {
-                members.Add(reference.Member.OriginalDefinition);
+                return reference.Member.OriginalDefinition;
             }
         }
 
-        return members;
+        return null;
+    }
+
+    /// <summary>The member a path is built in: <c>Folder + "/x"</c>, <c>$"{Folder}/x"</c>, <c>Path.Combine(Folder, "x")</c>.</summary>
+    private static ISymbol? FolderMember(IOperation path, INamedTypeSymbol testClass)
+    {
+        var first = SkipConversions(path) switch
+        {
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation => concatenation.LeftOperand,
+            IInterpolatedStringOperation { Parts: { Length: > 0 } parts } when parts[0] is IInterpolationOperation interpolation => interpolation.Expression,
+            IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Arguments.Length: > 0 } call when call.TargetMethod.ContainingType?.Name == "Path"
+                => OperationFacts.Argument(call, 0) is { } head && head.Type is not IArrayTypeSymbol ? head : null,
+            _ => null,
+        };
+        return first is null ? null : TestClassMember(first, testClass) ?? FolderMember(first, testClass);
     }
 
     /// <summary>An xUnit class: some method has xUnit's [Fact] or [Theory] (NUnit's [Theory] runs in a fixture built once).</summary>
@@ -381,11 +423,23 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                 }
 
                 // Without a reference to xUnit the attribute does not bind: only its name is known, and [Fact] is xUnit's.
-                if (attributeClass.TypeKind == TypeKind.Error
-                    ? attributeClass.Name is "Fact" or "FactAttribute"
-                    : attributeClass.Name is "FactAttribute" or "TheoryAttribute" && attributeClass.ContainingNamespace?.ToDisplayString() == "Xunit")
+                // Bound, it is xUnit's FactAttribute or one derived from it ([Theory], [ConditionalFact], [SkippableFact]).
+                if (attributeClass.TypeKind == TypeKind.Error)
                 {
-                    return true;
+                    if (attributeClass.Name is "Fact" or "FactAttribute")
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                for (var candidate = attributeClass; candidate is not null; candidate = candidate.BaseType)
+                {
+                    if (candidate.Name == "FactAttribute" && candidate.ContainingNamespace?.ToDisplayString() == "Xunit")
+                    {
+                        return true;
+                    }
                 }
             }
         }
@@ -429,25 +483,38 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return surfaces.Summaries.ModelOf(declaration.SyntaxTree)?.GetOperation(declaration, cancellationToken);
     }
 
-    private static bool RemovesMember(IOperation body, List<ISymbol> pathMembers, PosixSurfaces surfaces, UnixSocketTypes types)
+    /// <summary>The set-up deletes the file (<paramref name="file"/>) or, recursively, the folder (<paramref name="folder"/>).</summary>
+    private static bool Removes(IOperation body, ISymbol? file, ISymbol? folder, INamedTypeSymbol testClass, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         foreach (var operation in OperationWalk.WithSelf(body))
         {
-            // File.Delete(path), unlink(path), Directory.Delete(folder, true), new FileInfo(path).Delete().
             if (operation is IInvocationOperation call && IsRemoval(call, surfaces, types)
-                && (call.Instance ?? (call.Arguments.Length > 0 ? call.Arguments[0].Value : null)) is { } removed)
+                && RemovedPath(call, surfaces, types) is { } removed
+                && TestClassMember(removed, testClass) is { } member
+                && SymbolEqualityComparer.Default.Equals(member, types.IsDirectory(call.TargetMethod.ContainingType) ? folder : file))
             {
-                foreach (var member in MembersNamedIn(removed))
-                {
-                    if (pathMembers.Contains(member, SymbolEqualityComparer.Default))
-                    {
-                        return true;
-                    }
-                }
+                return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>What a removal removes: File.Delete's and unlink's path, unlinkat's second argument, a FileInfo's or DirectoryInfo's own path.</summary>
+    private static IOperation? RemovedPath(IInvocationOperation call, PosixSurfaces surfaces, UnixSocketTypes types)
+    {
+        if (call.Instance is IObjectCreationOperation { Arguments.Length: > 0 } info)
+        {
+            return info.Arguments[0].Value;
+        }
+
+        if (call.Instance is not null)
+        {
+            return null;
+        }
+
+        var ordinal = surfaces.TryGetLibcCall(call.TargetMethod, RemoveFunctions, out var libc) && libc.Function == "unlinkat" ? 1 : 0;
+        return OperationFacts.Argument(call, ordinal);
     }
 
     /// <summary>
@@ -466,8 +533,16 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 
             if (types.IsDirectory(method.ContainingType))
             {
-                // Directory.Delete(path, recursive) and DirectoryInfo.Delete(recursive): the last argument.
-                return call.Arguments.Length > 0 && call.Arguments[call.Arguments.Length - 1].Value.ConstantValue is { HasValue: true, Value: true };
+                // Directory.Delete(path, recursive) and DirectoryInfo.Delete(recursive), in any argument order.
+                foreach (var argument in call.Arguments)
+                {
+                    if (argument.Parameter?.Name == "recursive")
+                    {
+                        return argument.Value.ConstantValue is { HasValue: true, Value: true };
+                    }
+                }
+
+                return false;
             }
         }
 
@@ -475,8 +550,9 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// A leading NUL: Linux's abstract namespace. A leading '@' is only how tools print one; UnixDomainSocketEndPoint,
-    /// Mono's UnixEndPoint and SockaddrUn bind "@name" as a file of that name (checked on .NET 10).
+    /// A leading NUL: Linux's abstract namespace. A leading '@' is only how tools print one: UnixDomainSocketEndPoint
+    /// binds "@name" as a file of that name (bound and checked on .NET 10), and so do Mono's UnixEndPoint and SockaddrUn,
+    /// which copy the path's bytes as they are (SockaddrUn is abstract only through its flag).
     /// </summary>
     private static bool IsAbstractPath(IOperation path)
     {
@@ -627,6 +703,15 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 
         /// <summary>Directory or DirectoryInfo, whose recursive <c>Delete</c> removes the files inside.</summary>
         public bool IsDirectory(INamedTypeSymbol? type) => Is(type, _directory) || Is(type, _directoryInfo);
+
+        /// <summary>Path.Combine, Path.Join, string.Concat, string.Format: a path made of its parts.</summary>
+        public bool JoinsPath(IMethodSymbol method)
+            => method.Name switch
+            {
+                "Combine" or "Join" => Is(method.ContainingType, _path),
+                "Concat" or "Format" => method.ContainingType?.SpecialType == SpecialType.System_String,
+                _ => false,
+            };
 
         /// <summary>Guid.NewGuid, Path.GetRandomFileName and Directory.CreateTempSubdirectory: a name no earlier run used.</summary>
         public bool MakesUniqueName(IMethodSymbol method)

@@ -1210,4 +1210,227 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             }
         }
         """;
+
+    // An out var, then a random fallback: the configured value is what is bound when there is one.
+    [Fact]
+    public Task OutVarConfiguredPathWithRandomFallback_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, Dictionary<string, string> options)
+            {
+                if (!options.TryGetValue("socket", out var path))
+                    path = Path.Combine(Path.GetTempPath(), Guid.NewGuid() + ".sock");
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    // A random default handed to a lookup: the configured value is what is bound when there is one.
+    [Fact]
+    public Task RandomDefaultOfALookup_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, IReadOnlyDictionary<string, string> options)
+            {
+                var path = options.GetValueOrDefault("socket", Path.Combine(Path.GetTempPath(), Guid.NewGuid() + ".sock"));
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    // A static property both paths are built from (AppContext.BaseDirectory) does not make the set-up's delete this path's.
+    [Fact]
+    public Task SetUpDeletesAnotherFileUnderASharedStaticProperty_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            [SetUp]
+            public void Clean() => File.Delete(Path.Combine(AppContext.BaseDirectory, "tests.db"));
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(AppContext.BaseDirectory, "server.sock")))|];
+            }
+        }
+        """);
+
+    // Deleting another member of the same options object is no delete of the socket's path.
+    [Fact]
+    public Task SetUpDeletesAnotherMemberOfTheSameOptions_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+        class Options { public string Database = "/tmp/t.db"; public string Socket = "/tmp/t.sock"; }
+
+        public class ServerTests
+        {
+            private readonly Options _options = new Options();
+
+            [SetUp]
+            public void Clean() => File.Delete(_options.Database);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(_options.Socket))|];
+            }
+        }
+        """);
+
+    // The set-up deletes the folder recursively; the test builds the path in a local first.
+    [Fact]
+    public Task SetUpDeletesFolder_PathThroughALocal_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string TempFolder = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean()
+            {
+                if (Directory.Exists(TempFolder)) Directory.Delete(TempFolder, true);
+                Directory.CreateDirectory(TempFolder);
+            }
+
+            [Test]
+            public void Binds()
+            {
+                var path = TempFolder + "/socket2";
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """);
+
+    // The set-up deletes a sibling file in the same folder: the socket's file is still there.
+    [Fact]
+    public Task SetUpDeletesSiblingFile_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _dir = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean() => File.Delete(Path.Combine(_dir, "tests.db"));
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_dir, "server.sock")))|];
+            }
+        }
+        """);
+
+    // Named arguments in another order: still a recursive delete of the folder.
+    [Fact]
+    public Task RecursiveDeleteWithNamedArgumentsReordered_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                Directory.Delete(recursive: true, path: "/run/app");
+                Directory.CreateDirectory("/run/app");
+                socket.Bind(new UnixDomainSocketEndPoint("/run/app/control.sock"));
+            }
+        }
+        """);
+
+    // A local declared by a pattern, with a random fallback: the configured value is what is bound when there is one.
+    [Fact]
+    public Task PatternLocalWithRandomFallback_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket, object configured)
+            {
+                if (configured is not string path)
+                    path = Path.Combine(Path.GetTempPath(), Guid.NewGuid() + ".sock");
+                [|socket.Bind(new UnixDomainSocketEndPoint(path))|];
+            }
+        }
+        """);
+
+    // An xUnit class whose tests use a FactAttribute subclass (dotnet/runtime's ConditionalFact).
+    [Fact]
+    public Task XunitClassWithDerivedFact_ConstructorDeletes_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+        using Xunit;
+
+        namespace Xunit { class FactAttribute : Attribute { } class ConditionalFactAttribute : FactAttribute { } }
+
+        public class ServerTests
+        {
+            private readonly string _path = "/tmp/server-tests.sock";
+
+            public ServerTests() => File.Delete(_path);
+
+            [ConditionalFact]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(_path));
+            }
+        }
+        """);
+
+    // A random name with a suffix appended by += is still unique.
+    [Fact]
+    public Task RandomPathWithSuffixAppended_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var path = Path.Combine(Path.GetTempPath(), Path.GetRandomFileName());
+                path += ".sock";
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+            }
+        }
+        """);
 }
