@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -122,13 +123,9 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                             return;
                         }
 
-                        foreach (var part in OperationWalk.WithSelf(thrown))
+                        foreach (var creation in Win32ExceptionsMadeBy(thrown, win32Exception))
                         {
-                            if (part is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
-                                && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
-                            {
-                                Analyze(operation, creation, surfaces);
-                            }
+                            Analyze(operation, creation, surfaces);
                         }
                     }),
                     OperationKind.Throw);
@@ -148,6 +145,36 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                     OperationKind.PropertyReference);
             }
         });
+    }
+
+    /// <summary>
+    /// The parameterless Win32Exceptions a thrown expression makes as it is evaluated: not those of a nested throw
+    /// (its own callback reads them) nor of a lambda, which runs later or never.
+    /// </summary>
+    private static List<IObjectCreationOperation> Win32ExceptionsMadeBy(IOperation thrown, INamedTypeSymbol win32Exception)
+    {
+        var found = new List<IObjectCreationOperation>();
+        var pending = new Stack<IOperation>();
+        pending.Push(thrown);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            if (current is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
+                && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
+            {
+                found.Add(creation);
+            }
+
+            foreach (var child in current.ChildOperations)
+            {
+                if (child is not (IThrowOperation or IAnonymousFunctionOperation or ILocalFunctionOperation))
+                {
+                    pending.Push(child);
+                }
+            }
+        }
+
+        return found;
     }
 
     private static void Analyze(OperationAnalysisContext context, IOperation errnoRead, PosixSurfaces surfaces)

@@ -197,7 +197,6 @@ public sealed class StaleErrnoAnalyzerTests
     public Task HidImportWithoutSetLastError_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
         using System;
         using System.ComponentModel;
-        using System.IO;
         using System.Runtime.InteropServices;
 
         static unsafe class NativeMethods
@@ -212,7 +211,7 @@ public sealed class StaleErrnoAnalyzerTests
             {
                 if (!NativeMethods.HidD_GetFeature(handle, buffer, count))
                 {
-                    throw new IOException("GetFeature failed.", {|#0:new Win32Exception()|});
+                    throw {|#0:new Win32Exception()|};
                 }
             }
         }
@@ -971,6 +970,57 @@ public sealed class StaleErrnoAnalyzerTests
                 }
 
                 return 0;
+            }
+        }
+        """);
+
+    private const string NestedThrowInterop = """
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc")]
+            public static extern int open(string path, int flags);
+        }
+
+        """;
+
+    // A throw expression nested in the thrown expression: one read, reported once.
+    [Fact]
+    public Task NestedThrowExpression_ReportedOnce() => VerifyCS.AnalyzerAsync(NestedThrowInterop + """
+        class C
+        {
+            int M(string path, string msg)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new System.IO.IOException(msg ?? throw {|#0:new Win32Exception()|});
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    // A Win32Exception made in a lambda of the thrown expression, which runs later (or never).
+    [Fact]
+    public Task LambdaInThrownExpression_IsSilent() => VerifyCS.AnalyzerAsync(NestedThrowInterop + """
+        class LazyException : Exception { public LazyException(Func<Exception> make) { } }
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new LazyException(() => new Win32Exception());
+                }
+
+                return fd;
             }
         }
         """);
