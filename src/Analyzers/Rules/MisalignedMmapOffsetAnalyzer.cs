@@ -138,12 +138,13 @@ public sealed class MisalignedMmapOffsetAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// An override, a virtual method or an interface implementation: its callers name the base or interface method
-    /// (HidSharp's <c>NativeMethods.mmap</c>), which is not followed to it, so they are never judged.
+    /// An override or an interface implementation: its callers name the base or interface method (HidSharp's
+    /// <c>NativeMethods.mmap</c>), which is not followed to it, so they are never judged. (A virtual method's own
+    /// callers name it, and are followed.)
     /// </summary>
     private static bool IsCalledThroughAnotherMethod(IMethodSymbol method)
     {
-        if (method.IsOverride || method.IsVirtual || method.IsAbstract || !method.ExplicitInterfaceImplementations.IsEmpty)
+        if (method.IsOverride || !method.ExplicitInterfaceImplementations.IsEmpty)
         {
             return true;
         }

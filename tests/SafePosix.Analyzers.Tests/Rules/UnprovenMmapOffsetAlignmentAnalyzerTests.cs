@@ -190,4 +190,39 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
             void* M(int fd, long page) => MapAt(fd, page * getpagesize());
         }
         """);
+
+    // A call to a virtual method may run an override instead, so calls through it are not followed to its body:
+    // its own offset parameter is judged there.
+    [Fact]
+    public Task VirtualWrapper_IsReportedInItsBody() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        class Mapper
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            protected virtual IntPtr Map(int fd, long offset) => mmap(IntPtr.Zero, 4096, 1, 1, fd, [|offset|]);
+
+            IntPtr Use(int fd, long page) => Map(fd, page * Environment.SystemPageSize);
+        }
+        """);
+
+    // An implicit interface implementation: its callers name the interface's method.
+    [Fact]
+    public Task ImplicitInterfaceImplementation_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        interface IMapper { IntPtr Map(int fd, long offset); }
+
+        class Mapper : IMapper
+        {
+            [DllImport("libc", SetLastError = true)]
+            static extern IntPtr mmap(IntPtr addr, nuint length, int prot, int flags, int fd, long offset);
+
+            public IntPtr Map(int fd, long offset) => mmap(IntPtr.Zero, 4096, 1, 1, fd, [|offset|]);
+        }
+        """);
 }
