@@ -974,22 +974,9 @@ public sealed class StaleErrnoAnalyzerTests
         }
         """);
 
-    private const string NestedThrowInterop = """
-        using System;
-        using System.ComponentModel;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            [DllImport("libc")]
-            public static extern int open(string path, int flags);
-        }
-
-        """;
-
     // A throw expression nested in the thrown expression: one read, reported once.
     [Fact]
-    public Task NestedThrowExpression_ReportedOnce() => VerifyCS.AnalyzerAsync(NestedThrowInterop + """
+    public Task NestedThrowExpression_ReportedOnce() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
         {
             int M(string path, string msg)
@@ -1008,7 +995,7 @@ public sealed class StaleErrnoAnalyzerTests
 
     // A Win32Exception made in a lambda of the thrown expression, which runs later (or never).
     [Fact]
-    public Task LambdaInThrownExpression_IsSilent() => VerifyCS.AnalyzerAsync(NestedThrowInterop + """
+    public Task LambdaInThrownExpression_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class LazyException : Exception { public LazyException(Func<Exception> make) { } }
         class C
         {

@@ -20,6 +20,19 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
 
         """;
 
+    // Avalonia's shape: length and offset as IntPtr.
+    private const string IntPtrInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, IntPtr offset);
+        }
+
+        """;
+
     // ---- offsets whose alignment is unknown ----------------------------------------------------------------
 
     [Fact]
@@ -122,16 +135,7 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
 
     // Avalonia's and many other projects' declarations take the offset as IntPtr and pass IntPtr.Zero, a static field.
     [Fact]
-    public Task IntPtrZeroOffset_IsSilent() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, IntPtr offset);
-        }
-
+    public Task IntPtrZeroOffset_IsSilent() => VerifyCS.AnalyzerAsync(IntPtrInterop + """
         class C
         {
             IntPtr M(int fd, int size) => Native.mmap(IntPtr.Zero, new IntPtr(size), 3, 1, fd, IntPtr.Zero);
@@ -139,16 +143,7 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         """);
 
     [Fact]
-    public Task IntPtrFieldOtherThanZero_IsReported() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern IntPtr mmap(IntPtr addr, IntPtr length, int prot, int flags, int fd, IntPtr offset);
-        }
-
+    public Task IntPtrFieldOtherThanZero_IsReported() => VerifyCS.AnalyzerAsync(IntPtrInterop + """
         class C
         {
             static IntPtr Zero;
