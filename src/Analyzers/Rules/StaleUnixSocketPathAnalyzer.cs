@@ -263,6 +263,13 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                     return call.Instance is { } instance && IsUnique(instance, body, types, depth + 1);
                 }
 
+                // Shortened or reshaped, a random name stays one: Substring(0, 8) for sun_path's 108 bytes, Replace("-", ""),
+                // ChangeExtension(name, "sock").
+                if (types.KeepsName(call.TargetMethod))
+                {
+                    return (call.Instance ?? OperationFacts.Argument(call, 0)) is { } named && IsUnique(named, body, types, depth + 1);
+                }
+
                 if (!types.JoinsPath(call.TargetMethod))
                 {
                     return false;
@@ -361,7 +368,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                     && !SymbolEqualityComparer.Default.Equals(setUp, boundIn)
                     && (HasAttribute(setUp, "TestInitialize", "SetUp") || (xunitClass && setUp.MethodKind == MethodKind.Constructor))
                     && BodyOf(setUp, surfaces, cancellationToken) is { } setUpBody
-                    && Removes(setUpBody, file, folder, type, surfaces, types))
+                    && Removes(setUpBody, path, file, folder, type, surfaces, types))
                 {
                     return true;
                 }
@@ -484,20 +491,66 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The set-up deletes the file (<paramref name="file"/>) or, recursively, the folder (<paramref name="folder"/>).</summary>
-    private static bool Removes(IOperation body, ISymbol? file, ISymbol? folder, INamedTypeSymbol testClass, PosixSurfaces surfaces, UnixSocketTypes types)
+    private static bool Removes(IOperation body, IOperation path, ISymbol? file, ISymbol? folder, INamedTypeSymbol testClass, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         foreach (var operation in OperationWalk.WithSelf(body))
         {
-            if (operation is IInvocationOperation call && IsRemoval(call, surfaces, types)
-                && RemovedPath(call, surfaces, types) is { } removed
-                && TestClassMember(removed, testClass) is { } member
-                && SymbolEqualityComparer.Default.Equals(member, types.IsDirectory(call.TargetMethod.ContainingType) ? folder : file))
+            if (operation is not IInvocationOperation call || !IsRemoval(call, surfaces, types)
+                || RemovedPath(call, surfaces, types) is not { } removed)
+            {
+                continue;
+            }
+
+            var isFolder = types.IsDirectory(call.TargetMethod.ContainingType);
+            if ((TestClassMember(removed, testClass) is { } member && SymbolEqualityComparer.Default.Equals(member, isFolder ? folder : file))
+                || (!isFolder && folder is not null && SameBuiltPath(removed, path)))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The same path built the same way from the same members and constants: the set-up's
+    /// <c>File.Delete(Path.Combine(_tmp, "s.sock"))</c> and the test's <c>Path.Combine(_tmp, "s.sock")</c>.
+    /// </summary>
+    private static bool SameBuiltPath(IOperation left, IOperation right)
+    {
+        left = SkipConversions(left);
+        right = SkipConversions(right);
+        switch (left, right)
+        {
+            case (IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } a, IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } b):
+                return SameBuiltPath(a.LeftOperand, b.LeftOperand) && SameBuiltPath(a.RightOperand, b.RightOperand);
+            case (IInvocationOperation a, IInvocationOperation b)
+                when SymbolEqualityComparer.Default.Equals(a.TargetMethod, b.TargetMethod) && a.Instance is null && b.Instance is null && a.Arguments.Length == b.Arguments.Length:
+                for (var i = 0; i < a.Arguments.Length; i++)
+                {
+                    if (!SameBuiltPath(a.Arguments[i].Value, b.Arguments[i].Value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case (IArrayCreationOperation { Initializer: { } a }, IArrayCreationOperation { Initializer: { } b }) when a.ElementValues.Length == b.ElementValues.Length:
+                for (var i = 0; i < a.ElementValues.Length; i++)
+                {
+                    if (!SameBuiltPath(a.ElementValues[i], b.ElementValues[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case (IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } a, IMemberReferenceOperation b):
+                return a.Instance is null or IInstanceReferenceOperation && b.Instance is null or IInstanceReferenceOperation
+                    && SymbolEqualityComparer.Default.Equals(a.Member, b.Member);
+            default:
+                return left.ConstantValue is { HasValue: true, Value: string x } && right.ConstantValue is { HasValue: true, Value: string y } && x == y;
+        }
     }
 
     /// <summary>What a removal removes: File.Delete's and unlink's path, unlinkat's second argument, a FileInfo's or DirectoryInfo's own path.</summary>
@@ -712,6 +765,12 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                 "Concat" or "Format" => method.ContainingType?.SpecialType == SpecialType.System_String,
                 _ => false,
             };
+
+        /// <summary>String methods that reshape a name (its instance) and Path's that keep the file's name (their first argument).</summary>
+        public bool KeepsName(IMethodSymbol method)
+            => method.ContainingType?.SpecialType == SpecialType.System_String && !method.IsStatic
+                ? method.Name is "Substring" or "Replace" or "ToLower" or "ToUpper" or "ToLowerInvariant" or "ToUpperInvariant" or "Trim" or "TrimEnd" or "TrimStart"
+                : method.Name is "ChangeExtension" or "GetFullPath" && Is(method.ContainingType, _path);
 
         /// <summary>Guid.NewGuid, Path.GetRandomFileName and Directory.CreateTempSubdirectory: a name no earlier run used.</summary>
         public bool MakesUniqueName(IMethodSymbol method)

@@ -1433,4 +1433,50 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             }
         }
         """);
+
+    // sun_path holds 108 bytes: a random name is often shortened, and stays random.
+    [Fact]
+    public Task ShortenedRandomName_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class Server
+        {
+            void Listen(Socket socket)
+            {
+                var name = Guid.NewGuid().ToString("N").Substring(0, 8);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Path.GetTempPath(), Path.ChangeExtension(name, "sock"))));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TestWhoseSetUpDeletesTheSameBuiltPath_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _tmp = Path.GetTempPath();
+
+            [SetUp]
+            public void Clean()
+            {
+                if (File.Exists(Path.Combine(_tmp, "s.sock")))
+                    File.Delete(Path.Combine(_tmp, "s.sock"));
+            }
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_tmp, "s.sock")));
+            }
+        }
+        """);
 }
