@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -123,10 +122,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                             return;
                         }
 
-                        foreach (var creation in Win32ExceptionsMadeBy(thrown, win32Exception))
-                        {
-                            Analyze(operation, creation, surfaces);
-                        }
+                        AnalyzeWin32ExceptionsIn(operation, thrown, win32Exception, surfaces);
                     }),
                     OperationKind.Throw);
             }
@@ -148,33 +144,25 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// The parameterless Win32Exceptions a thrown expression makes as it is evaluated: not those of a nested throw
-    /// (its own callback reads them) nor of a lambda, which runs later or never.
+    /// Reads each parameterless Win32Exception a thrown expression makes as it is evaluated: not those of a nested
+    /// throw (its own callback reads them) nor of a lambda, which runs later or never. Runs at every throw of a project
+    /// with a P/Invoke, so it walks without allocating.
     /// </summary>
-    private static List<IObjectCreationOperation> Win32ExceptionsMadeBy(IOperation thrown, INamedTypeSymbol win32Exception)
+    private static void AnalyzeWin32ExceptionsIn(OperationAnalysisContext context, IOperation value, INamedTypeSymbol win32Exception, PosixSurfaces surfaces)
     {
-        var found = new List<IObjectCreationOperation>();
-        var pending = new Stack<IOperation>();
-        pending.Push(thrown);
-        while (pending.Count > 0)
+        if (value is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
+            && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
         {
-            var current = pending.Pop();
-            if (current is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
-                && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
-            {
-                found.Add(creation);
-            }
-
-            foreach (var child in current.ChildOperations)
-            {
-                if (child is not (IThrowOperation or IAnonymousFunctionOperation or ILocalFunctionOperation))
-                {
-                    pending.Push(child);
-                }
-            }
+            Analyze(context, creation, surfaces);
         }
 
-        return found;
+        foreach (var child in value.ChildOperations)
+        {
+            if (child is not (IThrowOperation or IAnonymousFunctionOperation or ILocalFunctionOperation))
+            {
+                AnalyzeWin32ExceptionsIn(context, child, win32Exception, surfaces);
+            }
+        }
     }
 
     private static void Analyze(OperationAnalysisContext context, IOperation errnoRead, PosixSurfaces surfaces)
