@@ -325,9 +325,10 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// A test class's per-test set-up removes the path first (MSTest's <c>[TestInitialize]</c>, NUnit's <c>[SetUp]</c>, or
     /// the constructor of an xUnit class, which runs before each <c>[Fact]</c>): Mono.Posix's socket tests bind
-    /// <c>TempFolder + "/socket2"</c> after their set-up ran <c>Directory.Delete(TempFolder, true)</c>. The bound path
-    /// must be a field or property of the test class (the set-up deletes that file), or be built in one (the set-up
-    /// deletes that folder recursively).
+    /// <c>TempFolder + "/socket2"</c> after their set-up ran <c>Directory.Delete(TempFolder, true)</c>. The set-up
+    /// deletes the bound path itself (the same field or property of the test class, a <c>FileInfo</c> one, or the same
+    /// path built the same way), or recursively a folder the path is built in (a member, a <c>DirectoryInfo</c> one, or
+    /// a folder built from the same parts).
     /// </summary>
     private static bool SetUpRemoves(ISymbol containing, IOperation? path, IOperation body, PosixSurfaces surfaces, UnixSocketTypes types, CancellationToken cancellationToken)
     {
@@ -352,13 +353,8 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             path = value;
         }
 
-        var file = TestClassMember(path, type);
-        var folder = file is null ? FolderMember(path, type) : null;
-        if (file is null && folder is null)
-        {
-            return false;
-        }
-
+        var file = TestClassMember(path, type, types);
+        var folder = file is null ? FolderMember(path, type, types) : null;
         var xunitClass = IsXunitTestClass(type);
         for (var current = type; current is not null; current = current.BaseType)
         {
@@ -378,10 +374,20 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>A field or property of the test class (or a base), read on this instance or statically.</summary>
-    private static ISymbol? TestClassMember(IOperation value, INamedTypeSymbol testClass)
+    /// <summary>
+    /// A field or property of the test class (or a base), read on this instance or statically; a <c>FileInfo</c> or
+    /// <c>DirectoryInfo</c> member also stands for its <c>FullName</c>.
+    /// </summary>
+    private static ISymbol? TestClassMember(IOperation value, INamedTypeSymbol testClass, UnixSocketTypes types)
     {
-        if (SkipConversions(value) is not IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference
+        value = SkipConversions(value);
+        if (value is IPropertyReferenceOperation { Property.Name: "FullName", Instance: { } info }
+            && (types.IsFile(info.Type as INamedTypeSymbol) || types.IsDirectory(info.Type as INamedTypeSymbol)))
+        {
+            value = SkipConversions(info);
+        }
+
+        if (value is not IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference
             || reference.Instance is not (null or IInstanceReferenceOperation))
         {
             return null;
@@ -399,17 +405,17 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The member a path is built in: <c>Folder + "/x"</c>, <c>$"{Folder}/x"</c>, <c>Path.Combine(Folder, "x")</c>.</summary>
-    private static ISymbol? FolderMember(IOperation path, INamedTypeSymbol testClass)
+    private static ISymbol? FolderMember(IOperation path, INamedTypeSymbol testClass, UnixSocketTypes types)
     {
         var first = SkipConversions(path) switch
         {
             IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation => concatenation.LeftOperand,
             IInterpolatedStringOperation { Parts: { Length: > 0 } parts } when parts[0] is IInterpolationOperation interpolation => interpolation.Expression,
             IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Arguments.Length: > 0 } call when call.TargetMethod.ContainingType?.Name == "Path"
-                => OperationFacts.Argument(call, 0) is { } head && head.Type is not IArrayTypeSymbol ? head : null,
+                => OperationFacts.Argument(call, 0) is { } head && head.Type is not IArrayTypeSymbol && !HasRootedPart(call) ? head : null,
             _ => null,
         };
-        return first is null ? null : TestClassMember(first, testClass) ?? FolderMember(first, testClass);
+        return first is null ? null : TestClassMember(first, testClass, types) ?? FolderMember(first, testClass, types);
     }
 
     /// <summary>An xUnit class: some method has xUnit's [Fact] or [Theory] (NUnit's [Theory] runs in a fixture built once).</summary>
@@ -490,26 +496,130 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return surfaces.Summaries.ModelOf(declaration.SyntaxTree)?.GetOperation(declaration, cancellationToken);
     }
 
-    /// <summary>The set-up deletes the file (<paramref name="file"/>) or, recursively, the folder (<paramref name="folder"/>).</summary>
+    /// <summary>
+    /// The set-up deletes the file (<paramref name="file"/>, or the same built path) or, recursively, the folder
+    /// (<paramref name="folder"/>, or one the path is built under).
+    /// </summary>
     private static bool Removes(IOperation body, IOperation path, ISymbol? file, ISymbol? folder, INamedTypeSymbol testClass, PosixSurfaces surfaces, UnixSocketTypes types)
     {
         foreach (var operation in OperationWalk.WithSelf(body))
         {
-            if (operation is not IInvocationOperation call || !IsRemoval(call, surfaces, types)
-                || RemovedPath(call, surfaces, types) is not { } removed)
+            if (operation is not IInvocationOperation call || !IsRemoval(call, surfaces, types))
+            {
+                continue;
+            }
+
+            // `_socket.Delete()`, `_folder.Delete(true)`: the FileInfo or DirectoryInfo member is what is removed.
+            var removed = call.Instance is { } instance && TestClassMember(instance, testClass, types) is not null
+                ? instance
+                : RemovedPath(call, surfaces, types);
+            if (removed is null)
             {
                 continue;
             }
 
             var isFolder = types.IsDirectory(call.TargetMethod.ContainingType);
-            if ((TestClassMember(removed, testClass) is { } member && SymbolEqualityComparer.Default.Equals(member, isFolder ? folder : file))
-                || (!isFolder && folder is not null && SameBuiltPath(removed, path)))
+            var member = TestClassMember(removed, testClass, types);
+            if ((member is not null && SymbolEqualityComparer.Default.Equals(member, isFolder ? folder : file))
+                || (isFolder ? BuiltUnder(path, removed, types, 0) : SameBuiltPath(removed, path)))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The path is built inside the folder: <c>Path.Combine(a, b, "s.sock")</c> or <c>Path.Combine(Path.Combine(a, b),
+    /// "s.sock")</c> under <c>Path.Combine(a, b)</c>, <c>Root + "/run" + "/s.sock"</c> under <c>Root + "/run"</c>; not
+    /// when a later part is rooted, which Path.Combine takes instead of the folder, nor <c>Root + "x"</c>, a sibling.
+    /// </summary>
+    private static bool BuiltUnder(IOperation path, IOperation folder, UnixSocketTypes types, int depth)
+    {
+        path = SkipConversions(path);
+        if (depth > 4)
+        {
+            return false;
+        }
+
+        switch (path)
+        {
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation:
+                // `Root + "/s.sock"` is in Root; `Root + "s.sock"` is a sibling of it.
+                return (SameBuiltPath(concatenation.LeftOperand, folder)
+                        && concatenation.RightOperand.ConstantValue is { HasValue: true, Value: string next } && next.StartsWith("/", StringComparison.Ordinal))
+                    || BuiltUnder(concatenation.LeftOperand, folder, types, depth + 1);
+            case IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Instance: null } combine when types.JoinsPath(combine.TargetMethod):
+                var parts = PathParts(combine);
+                if (parts.IsDefaultOrEmpty || HasRootedPart(combine))
+                {
+                    return false;
+                }
+
+                var folderParts = SkipConversions(folder) is IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Instance: null } folderCombine
+                    && types.JoinsPath(folderCombine.TargetMethod)
+                    ? PathParts(folderCombine)
+                    : default;
+                if (!folderParts.IsDefaultOrEmpty && folderParts.Length < parts.Length && SamePrefix(parts, folderParts))
+                {
+                    return true;
+                }
+
+                return SameBuiltPath(parts[0], folder) || BuiltUnder(parts[0], folder, types, depth + 1);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A constant part after the first starts with '/': Path.Combine then drops the parts before it.</summary>
+    private static bool HasRootedPart(IInvocationOperation combine)
+    {
+        var parts = PathParts(combine);
+        for (var i = 1; !parts.IsDefault && i < parts.Length; i++)
+        {
+            if (parts[i].ConstantValue is { HasValue: true, Value: string part } && part.StartsWith("/", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Path.Combine's parts in order, from its separate arguments or its params array.</summary>
+    private static ImmutableArray<IOperation> PathParts(IInvocationOperation combine)
+    {
+        if (combine.Arguments.Length == 1 && combine.Arguments[0].Value is IArrayCreationOperation { Initializer: { } initializer })
+        {
+            return initializer.ElementValues;
+        }
+
+        var parts = ImmutableArray.CreateBuilder<IOperation>(combine.Arguments.Length);
+        for (var i = 0; i < combine.Arguments.Length; i++)
+        {
+            if (OperationFacts.Argument(combine, i) is not { } part || part.Type is IArrayTypeSymbol)
+            {
+                return default;
+            }
+
+            parts.Add(part);
+        }
+
+        return parts.MoveToImmutable();
+    }
+
+    private static bool SamePrefix(ImmutableArray<IOperation> parts, ImmutableArray<IOperation> prefix)
+    {
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            if (!SameBuiltPath(parts[i], prefix[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

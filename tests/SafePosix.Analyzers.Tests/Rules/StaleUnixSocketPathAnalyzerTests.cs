@@ -1479,4 +1479,286 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             }
         }
         """);
+
+    // The set-up deletes a DirectoryInfo member recursively; the path is built in its FullName.
+    [Fact]
+    public Task SetUpDeletesDirectoryInfoMemberRecursively_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly DirectoryInfo _folder = new DirectoryInfo("/tmp/server-tests");
+
+            [SetUp]
+            public void Clean() => _folder.Delete(true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_folder.FullName, "s.sock")));
+            }
+        }
+        """);
+
+    // A DirectoryInfo's plain Delete fails on a folder that still holds the socket.
+    [Fact]
+    public Task SetUpDeletesDirectoryInfoMemberNotRecursively_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly DirectoryInfo _folder = new DirectoryInfo("/tmp/server-tests");
+
+            [SetUp]
+            public void Clean() => _folder.Delete();
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_folder.FullName, "s.sock")))|];
+            }
+        }
+        """);
+
+    // The set-up deletes the FileInfo member the test binds.
+    [Fact]
+    public Task SetUpDeletesFileInfoMember_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly FileInfo _socketFile = new FileInfo("/tmp/server-tests.sock");
+
+            [SetUp]
+            public void Clean() => _socketFile.Delete();
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(_socketFile.FullName));
+            }
+        }
+        """);
+
+    // Another FileInfo member's delete is no delete of the bound one.
+    [Fact]
+    public Task SetUpDeletesAnotherFileInfoMember_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly FileInfo _database = new FileInfo("/tmp/server-tests.db");
+            private readonly FileInfo _socketFile = new FileInfo("/tmp/server-tests.sock");
+
+            [SetUp]
+            public void Clean() => _database.Delete();
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(_socketFile.FullName))|];
+            }
+        }
+        """);
+
+    // The set-up deletes, recursively, a folder built from the same parts the path starts with.
+    [Fact]
+    public Task SetUpDeletesFolderBuiltFromTheSameParts_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.Combine(Path.GetTempPath(), "server-tests"), true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Path.GetTempPath(), "server-tests", "s.sock")));
+            }
+        }
+        """);
+
+    // The folder member is Path.Combine's second part: the set-up deletes the folder built the same way.
+    [Fact]
+    public Task SetUpDeletesFolderWhoseMemberIsNotTheFirstPart_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _name = "server-tests";
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.Combine(Path.GetTempPath(), _name), true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Path.GetTempPath(), _name, "a", "b", "s.sock")));
+            }
+        }
+        """);
+
+    // Deleting another folder under the same parent is no delete of the socket's folder.
+    [Fact]
+    public Task SetUpDeletesAnotherFolderUnderTheSameParent_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.Combine(Path.GetTempPath(), "other-tests"), true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Path.GetTempPath(), "server-tests", "s.sock")))|];
+            }
+        }
+        """);
+
+    // A rooted later part makes Path.Combine drop the deleted folder.
+    [Fact]
+    public Task SetUpDeletesFolder_PathWithARootedLaterPart_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _folder = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean() => Directory.Delete(_folder, true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_folder, "/run/s.sock")))|];
+            }
+        }
+        """);
+
+    // Root + "s.sock" is a sibling of Root, not a file in it.
+    [Fact]
+    public Task SetUpDeletesFolder_PathConcatenatedWithoutSeparator_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.GetTempPath() + "/server-tests", true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.GetTempPath() + "/server-tests" + ".sock"))|];
+            }
+        }
+        """);
+
+    // Concatenated with a separator, the path is in the deleted folder.
+    [Fact]
+    public Task SetUpDeletesFolder_PathConcatenatedWithSeparator_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.GetTempPath() + "/server-tests", true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.GetTempPath() + "/server-tests" + "/s.sock"));
+            }
+        }
+        """);
+
+    // The set-up deletes the same constant path the test binds.
+    [Fact]
+    public Task SetUpDeletesTheSameConstantPath_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+
+            [SetUp]
+            public void Clean() => File.Delete("/tmp/server-tests.sock");
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint("/tmp/server-tests.sock"));
+            }
+        }
+        """);
 }
