@@ -110,9 +110,9 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                 }),
                 OperationKind.Invocation);
 
-            // `throw new Win32Exception()`, or one thrown as the inner exception (`throw new IOException("...", new
-            // Win32Exception())`): looked for at throws, which are far fewer than object creations.
-            if (surfaces.KnownType(ErrnoSurfaces.Win32ExceptionName) is { } win32Exception)
+            // `throw new Win32Exception()` (or SocketException()), or one thrown as the inner exception (`throw new
+            // IOException("...", new Win32Exception())`): looked for at throws, which are far fewer than object creations.
+            if (surfaces.KnownType(ErrnoSurfaces.Win32ExceptionName) is not null || surfaces.KnownType(ErrnoSurfaces.SocketExceptionName) is not null)
             {
                 start.RegisterOperationAction(
                     GeneratedCode.OutsideGeneratedMembers(operation =>
@@ -122,7 +122,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
                             return;
                         }
 
-                        AnalyzeWin32ExceptionsIn(operation, thrown, win32Exception, surfaces);
+                        AnalyzeWin32ExceptionsIn(operation, thrown, surfaces);
                     }),
                     OperationKind.Throw);
             }
@@ -144,14 +144,14 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Reads each parameterless Win32Exception a thrown expression makes as it is evaluated: not those of a nested
-    /// throw (its own callback reads them) nor of a lambda, which runs later or never. Runs at every throw of a project
-    /// with a P/Invoke, so it walks without allocating.
+    /// Reads each parameterless Win32Exception or SocketException a thrown expression makes as it is evaluated: not
+    /// those of a nested throw (its own callback reads them) nor of a lambda, which runs later or never. Runs at every
+    /// throw of a project with a P/Invoke, so it walks without allocating.
     /// </summary>
-    private static void AnalyzeWin32ExceptionsIn(OperationAnalysisContext context, IOperation value, INamedTypeSymbol win32Exception, PosixSurfaces surfaces)
+    private static void AnalyzeWin32ExceptionsIn(OperationAnalysisContext context, IOperation value, PosixSurfaces surfaces)
     {
         if (value is IObjectCreationOperation { Constructor: { Parameters.IsEmpty: true } constructor } creation
-            && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, win32Exception))
+            && ErrnoSurfaces.ReadsSavedErrorWhenMade(surfaces, constructor.ContainingType))
         {
             Analyze(context, creation, surfaces);
         }
@@ -160,7 +160,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         {
             if (child is not (IThrowOperation or IAnonymousFunctionOperation or ILocalFunctionOperation))
             {
-                AnalyzeWin32ExceptionsIn(context, child, win32Exception, surfaces);
+                AnalyzeWin32ExceptionsIn(context, child, surfaces);
             }
         }
     }

@@ -10,7 +10,7 @@ internal enum ErrnoRead
 {
     None,
 
-    /// <summary>The value the marshaller saved after a <c>SetLastError = true</c> call: GetLastPInvokeError, GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds' errno, <c>new Win32Exception()</c>.</summary>
+    /// <summary>The value the marshaller saved after a <c>SetLastError = true</c> call: GetLastPInvokeError, GetLastWin32Error, Mono's Stdlib.GetLastError, Tmds' errno, <c>new Win32Exception()</c>, <c>new SocketException()</c>.</summary>
     Saved,
 
     /// <summary>The thread's live errno: Marshal.GetLastSystemError.</summary>
@@ -31,6 +31,15 @@ internal static class ErrnoSurfaces
     /// follow a managed check, after some unrelated native call, where no one reads the code.
     /// </summary>
     public const string Win32ExceptionName = "System.ComponentModel.Win32Exception";
+
+    /// <summary>Its parameterless constructor reads the saved error too (GetLastPInvokeError, on Unix mapped to a SocketError).</summary>
+    public const string SocketExceptionName = "System.Net.Sockets.SocketException";
+
+    /// <summary>Whether <c>new T()</c> reads the saved error: Win32Exception and SocketException.</summary>
+    public static bool ReadsSavedErrorWhenMade(PosixSurfaces surfaces, ITypeSymbol? type)
+        => type is not null
+           && (SymbolEqualityComparer.Default.Equals(type, surfaces.KnownType(Win32ExceptionName))
+               || SymbolEqualityComparer.Default.Equals(type, surfaces.KnownType(SocketExceptionName)));
 
     /// <summary>Names worth a closer look; every other invocation or property leaves at once.</summary>
     public static bool MayReadErrno(string name)
@@ -85,8 +94,8 @@ internal static class ErrnoSurfaces
                         ? ErrnoRead.Saved
                         : ErrnoRead.None;
             case IObjectCreationOperation { Arguments.IsEmpty: true, Constructor.ContainingType: var type }
-                when SymbolEqualityComparer.Default.Equals(type, surfaces.KnownType(Win32ExceptionName)):
-                // new Win32Exception() takes its code and message from GetLastPInvokeError (Mono: GetLastWin32Error).
+                when ReadsSavedErrorWhenMade(surfaces, type):
+                // new Win32Exception() and new SocketException() take their code from GetLastPInvokeError (Mono: GetLastWin32Error).
                 return ErrnoRead.Saved;
             case IPropertyReferenceOperation { Instance: null, Property.Name: "errno" } property:
                 return surfaces.BindingSurfaceOf(property.Property.ContainingType) == PosixSurface.Tmds ? ErrnoRead.Saved : ErrnoRead.None;

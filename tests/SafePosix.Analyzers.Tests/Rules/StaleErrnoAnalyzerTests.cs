@@ -120,6 +120,57 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
 
+    // new SocketException() takes its code from the saved error too (on Unix, errno mapped to a SocketError).
+    [Fact]
+    public Task ParameterlessSocketException_AfterAnImportWithoutSetLastError_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw {|#0:new System.Net.Sockets.SocketException()|};
+                }
+
+                return fd;
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'open' lacks SetLastError = true, so this errno is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task ParameterlessSocketException_RightAfterAnImportWithSetLastError_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            void M(int fd, byte[] buffer)
+            {
+                if (Native.write(fd, buffer, (nuint)buffer.Length) < 0)
+                {
+                    throw new System.Net.Sockets.SocketException();
+                }
+            }
+        }
+        """);
+
+    // A SocketException made with its error says which error it means.
+    [Fact]
+    public Task SocketExceptionWithAnErrorCode_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                if (fd < 0)
+                {
+                    throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.AccessDenied);
+                }
+
+                return fd;
+            }
+        }
+        """);
+
     // With a message only the code is read from the saved error, and the message is often all the code wants.
     [Fact]
     public Task Win32ExceptionWithAMessage_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
