@@ -353,6 +353,12 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             path = value;
         }
 
+        // `..` may leave the deleted folder; a member the test itself assigns is not the one the set-up saw.
+        if (MentionsParentFolder(path) || AssignsMemberOf(path, body))
+        {
+            return false;
+        }
+
         var file = TestClassMember(path, type, types);
         var folder = file is null ? FolderMember(path, type, types) : null;
         var xunitClass = IsXunitTestClass(type);
@@ -372,6 +378,75 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    private static bool MentionsParentFolder(IOperation path)
+    {
+        foreach (var operation in OperationWalk.WithSelf(path))
+        {
+            if (operation.ConstantValue is { HasValue: true, Value: string text } && text.Contains(".."))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the method around <paramref name="body"/> writes a field or property the path is built from.</summary>
+    private static bool AssignsMemberOf(IOperation path, IOperation body)
+    {
+        List<ISymbol>? members = null;
+        foreach (var operation in OperationWalk.WithSelf(path))
+        {
+            if (operation is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference)
+            {
+                (members ??= new List<ISymbol>()).Add(reference.Member.OriginalDefinition);
+            }
+        }
+
+        if (members is null)
+        {
+            return false;
+        }
+
+        var root = body;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        foreach (var operation in OperationWalk.WithSelf(root))
+        {
+            if (operation is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } reference
+                && members.Contains(reference.Member.OriginalDefinition, SymbolEqualityComparer.Default)
+                && IsWritten(reference))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsWritten(IOperation reference)
+    {
+        var current = reference;
+        while (current.Parent is ITupleOperation or IConversionOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent switch
+        {
+            ISimpleAssignmentOperation assignment => assignment.Target == current,
+            ICompoundAssignmentOperation compound => compound.Target == current,
+            ICoalesceAssignmentOperation coalesce => coalesce.Target == current,
+            IIncrementOrDecrementOperation => true,
+            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target == current,
+            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } => true,
+            _ => false,
+        };
     }
 
     /// <summary>
@@ -409,8 +484,13 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     {
         var first = SkipConversions(path) switch
         {
-            IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation => concatenation.LeftOperand,
-            IInterpolatedStringOperation { Parts: { Length: > 0 } parts } when parts[0] is IInterpolationOperation interpolation => interpolation.Expression,
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when Separated(concatenation.LeftOperand, concatenation.RightOperand)
+                => concatenation.LeftOperand,
+            IInterpolatedStringOperation { Parts: { Length: > 1 } parts }
+                when parts[0] is IInterpolationOperation interpolation
+                     && parts[1] is IInterpolatedStringTextOperation { Text.ConstantValue: { HasValue: true, Value: string next } }
+                     && next.StartsWith("/", StringComparison.Ordinal)
+                => interpolation.Expression,
             IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Arguments.Length: > 0 } call when call.TargetMethod.ContainingType?.Name == "Path"
                 => OperationFacts.Argument(call, 0) is { } head && head.Type is not IArrayTypeSymbol && !HasRootedPart(call) ? head : null,
             _ => null,
@@ -521,7 +601,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             var isFolder = types.IsDirectory(call.TargetMethod.ContainingType);
             var member = TestClassMember(removed, testClass, types);
             if ((member is not null && SymbolEqualityComparer.Default.Equals(member, isFolder ? folder : file))
-                || (isFolder ? BuiltUnder(path, removed, types, 0) : SameBuiltPath(removed, path)))
+                || (isFolder ? BuiltUnder(path, removed, types, 0) : SameBuiltPath(removed, path, types)))
             {
                 return true;
             }
@@ -547,8 +627,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         {
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation:
                 // `Root + "/s.sock"` is in Root; `Root + "s.sock"` is a sibling of it.
-                return (SameBuiltPath(concatenation.LeftOperand, folder)
-                        && concatenation.RightOperand.ConstantValue is { HasValue: true, Value: string next } && next.StartsWith("/", StringComparison.Ordinal))
+                return (SameBuiltPath(concatenation.LeftOperand, folder, types) && Separated(concatenation.LeftOperand, concatenation.RightOperand))
                     || BuiltUnder(concatenation.LeftOperand, folder, types, depth + 1);
             case IInvocationOperation { TargetMethod.Name: "Combine" or "Join", Instance: null } combine when types.JoinsPath(combine.TargetMethod):
                 var parts = PathParts(combine);
@@ -561,20 +640,38 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
                     && types.JoinsPath(folderCombine.TargetMethod)
                     ? PathParts(folderCombine)
                     : default;
-                if (!folderParts.IsDefaultOrEmpty && folderParts.Length < parts.Length && SamePrefix(parts, folderParts))
+                if (!folderParts.IsDefaultOrEmpty && folderParts.Length < parts.Length && SamePrefix(parts, folderParts, types))
                 {
                     return true;
                 }
 
-                return SameBuiltPath(parts[0], folder) || BuiltUnder(parts[0], folder, types, depth + 1);
+                return SameBuiltPath(parts[0], folder, types) || BuiltUnder(parts[0], folder, types, depth + 1);
             default:
                 return false;
         }
     }
 
-    /// <summary>A constant part after the first starts with '/': Path.Combine then drops the parts before it.</summary>
+    /// <summary>The text after <paramref name="head"/> is in it: it starts with '/', or the head ends with one.</summary>
+    private static bool Separated(IOperation head, IOperation next)
+    {
+        if (next.ConstantValue is { HasValue: true, Value: string text } && text.StartsWith("/", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        head = SkipConversions(head);
+        var tail = head is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } last ? last.RightOperand : head;
+        return tail.ConstantValue is { HasValue: true, Value: string ending } && ending.EndsWith("/", StringComparison.Ordinal);
+    }
+
+    /// <summary>A constant part after the first starts with '/': Path.Combine then drops the parts before it (Path.Join keeps them).</summary>
     private static bool HasRootedPart(IInvocationOperation combine)
     {
+        if (combine.TargetMethod.Name != "Combine")
+        {
+            return false;
+        }
+
         var parts = PathParts(combine);
         for (var i = 1; !parts.IsDefault && i < parts.Length; i++)
         {
@@ -609,11 +706,11 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
         return parts.MoveToImmutable();
     }
 
-    private static bool SamePrefix(ImmutableArray<IOperation> parts, ImmutableArray<IOperation> prefix)
+    private static bool SamePrefix(ImmutableArray<IOperation> parts, ImmutableArray<IOperation> prefix, UnixSocketTypes types)
     {
         for (var i = 0; i < prefix.Length; i++)
         {
-            if (!SameBuiltPath(parts[i], prefix[i]))
+            if (!SameBuiltPath(parts[i], prefix[i], types))
             {
                 return false;
             }
@@ -626,19 +723,22 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
     /// The same path built the same way from the same members and constants: the set-up's
     /// <c>File.Delete(Path.Combine(_tmp, "s.sock"))</c> and the test's <c>Path.Combine(_tmp, "s.sock")</c>.
     /// </summary>
-    private static bool SameBuiltPath(IOperation left, IOperation right)
+    private static bool SameBuiltPath(IOperation left, IOperation right, UnixSocketTypes types)
     {
         left = SkipConversions(left);
         right = SkipConversions(right);
         switch (left, right)
         {
             case (IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } a, IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } b):
-                return SameBuiltPath(a.LeftOperand, b.LeftOperand) && SameBuiltPath(a.RightOperand, b.RightOperand);
+                return SameBuiltPath(a.LeftOperand, b.LeftOperand, types) && SameBuiltPath(a.RightOperand, b.RightOperand, types);
+            // Only calls that give the same path for the same arguments: a helper of the project may count up or draw a
+            // random name, and its two calls are two paths.
             case (IInvocationOperation a, IInvocationOperation b)
-                when SymbolEqualityComparer.Default.Equals(a.TargetMethod, b.TargetMethod) && a.Instance is null && b.Instance is null && a.Arguments.Length == b.Arguments.Length:
+                when SymbolEqualityComparer.Default.Equals(a.TargetMethod, b.TargetMethod) && a.Instance is null && b.Instance is null
+                     && a.Arguments.Length == b.Arguments.Length && types.BuildsPathFromArguments(a.TargetMethod):
                 for (var i = 0; i < a.Arguments.Length; i++)
                 {
-                    if (!SameBuiltPath(a.Arguments[i].Value, b.Arguments[i].Value))
+                    if (!SameBuiltPath(a.Arguments[i].Value, b.Arguments[i].Value, types))
                     {
                         return false;
                     }
@@ -648,7 +748,7 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
             case (IArrayCreationOperation { Initializer: { } a }, IArrayCreationOperation { Initializer: { } b }) when a.ElementValues.Length == b.ElementValues.Length:
                 for (var i = 0; i < a.ElementValues.Length; i++)
                 {
-                    if (!SameBuiltPath(a.ElementValues[i], b.ElementValues[i]))
+                    if (!SameBuiltPath(a.ElementValues[i], b.ElementValues[i], types))
                     {
                         return false;
                     }
@@ -866,6 +966,17 @@ public sealed partial class StaleUnixSocketPathAnalyzer : DiagnosticAnalyzer
 
         /// <summary>Directory or DirectoryInfo, whose recursive <c>Delete</c> removes the files inside.</summary>
         public bool IsDirectory(INamedTypeSymbol? type) => Is(type, _directory) || Is(type, _directoryInfo);
+
+        /// <summary>
+        /// A static method whose result depends on its arguments only (or on the machine, not the call): Path's builders,
+        /// string.Concat and Format, Environment.GetFolderPath and GetEnvironmentVariable.
+        /// </summary>
+        public bool BuildsPathFromArguments(IMethodSymbol method)
+            => JoinsPath(method)
+               || (Is(method.ContainingType, _path)
+                   && method.Name is "GetTempPath" or "GetFullPath" or "GetDirectoryName" or "ChangeExtension" or "GetFileName" or "GetFileNameWithoutExtension")
+               || (method.ContainingType is { Name: "Environment", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } }
+                   && method.Name is "GetFolderPath" or "GetEnvironmentVariable");
 
         /// <summary>Path.Combine, Path.Join, string.Concat, string.Format: a path made of its parts.</summary>
         public bool JoinsPath(IMethodSymbol method)

@@ -32,7 +32,7 @@ internal static class ErrnoSurfaces
     /// </summary>
     public const string Win32ExceptionName = "System.ComponentModel.Win32Exception";
 
-    /// <summary>Its parameterless constructor reads the saved error too (GetLastPInvokeError, on Unix mapped to a SocketError).</summary>
+    /// <summary>Its parameterless constructor reads the saved error too on .NET and .NET Framework (on Unix mapped to a SocketError).</summary>
     public const string SocketExceptionName = "System.Net.Sockets.SocketException";
 
     /// <summary>Whether <c>new T()</c> reads the saved error: Win32Exception and SocketException.</summary>
@@ -95,7 +95,8 @@ internal static class ErrnoSurfaces
                         : ErrnoRead.None;
             case IObjectCreationOperation { Arguments.IsEmpty: true, Constructor.ContainingType: var type }
                 when ReadsSavedErrorWhenMade(surfaces, type):
-                // new Win32Exception() and new SocketException() take their code from GetLastPInvokeError (Mono: GetLastWin32Error).
+                // new Win32Exception() and new SocketException() take their code from GetLastPInvokeError (.NET Framework:
+                // GetLastWin32Error; Mono's SocketException() reads its own runtime's socket error instead).
                 return ErrnoRead.Saved;
             case IPropertyReferenceOperation { Instance: null, Property.Name: "errno" } property:
                 return surfaces.BindingSurfaceOf(property.Property.ContainingType) == PosixSurface.Tmds ? ErrnoRead.Saved : ErrnoRead.None;

@@ -1761,4 +1761,261 @@ public sealed class StaleUnixSocketPathAnalyzerTests
             }
         }
         """);
+
+    // A project helper called twice may give two paths (a counter here): the set-up's delete is not the bind's path.
+    [Fact]
+    public Task SetUpDeletesTheResultOfTheSameHelperCall_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private static int _next;
+            private static string NextPath() => "/tmp/server-tests-" + (_next++) + ".sock";
+
+            [SetUp]
+            public void Clean() => File.Delete(NextPath());
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(NextPath()))|];
+            }
+        }
+        """);
+
+    // A '..' part leaves the deleted folder.
+    [Fact]
+    public Task SetUpDeletesFolder_PathWithAParentPart_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.Combine(Path.GetTempPath(), "server-tests"), true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Path.GetTempPath(), "server-tests", "..", "s.sock")))|];
+            }
+        }
+        """);
+
+    // A '/../' in a concatenation leaves the deleted folder too.
+    [Fact]
+    public Task SetUpDeletesFolder_ConcatenatedPathWithAParentPart_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.GetTempPath() + "/server-tests", true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.GetTempPath() + "/server-tests" + "/../s.sock"))|];
+            }
+        }
+        """);
+
+    // Root + ".sock" is beside the folder member, not in it.
+    [Fact]
+    public Task SetUpDeletesFolderMember_SiblingPath_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private const string Root = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean() => Directory.Delete(Root, true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Root + ".sock"))|];
+            }
+        }
+        """);
+
+    // The same beside a DirectoryInfo member.
+    [Fact]
+    public Task SetUpDeletesDirectoryInfoMember_SiblingPath_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly DirectoryInfo _folder = new DirectoryInfo("/tmp/server-tests");
+
+            [SetUp]
+            public void Clean() => _folder.Delete(true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(_folder.FullName + ".sock"))|];
+            }
+        }
+        """);
+
+    // The same, interpolated.
+    [Fact]
+    public Task SetUpDeletesFolderMember_InterpolatedSiblingPath_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _root = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean() => Directory.Delete(_root, true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint($"{_root}.sock"))|];
+            }
+        }
+        """);
+
+    // The test points the member elsewhere before it binds: the set-up deleted another folder.
+    [Fact]
+    public Task SetUpDeletesFolderMember_TheTestReassigns_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private DirectoryInfo _folder = new DirectoryInfo("/tmp/server-tests");
+
+            [SetUp]
+            public void Clean() => _folder.Delete(true);
+
+            [Test]
+            public void Binds()
+            {
+                _folder = new DirectoryInfo("/run/app");
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(_folder.FullName, "s.sock")))|];
+            }
+        }
+        """);
+
+    // Path.Join keeps the folder before a part that starts with '/'.
+    [Fact]
+    public Task SetUpDeletesFolderMember_PathJoinedWithALeadingSeparator_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly string _folder = "/tmp/server-tests";
+
+            [SetUp]
+            public void Clean() => Directory.Delete(_folder, true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Join(_folder, "/s.sock")));
+            }
+        }
+        """);
+
+    // The deleted folder ends with '/': what follows it is inside.
+    [Fact]
+    public Task SetUpDeletesFolderWithATrailingSeparator_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            [SetUp]
+            public void Clean() => Directory.Delete(Path.GetTempPath() + "server-tests/", true);
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.GetTempPath() + "server-tests/" + "s.sock"));
+            }
+        }
+        """);
+
+    // Another instance's FileInfo member is another file.
+    [Fact]
+    public Task SetUpDeletesAnotherInstancesFileInfoMember_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.IO;
+        using System.Net.Sockets;
+
+        class SetUpAttribute : Attribute { }
+        class TestAttribute : Attribute { }
+
+        public class ServerTests
+        {
+            private readonly FileInfo _socketFile = new FileInfo("/tmp/server-tests.sock");
+            private static readonly ServerTests Other = new ServerTests();
+
+            [SetUp]
+            public void Clean() => Other._socketFile.Delete();
+
+            [Test]
+            public void Binds()
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                [|socket.Bind(new UnixDomainSocketEndPoint(_socketFile.FullName))|];
+            }
+        }
+        """);
 }
