@@ -100,12 +100,27 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsStandardStreamSetup(invocation, call.Function))
+        if (IsStandardStreamSetup(invocation, call.Function) || CanOnlyFail(invocation, call.Function))
         {
             return;
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, call.Function, Advice(function, flagArgument is not null)));
+    }
+
+    /// <summary>
+    /// A call made to fail, which creates no descriptor: <c>epoll_create(0)</c> (EINVAL for a size below 1), or
+    /// <c>dup</c>/<c>accept</c> of a negative constant descriptor (EBADF). Tests and probes make them on purpose.
+    /// </summary>
+    private static bool CanOnlyFail(IInvocationOperation invocation, string function)
+    {
+        var first = OperationFacts.Argument(invocation, 0);
+        return function switch
+        {
+            "epoll_create" => first is not null && OperationFacts.StripConversions(first).ConstantValue is { HasValue: true, Value: int size } && size <= 0,
+            "dup" or "accept" or "accept4" => OperationFacts.IsNoDescriptor(first),
+            _ => false,
+        };
     }
 
     /// <summary>

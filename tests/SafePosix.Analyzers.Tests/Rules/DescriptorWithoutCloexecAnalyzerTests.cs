@@ -117,6 +117,34 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
             .WithMessage("'creat' creates a descriptor without close-on-exec that children inherit; use open with O_CREAT | O_TRUNC | O_CLOEXEC"));
 
+    // epoll_create fails with EINVAL for a size below 1, and dup or accept of -1 with EBADF: no descriptor is made.
+    // Tests make these calls to check the failure (SocketCANSharp's EpollTests).
+    [Fact]
+    public Task CallsThatCanOnlyFail_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        unsafe class C
+        {
+            bool M()
+            {
+                return epoll_create(0) == -1 && epoll_create(-1) == -1 && dup(-1) == -1 && accept(-1, null, null) == -1;
+            }
+        }
+        """);
+
+    // A size of 1 or more makes an epoll instance (the size is only a hint).
+    [Fact]
+    public Task EpollCreateWithAPositiveSize_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Tmds.Linux;
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            int M() => [|epoll_create(1)|];
+        }
+        """);
+
     [Fact]
     public Task Mono_OpenSocketPipeDup_AreReported() => VerifyCS.AnalyzerAsync("""
         using Mono.Unix.Native;
