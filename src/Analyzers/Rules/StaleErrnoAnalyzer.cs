@@ -21,7 +21,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         "errno) only when it is declared with SetLastError = true; otherwise those return whatever an earlier call left. " +
         "Every SetLastError call overwrites the saved value, so a read after another such call reports that call's error. " +
         "Marshal.GetLastSystemError and *__errno_location() read the live errno, which the runtime may change between " +
-        "the call and the read (GC, JIT, other P/Invokes). Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
+        "the call and the read (GC, JIT, other P/Invokes); so does kernel32's GetLastError called through a P/Invoke. Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
 
     public static readonly DiagnosticDescriptor NoSetLastErrorRule = new(
         RuleIds.StaleErrno,
@@ -74,6 +74,16 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
+    public static readonly DiagnosticDescriptor LiveLastErrorRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "Imported GetLastError reads a live code the runtime may reset after '{0}'; use {1}",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
     public static readonly DiagnosticDescriptor LiveErrnoLocationRule = new(
         RuleIds.StaleErrno,
         Title,
@@ -85,7 +95,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule);
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule, LiveLastErrorRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -201,6 +211,14 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         if (kind == ErrnoRead.LiveLocation && saves)
         {
             context.ReportDiagnostic(Diagnostic.Create(LiveErrnoLocationRule, location, Shape(LiveErrnoShape), name));
+            return;
+        }
+
+        // kernel32's GetLastError through a P/Invoke: the value the marshaller saved is the one to read.
+        if (kind == ErrnoRead.LiveLastError && saves)
+        {
+            var saved = surfaces.MarshalType?.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
+            context.ReportDiagnostic(Diagnostic.Create(LiveLastErrorRule, location, Shape(LiveErrnoShape), name, saved));
             return;
         }
 

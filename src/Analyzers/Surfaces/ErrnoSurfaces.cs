@@ -18,6 +18,9 @@ internal enum ErrnoRead
 
     /// <summary>The thread's live errno read through the C library's own accessor: <c>*__errno_location()</c>.</summary>
     LiveLocation,
+
+    /// <summary>The thread's live error code read through a P/Invoke of kernel32's own accessor: <c>GetLastError()</c>.</summary>
+    LiveLastError,
 }
 
 /// <summary>Errno reads, and which P/Invokes save errno for them.</summary>
@@ -89,10 +92,14 @@ internal static class ErrnoSurfaces
                     return ErrnoRead.LiveLocation;
                 }
 
-                return method.Name == "GetLastError" && method.Parameters.IsEmpty
-                    && surfaces.BindingSurfaceOf(method.ContainingType) == PosixSurface.MonoNative
-                        ? ErrnoRead.Saved
-                        : ErrnoRead.None;
+                if (method.Name == "GetLastError" && method.Parameters.IsEmpty && surfaces.BindingSurfaceOf(method.ContainingType) == PosixSurface.MonoNative)
+                {
+                    return ErrnoRead.Saved;
+                }
+
+                return surfaces.TryGetWindowsImport(method, out var import) && IsLastErrorAccessor(method, import)
+                    ? ErrnoRead.LiveLastError
+                    : ErrnoRead.None;
             case IObjectCreationOperation { Arguments.IsEmpty: true, Constructor.ContainingType: var type }
                 when ReadsSavedErrorWhenMade(surfaces, type):
                 // new Win32Exception() and new SocketException() take their code from GetLastPInvokeError (.NET Framework:
@@ -187,12 +194,20 @@ internal static class ErrnoSurfaces
     public static bool TryGetNativeTarget(PosixSurfaces surfaces, IMethodSymbol method, out IMethodSymbol target, out LibcCall call)
     {
         target = method;
-        if (surfaces.TryGetLibcCall(method, out call) || surfaces.TryGetWindowsImport(method, out call))
+        if (surfaces.TryGetLibcCall(method, out call))
         {
             return true;
         }
 
-        if (surfaces.Summaries.IsWrapperCandidate(method) && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped))
+        // kernel32's GetLastError reads an error, it reports no failure of its own: a branch on it is about the call
+        // before (AdjustTokenPrivileges' ERROR_NOT_ALL_ASSIGNED), so the walk back from a read goes on past it.
+        if (surfaces.TryGetWindowsImport(method, out call))
+        {
+            return !IsLastErrorAccessor(method, call);
+        }
+
+        if (surfaces.Summaries.IsWrapperCandidate(method) && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped)
+            && !IsLastErrorAccessor(wrapped.Target, wrapped.Call))
         {
             target = wrapped.Target;
             call = wrapped.Call;
@@ -201,6 +216,10 @@ internal static class ErrnoSurfaces
 
         return false;
     }
+
+    /// <summary><c>GetLastError()</c>: kernel32's live last-error code, or Mono.Posix's saved errno. An accessor, not a failing call.</summary>
+    public static bool IsLastErrorAccessor(IMethodSymbol method, LibcCall call)
+        => call.Function == "GetLastError" && method.Parameters.IsEmpty;
 
     /// <summary>
     /// <c>SetLastError = true</c> on the declaration. Mono.Posix's functions all save errno (some through managed

@@ -63,6 +63,9 @@ public sealed class RuleSetTests
     private const string LongName = "Native.ExecWithEnvironmentOrDie";
     private static readonly Dictionary<string, string[]> LongestArguments = new(StringComparer.Ordinal)
     {
+        // {0} is a Windows import here, {1} the saved-value reader to use instead.
+        ["Imported GetLastError reads a live code the runtime may reset after '{0}'; use {1}"] =
+            new[] { "AdjustTokenPrivileges", "GetLastPInvokeError" },
         ["'{0}' from managed code: the child {1}; use Process.Start or posix_spawn"] =
             new[] { "forkpty", "calls '" + LongName + "'" },
         ["Nothing waits for the '{0}' child ({1}), so it stays a zombie; call waitpid"] =

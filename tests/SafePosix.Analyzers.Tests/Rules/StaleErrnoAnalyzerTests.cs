@@ -214,6 +214,86 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("'GetConsoleMode' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
 
+    // AdjustTokenPrivileges reports ERROR_NOT_ALL_ASSIGNED through the last error (gsudo's TokenProvider). kernel32's
+    // GetLastError only reads it; the Win32Exception after it reads AdjustTokenPrivileges' saved code, which is right,
+    // while GetLastError itself reads the live code the runtime may have changed.
+    [Fact]
+    public Task KernelGetLastErrorThroughAPInvoke_IsALiveRead_NotTheFailingCall() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("advapi32.dll", SetLastError = true)]
+            public static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, IntPtr newState, uint length, IntPtr previous, IntPtr returned);
+
+            [DllImport("kernel32.dll")]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            void Enable(IntPtr token)
+            {
+                if (!Native.AdjustTokenPrivileges(token, false, IntPtr.Zero, 0, IntPtr.Zero, IntPtr.Zero))
+                {
+                    throw new Win32Exception();
+                }
+
+                if ({|#0:Native.GetLastError()|} != 0)
+                {
+                    throw new Win32Exception();
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("Imported GetLastError reads a live code the runtime may reset after 'AdjustTokenPrivileges'; use GetLastPInvokeError"));
+
+    // The saved code read right after the call: nothing to say.
+    [Fact]
+    public Task SavedCodeReadAfterAdjustTokenPrivileges_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("advapi32.dll", SetLastError = true)]
+            public static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, IntPtr newState, uint length, IntPtr previous, IntPtr returned);
+
+            [DllImport("kernel32.dll")]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            void Enable(IntPtr token)
+            {
+                Native.AdjustTokenPrivileges(token, false, IntPtr.Zero, 0, IntPtr.Zero, IntPtr.Zero);
+                if (Marshal.GetLastPInvokeError() != 0)
+                {
+                    throw new Win32Exception();
+                }
+            }
+        }
+        """);
+
+    // A method of the project's own named GetLastError is no accessor of the OS's code.
+    [Fact]
+    public Task OwnMethodNamedGetLastError_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static int GetLastError() => 0;
+
+            int M(string path)
+            {
+                int fd = Native.open(path, 0);
+                return fd < 0 ? GetLastError() : fd;
+            }
+        }
+        """);
+
     [Fact]
     public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
         using System;
