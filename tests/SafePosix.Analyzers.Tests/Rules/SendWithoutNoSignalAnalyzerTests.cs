@@ -119,4 +119,143 @@ public sealed class SendWithoutNoSignalAnalyzerTests
             }
         }
         """, SendWithoutNoSignalFixer.AddNoSignalKey);
+
+    // A datagram or raw socket has no connection to lose: send never raises SIGPIPE on it (UDP, CAN).
+    [Fact]
+    public Task SendOnADatagramOrRawSocketMadeInTheMethod_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class C
+        {
+            void Send(byte[] data, byte[] address)
+            {
+                int udp = Lx.socket(Lx.AF_INET, Lx.SOCK_DGRAM | Lx.SOCK_CLOEXEC, 0);
+                Lx.sendto(udp, data, data.Length, 0, address, address.Length);
+                int can = Lx.socket(Lx.PF_CAN, Lx.SOCK_RAW, Lx.CAN_RAW);
+                Lx.sendto(can, data, data.Length, 0, address, address.Length);
+            }
+        }
+        """);
+
+    // SocketCANSharp's tests: the socket is a private field a [SetUp] makes, and a [TearDown] clears.
+    [Fact]
+    public Task SendOnADatagramSocketField_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class J1939Tests
+        {
+            private int _socket = -1;
+
+            void SetUp() => _socket = Lx.socket(Lx.PF_CAN, Lx.SOCK_DGRAM, 7);
+
+            void TearDown() => _socket = -1;
+
+            void Send(byte[] data, byte[] address) => Lx.sendto(_socket, data, data.Length, 0, address, address.Length);
+        }
+        """);
+
+    // Stream and seqpacket sockets lose their peer: still reported.
+    [Fact]
+    public Task SendOnAStreamOrSeqpacketSocket_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class C
+        {
+            void Send(byte[] data, byte[] address)
+            {
+                int tcp = Lx.socket(Lx.AF_INET, Lx.SOCK_STREAM, 0);
+                [|Lx.sendto(tcp, data, data.Length, 0, address, address.Length)|];
+                int local = Lx.socket(Lx.AF_UNIX, Lx.SOCK_SEQPACKET, 0);
+                [|Lx.sendto(local, data, data.Length, 0, address, address.Length)|];
+            }
+        }
+        """);
+
+    // A field some method may set to another socket: every value must be connectionless.
+    [Fact]
+    public Task SendOnAFieldAlsoGivenAStreamSocket_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class C
+        {
+            private int _socket;
+
+            void Open(bool stream) => _socket = stream ? Lx.socket(Lx.AF_INET, Lx.SOCK_STREAM, 0) : Lx.socket(Lx.AF_INET, Lx.SOCK_DGRAM, 0);
+
+            void Send(byte[] data, byte[] address) => [|Lx.sendto(_socket, data, data.Length, 0, address, address.Length)|];
+        }
+        """);
+
+    // A field others can set is not judged by what this type writes.
+    [Fact]
+    public Task SendOnAPublicField_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class C
+        {
+            public int Socket = Lx.socket(Lx.AF_INET, Lx.SOCK_DGRAM, 0);
+
+            void Send(byte[] data, byte[] address) => [|Lx.sendto(Socket, data, data.Length, 0, address, address.Length)|];
+        }
+        """);
 }
