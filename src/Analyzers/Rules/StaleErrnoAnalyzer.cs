@@ -84,6 +84,16 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
+    public static readonly DiagnosticDescriptor StatusReturnedRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "'{0}' returns its failure as a status and sets no last error; read its return value instead",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
     public static readonly DiagnosticDescriptor LiveErrnoLocationRule = new(
         RuleIds.StaleErrno,
         Title,
@@ -95,7 +105,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule, LiveLastErrorRule);
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule, LiveLastErrorRule, StatusReturnedRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -222,7 +232,14 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var windows = surfaces.TryGetWindowsImport(target, out _);
+        var windows = surfaces.TryGetWindowsImport(target, out var windowsCall);
+        if (windows && ErrnoSurfaces.ReturnsItsStatus(target, windowsCall.Function))
+        {
+            // SetLastError would not help: the error is the call's result (NtQueryInformationProcess, NetUserEnum).
+            context.ReportDiagnostic(Diagnostic.Create(StatusReturnedRule, location, name));
+            return;
+        }
+
         if (!saves)
         {
             var declaration = ErrnoSurfaces.ImportAttributeLocation(surfaces, target, context.CancellationToken);

@@ -1,3 +1,4 @@
+using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -269,6 +270,49 @@ internal static class ErrnoSurfaces
     }
 
     /// <summary>The DllImport or LibraryImport attribute written on a declaration in source, for a fix to edit.</summary>
+    /// <summary>
+    /// A Windows import that reports failure in its return value and leaves the last error alone: ntdll's system calls
+    /// (<c>Nt*</c>, <c>Zw*</c>, returning an NTSTATUS) and netapi32's <c>Net*</c> functions (a NET_API_STATUS). A
+    /// last-error read after one is wrong with or without <c>SetLastError</c>.
+    /// </summary>
+    public static bool ReturnsItsStatus(IMethodSymbol import, string entryPoint)
+    {
+        var library = LibraryOf(import);
+        if (library is null)
+        {
+            return false;
+        }
+
+        library = System.IO.Path.GetFileNameWithoutExtension(library).ToLowerInvariant();
+        return library switch
+        {
+            "ntdll" => entryPoint.Length > 2 && (entryPoint.StartsWith("Nt", StringComparison.Ordinal) || entryPoint.StartsWith("Zw", StringComparison.Ordinal)) && char.IsUpper(entryPoint[2]),
+            "netapi32" => entryPoint.Length > 3 && entryPoint.StartsWith("Net", StringComparison.Ordinal) && char.IsUpper(entryPoint[3]),
+            _ => false,
+        };
+    }
+
+    /// <summary>The library a <c>[DllImport]</c> or <c>[LibraryImport]</c> names, when it is a constant.</summary>
+    private static string? LibraryOf(IMethodSymbol import)
+    {
+        if (import.GetDllImportData() is { ModuleName: { } module })
+        {
+            return module;
+        }
+
+        var definition = import.PartialDefinitionPart ?? import;
+        foreach (var attribute in definition.GetAttributes())
+        {
+            if (attribute.AttributeClass?.Name == "LibraryImportAttribute" && attribute.ConstructorArguments.Length > 0
+                && attribute.ConstructorArguments[0].Value is string name)
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
     public static Location? ImportAttributeLocation(PosixSurfaces surfaces, IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
     {
         var dllImport = surfaces.KnownType("System.Runtime.InteropServices.DllImportAttribute");

@@ -294,6 +294,85 @@ public sealed class StaleErrnoAnalyzerTests
         }
         """);
 
+    // ntdll's system calls return an NTSTATUS and leave the last error alone (dotnet/diagnostics' process helper):
+    // adding SetLastError would not help, so the message points at the return value.
+    [Fact]
+    public Task LastErrorAfterAnNtdllSystemCall_SaysToReadItsStatus() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("ntdll.dll")]
+            public static partial int NtQueryInformationProcess(IntPtr process, int infoClass, IntPtr info, int length, out int returned);
+        }
+
+        class C
+        {
+            void M(IntPtr process, IntPtr info)
+            {
+                if (Native.NtQueryInformationProcess(process, 0, info, 48, out _) != 0)
+                {
+                    throw new Win32Exception({|#0:Marshal.GetLastWin32Error()|});
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'NtQueryInformationProcess' returns its failure as a status and sets no last error; read its return value instead"));
+
+    // netapi32's Net* functions return a NET_API_STATUS (Seatbelt's NetLocalGroupGetMembers).
+    [Fact]
+    public Task LastErrorAfterANetapiCall_SaysToReadItsStatus() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("Netapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+            public static extern int NetLocalGroupGetMembers(string server, string group, int level, out IntPtr buffer, int max, out int read, out int total, IntPtr resume);
+        }
+
+        class C
+        {
+            void M()
+            {
+                if (Native.NetLocalGroupGetMembers(null, "Administrators", 2, out _, -1, out _, out _, IntPtr.Zero) != 0)
+                {
+                    throw {|#0:new Win32Exception()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'NetLocalGroupGetMembers' returns its failure as a status and sets no last error; read its return value instead"));
+
+    // An import named like a system call in another library is judged as any import.
+    [Fact]
+    public Task NtNamedImportOfAnotherLibrary_IsJudgedAsAnyImport() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("kernel32.dll")]
+            public static extern bool NtLikeHelper(IntPtr handle);
+        }
+
+        class C
+        {
+            void M(IntPtr handle)
+            {
+                if (!Native.NtLikeHelper(handle))
+                {
+                    throw {|#0:new Win32Exception()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'NtLikeHelper' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
+
     [Fact]
     public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
         using System;
