@@ -19,10 +19,13 @@ namespace SafePosix.Bench.Analyzers;
 /// files of unpacked source packages. Each project compiles with the references that resolve (the running runtime's
 /// framework; Mono.Posix.NETStandard and Tmds.LibC, each unless the project defines that binding itself); what does not bind
 /// is skipped by the rules, which is the point: they must survive incomplete code. Usage:
-///   SafePosix.Bench.Analyzers scan --project NAME=DIR[:SUBDIR,SUBDIR...] ... [--implicit-usings NAME ...] [--out FILE]
+///   SafePosix.Bench.Analyzers scan --project NAME=DIR[:SUBDIR,SUBDIR...] ... [--implicit-usings NAME ...]
+///     [--define NAME=SYMBOL;SYMBOL...] [--out FILE]
 /// `--implicit-usings NAME` compiles that project with the global usings the .NET SDK adds for
 /// `<ImplicitUsings>enable</ImplicitUsings>` (System, System.IO, System.Linq ...): without them such a project's
-/// `File.Delete` or `Task` does not bind, and the rules see less than a build would.
+/// `File.Delete` or `Task` does not bind, and the rules see less than a build would. `--define NAME=...` parses that
+/// project with those preprocessor symbols (a build defines NETCOREAPP, NET8_0_OR_GREATER ... for its target; without
+/// them code under `#if NETCOREAPP` is not compiled, and not analyzed).
 /// </summary>
 internal static class RealCodeScan
 {
@@ -41,6 +44,7 @@ internal static class RealCodeScan
         var projects = new List<(string Name, string Root, string[] Parts)>();
         string? output = null;
         var implicitUsings = new HashSet<string>(StringComparer.Ordinal);
+        var defines = new Dictionary<string, string[]>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -53,8 +57,12 @@ internal static class RealCodeScan
                     break;
                 case "--out": output = Next(); break;
                 case "--implicit-usings": implicitUsings.Add(Next()); break;
+                case "--define":
+                    var define = Next().Split('=', 2);
+                    defines[define[0]] = define.Length > 1 ? define[1].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : Array.Empty<string>();
+                    break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: scan --project NAME=DIR[:SUBDIR,...] ... [--implicit-usings NAME ...] [--out FILE]").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync("usage: scan --project NAME=DIR[:SUBDIR,...] ... [--implicit-usings NAME ...] [--define NAME=SYMBOL;...] [--out FILE]").ConfigureAwait(false);
                     return 2;
             }
         }
@@ -62,6 +70,12 @@ internal static class RealCodeScan
         foreach (var unknown in implicitUsings.Where(name => projects.All(project => project.Name != name)))
         {
             await Console.Error.WriteLineAsync($"--implicit-usings {unknown}: no --project of that name").ConfigureAwait(false);
+            return 2;
+        }
+
+        foreach (var unknown in defines.Keys.Where(name => projects.All(project => project.Name != name)))
+        {
+            await Console.Error.WriteLineAsync($"--define {unknown}: no --project of that name").ConfigureAwait(false);
             return 2;
         }
 
@@ -96,6 +110,11 @@ internal static class RealCodeScan
             references = definesMonoPosix ? references : references.Add(monoPosix);
             references = definesTmds ? references : references.Add(tmdsLibC);
             var trees = corpus.Trees;
+            if (defines.TryGetValue(name, out var symbols))
+            {
+                trees = trees.Select(tree => CSharpSyntaxTree.ParseText(tree.GetText(), ((CSharpParseOptions)tree.Options).WithPreprocessorSymbols(symbols), tree.FilePath)).ToImmutableArray();
+            }
+
             if (implicitUsings.Contains(name))
             {
                 trees = trees.Add(CSharpSyntaxTree.ParseText(SdkImplicitUsings, (CSharpParseOptions?)trees.FirstOrDefault()?.Options, Path.Combine(root, "ImplicitUsings.g.cs")));
