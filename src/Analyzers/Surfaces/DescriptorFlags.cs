@@ -18,8 +18,8 @@ internal enum FlagPresence
 
 /// <summary>
 /// Decides whether a constant flags expression sets one flag (O_CLOEXEC, SOCK_CLOEXEC, ...). The bindings spell flags
-/// three ways: own consts, enums and literals (a <c>ConstantValue</c>), Mono.Posix enums (whose numbers are Mono's own,
-/// not the kernel's: compared with the enum's member of that name), and Tmds.LibC's static properties (no constant value:
+/// three ways: own consts and literals (a <c>ConstantValue</c>), Mono.Posix enums (whose numbers are Mono's own, not
+/// the kernel's: compared with the enum's member of that name), and Tmds.LibC's static properties (no constant value:
 /// read by name; each names one flag, so only a property of the flag's family sets it).
 /// </summary>
 internal static class DescriptorFlags
@@ -51,9 +51,7 @@ internal static class DescriptorFlags
             return FlagPresence.Unknown;
         }
 
-        // Mono.Posix's enums are translated to the kernel's values by its helper library; any other enum (the project's
-        // own, as Aaru's FileFlags with CloseOnExec = 0x80000) reaches libc as its number.
-        var bit = flags.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType && IsMonoEnum(enumType) ? EnumMemberValue(enumType, flagName) : linuxValue;
+        var bit = flags.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType ? EnumMemberValue(enumType, flagName) : linuxValue;
         if (bit is not { } flagBits)
         {
             // An enum without the flag cannot express it: nothing to say.
@@ -62,9 +60,6 @@ internal static class DescriptorFlags
 
         return (value & flagBits) == flagBits ? FlagPresence.Present : FlagPresence.Absent;
     }
-
-    private static bool IsMonoEnum(INamedTypeSymbol enumType)
-        => enumType.ContainingNamespace is { Name: "Native", ContainingNamespace: { Name: "Unix", ContainingNamespace: { Name: "Mono", ContainingNamespace.IsGlobalNamespace: true } } };
 
     private static long? EnumMemberValue(INamedTypeSymbol enumType, string name)
     {

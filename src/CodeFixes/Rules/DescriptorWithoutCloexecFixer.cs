@@ -280,21 +280,9 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
     {
         if (parameterType is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType)
         {
-            if (enumType.GetMembers(function.Flag).OfType<IFieldSymbol>().Any())
-            {
-                return MemberOf(enumType, function.Flag);
-            }
-
-            // The project's own enum passes its numbers to libc as they are: its member with the flag's value, whatever
-            // its name (CloseOnExec). Mono.Posix's enums are translated, and one without the flag's name cannot say it.
-            if (surface is PosixSurface.MonoNative or PosixSurface.MonoLegacy)
-            {
-                return null;
-            }
-
-            var byValue = enumType.GetMembers().OfType<IFieldSymbol>()
-                .FirstOrDefault(field => field.HasConstantValue && AsInt64(field.ConstantValue) == function.LinuxValue);
-            return byValue is not null && model.IsAccessible(site.SpanStart, byValue) ? MemberOf(enumType, byValue.Name) : null;
+            return enumType.GetMembers(function.Flag).OfType<IFieldSymbol>().Any()
+                ? MemberOf(enumType, function.Flag)
+                : null;
         }
 
         if (surface == PosixSurface.Tmds)
@@ -324,19 +312,6 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
         return LiteralExpression(SyntaxKind.NumericLiteralExpression, literal)
             .WithTrailingTrivia(Space, Comment("/* " + function.Flag + " */"));
     }
-
-    private static long? AsInt64(object? value) => value switch
-    {
-        int number => number,
-        uint number => number,
-        long number => number,
-        ulong number => unchecked((long)number),
-        short number => number,
-        ushort number => number,
-        byte number => number,
-        sbyte number => number,
-        _ => null,
-    };
 
     private static ExpressionSyntax MemberOf(INamedTypeSymbol type, string member)
         => MemberAccessExpression(

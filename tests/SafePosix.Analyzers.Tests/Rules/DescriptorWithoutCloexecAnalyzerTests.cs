@@ -441,46 +441,4 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
             int M(string path) => Open(path, Native.O_RDONLY);
         }
         """);
-
-    // The project's own enum reaches libc as its number: its CloseOnExec member sets O_CLOEXEC, whatever its name.
-    [Fact]
-    public Task OwnFlagsEnum_WithTheFlagsValue_IsSilent() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        [Flags]
-        enum FileFlags : uint { ReadWrite = 0x2, NonBlocking = 0x800, CloseOnExec = 0x80000 }
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open(string path, FileFlags flags);
-        }
-
-        class C
-        {
-            int M(string path) => Native.open(path, FileFlags.ReadWrite | FileFlags.CloseOnExec);
-        }
-        """);
-
-    // ... and without it the descriptor leaks, as with plain numbers (Aaru's device opens).
-    [Fact]
-    public Task OwnFlagsEnum_WithoutTheFlagsValue_IsReported() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        [Flags]
-        enum FileFlags : uint { ReadWrite = 0x2, NonBlocking = 0x800, CloseOnExec = 0x80000 }
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open(string path, FileFlags flags);
-        }
-
-        class C
-        {
-            int M(string path) => [|Native.open(path, FileFlags.ReadWrite | FileFlags.NonBlocking)|];
-        }
-        """);
 }

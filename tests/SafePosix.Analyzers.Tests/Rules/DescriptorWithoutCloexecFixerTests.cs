@@ -266,42 +266,4 @@ public sealed class DescriptorWithoutCloexecFixerTests
             }
         }
         """);
-
-    // Aaru's own flags enum: its CloseOnExec member has Linux's O_CLOEXEC value, which reaches libc as it is.
-    [Fact]
-    public Task OwnInterop_OwnFlagsEnum_AppendsTheMemberWithTheFlagsValue() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        [Flags]
-        enum FileFlags : uint { ReadWrite = 0x2, NonBlocking = 0x800, CloseOnExec = 0x80000 }
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open(string path, FileFlags flags);
-        }
-
-        class C
-        {
-            int M(string path) => [|Native.open(path, FileFlags.ReadWrite | FileFlags.NonBlocking)|];
-        }
-        """, """
-        using System;
-        using System.Runtime.InteropServices;
-
-        [Flags]
-        enum FileFlags : uint { ReadWrite = 0x2, NonBlocking = 0x800, CloseOnExec = 0x80000 }
-
-        static class Native
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open(string path, FileFlags flags);
-        }
-
-        class C
-        {
-            int M(string path) => Native.open(path, FileFlags.ReadWrite | FileFlags.NonBlocking | FileFlags.CloseOnExec);
-        }
-        """);
 }
