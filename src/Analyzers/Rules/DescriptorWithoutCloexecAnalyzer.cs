@@ -117,7 +117,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
         var first = OperationFacts.Argument(invocation, 0);
         return function switch
         {
-            "epoll_create" => first is not null && OperationFacts.StripConversions(first).ConstantValue is { HasValue: true, Value: int size } && size <= 0,
+            "epoll_create" => first is not null && first.Type?.TypeKind != TypeKind.Enum && OperationFacts.StripConversions(first).ConstantValue is { HasValue: true, Value: int size } && size <= 0,
             "dup" or "accept" or "accept4" => OperationFacts.IsNoDescriptor(first),
             _ => false,
         };

@@ -218,9 +218,9 @@ internal static class ErrnoSurfaces
         return false;
     }
 
-    /// <summary><c>GetLastError()</c>: kernel32's live last-error code, or Mono.Posix's saved errno. An accessor, not a failing call.</summary>
+    /// <summary><c>GetLastError()</c> (kernel32, or Mono.Posix's saved errno) and Winsock's <c>WSAGetLastError()</c>: accessors, not failing calls.</summary>
     public static bool IsLastErrorAccessor(IMethodSymbol method, LibcCall call)
-        => call.Function == "GetLastError" && method.Parameters.IsEmpty;
+        => call.Function is "GetLastError" or "WSAGetLastError" && method.Parameters.IsEmpty;
 
     /// <summary>
     /// <c>SetLastError = true</c> on the declaration. Mono.Posix's functions all save errno (some through managed

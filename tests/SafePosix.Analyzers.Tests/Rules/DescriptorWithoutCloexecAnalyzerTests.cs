@@ -133,6 +133,17 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         }
         """);
 
+    // Mono's epoll_create(EpollFlags) is epoll_create1: flags of 0 make a descriptor without close-on-exec.
+    [Fact]
+    public Task MonoEpollCreateWithNoFlags_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            int M() => [|Syscall.epoll_create((EpollFlags)0)|];
+        }
+        """);
+
     // A size of 1 or more makes an epoll instance (the size is only a hint).
     [Fact]
     public Task EpollCreateWithAPositiveSize_IsReported() => VerifyCS.AnalyzerAsync("""

@@ -373,6 +373,40 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("'NtLikeHelper' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
 
+    // Winsock's WSAGetLastError only reads the error: the SocketException after it reads ioctlsocket's saved code.
+    [Fact]
+    public Task WsaGetLastErrorBetweenTheCallAndASocketException_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Net.Sockets;
+        using System.Runtime.InteropServices;
+
+        static class Ws
+        {
+            [DllImport("ws2_32.dll", SetLastError = true)]
+            public static extern int ioctlsocket(IntPtr socket, int command, ref uint argument);
+
+            [DllImport("ws2_32.dll")]
+            public static extern int WSAGetLastError();
+        }
+
+        class C
+        {
+            void M(IntPtr socket)
+            {
+                uint on = 1;
+                if (Ws.ioctlsocket(socket, 0x4004667E, ref on) != 0)
+                {
+                    if (Ws.WSAGetLastError() == 10035)
+                    {
+                        return;
+                    }
+
+                    throw new SocketException();
+                }
+            }
+        }
+        """);
+
     [Fact]
     public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
         using System;
