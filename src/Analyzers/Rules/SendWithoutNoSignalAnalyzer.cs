@@ -116,6 +116,7 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
+        var sockets = 0;
         foreach (var value in values)
         {
             // A member cleared after close (`= null`, `= -1`) holds no other socket.
@@ -131,9 +132,11 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
             {
                 return false;
             }
+
+            sockets++;
         }
 
-        return true;
+        return sockets > 0;
     }
 
     private const long SockDgram = 2, SockRaw = 3, SockRdm = 4;
@@ -191,6 +194,11 @@ public sealed class SendWithoutNoSignalAnalyzer : DiagnosticAnalyzer
                     values.Add(assignment.Value);
                     break;
                 case ILocalReferenceOperation or IMemberReferenceOperation when Names(operation, variable) && IsOtherWrite(operation):
+                    return null;
+                // `other._fd = socket(...)`: another instance's value is not seen here.
+                case IMemberReferenceOperation { Instance: not (null or IInstanceReferenceOperation) } elsewhere
+                    when SymbolEqualityComparer.Default.Equals(elsewhere.Member, variable)
+                         && (elsewhere.Parent is ISimpleAssignmentOperation { Target: var target } && target == elsewhere || IsOtherWrite(elsewhere)):
                     return null;
             }
         }

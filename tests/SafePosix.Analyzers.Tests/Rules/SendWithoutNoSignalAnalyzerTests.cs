@@ -258,4 +258,36 @@ public sealed class SendWithoutNoSignalAnalyzerTests
             void Send(byte[] data, byte[] address) => [|Lx.sendto(Socket, data, data.Length, 0, address, address.Length)|];
         }
         """);
+
+    // Another instance's field written with a stream socket: the only value seen here (-1) proves nothing.
+    [Fact]
+    public Task SendOnAFieldAnotherInstanceFills_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static unsafe class Lx
+        {
+            public const int AF_INET = 2, AF_UNIX = 1, PF_CAN = 29, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0x80000, CAN_RAW = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte[] buffer, nint length, int flags, byte[] address, int addressLength);
+        }
+
+        class Connection
+        {
+            private int _fd = -1;
+
+            public static Connection Open()
+            {
+                var connection = new Connection();
+                connection._fd = Lx.socket(Lx.AF_UNIX, Lx.SOCK_STREAM, 0);
+                return connection;
+            }
+
+            public void Send(byte[] data, byte[] address) => [|Lx.sendto(_fd, data, data.Length, 0, address, address.Length)|];
+        }
+        """);
 }
