@@ -283,7 +283,13 @@ internal static class ErrnoSurfaces
             return false;
         }
 
-        library = System.IO.Path.GetFileNameWithoutExtension(library).ToLowerInvariant();
+        // Named by a Windows path too (C:\Windows\System32\ntdll.dll), on any host.
+        library = library.Substring(library.LastIndexOfAny(new[] { '/', '\\' }) + 1).ToLowerInvariant();
+        if (library.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            library = library.Substring(0, library.Length - ".dll".Length);
+        }
+
         return library switch
         {
             "ntdll" => entryPoint.Length > 2 && (entryPoint.StartsWith("Nt", StringComparison.Ordinal) || entryPoint.StartsWith("Zw", StringComparison.Ordinal)) && char.IsUpper(entryPoint[2]),

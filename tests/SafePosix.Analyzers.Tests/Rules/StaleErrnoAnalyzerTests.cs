@@ -321,6 +321,32 @@ public sealed class StaleErrnoAnalyzerTests
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
             .WithMessage("'NtQueryInformationProcess' returns its failure as a status and sets no last error; read its return value instead"));
 
+    // Named by its Windows path, ntdll is still ntdll on a Linux build machine.
+    [Fact]
+    public Task LastErrorAfterAnNtdllSystemCallNamedByPath_SaysToReadItsStatus() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport(@"C:\Windows\System32\ntdll.dll")]
+            public static extern int NtClose(IntPtr handle);
+        }
+
+        class C
+        {
+            void M(IntPtr handle)
+            {
+                if (Native.NtClose(handle) != 0)
+                {
+                    throw {|#0:new Win32Exception()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'NtClose' returns its failure as a status and sets no last error; read its return value instead"));
+
     // netapi32's Net* functions return a NET_API_STATUS (Seatbelt's NetLocalGroupGetMembers).
     [Fact]
     public Task LastErrorAfterANetapiCall_SaysToReadItsStatus() => VerifyCS.AnalyzerAsync("""
