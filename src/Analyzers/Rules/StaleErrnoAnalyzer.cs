@@ -21,7 +21,8 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         "errno) only when it is declared with SetLastError = true; otherwise those return whatever an earlier call left. " +
         "Every SetLastError call overwrites the saved value, so a read after another such call reports that call's error. " +
         "Marshal.GetLastSystemError and *__errno_location() read the live errno, which the runtime may change between " +
-        "the call and the read (GC, JIT, other P/Invokes); so does kernel32's GetLastError called through a P/Invoke. Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
+        "the call and the read (GC, JIT, other P/Invokes); so does kernel32's GetLastError called through a P/Invoke, " +
+        "which on .NET even reads 0 when that P/Invoke is declared with SetLastError = true (the marshaller clears the code before the call). Wrong errno values turn EAGAIN into a fatal error, or EINTR retries into endless loops.";
 
     public static readonly DiagnosticDescriptor NoSetLastErrorRule = new(
         RuleIds.StaleErrno,
@@ -84,6 +85,16 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         description: Description,
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
+    public static readonly DiagnosticDescriptor ClearedLastErrorRule = new(
+        RuleIds.StaleErrno,
+        Title,
+        "GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: Description,
+        helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
+
     public static readonly DiagnosticDescriptor StatusReturnedRule = new(
         RuleIds.StaleErrno,
         Title,
@@ -105,7 +116,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         helpLinkUri: RuleIds.HelpLink(RuleIds.StaleErrno));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule, LiveLastErrorRule, StatusReturnedRule);
+        ImmutableArray.Create(NoSetLastErrorRule, OverwrittenRule, LiveErrnoRule, LiveErrnoLocationRule, NoSetLastErrorWindowsRule, OverwrittenWindowsRule, LiveLastErrorRule, ClearedLastErrorRule, StatusReturnedRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -188,6 +199,13 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, IOperation errnoRead, PosixSurfaces surfaces)
     {
         var kind = ErrnoSurfaces.Classify(surfaces, errnoRead);
+        if (kind == ErrnoRead.ClearedLastError)
+        {
+            // Wrong whatever came before: no graph needed.
+            context.ReportDiagnostic(Diagnostic.Create(ClearedLastErrorRule, errnoRead.Syntax.GetLocation()));
+            return;
+        }
+
         if (kind == ErrnoRead.None
             || context.TryGetGraph() is not { } graph
             || ControlFlowGraphs.Find(graph, errnoRead.Syntax, context.CancellationToken) is not { } read)

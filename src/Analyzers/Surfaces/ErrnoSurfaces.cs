@@ -22,6 +22,12 @@ internal enum ErrnoRead
 
     /// <summary>The thread's live error code read through a P/Invoke of kernel32's own accessor: <c>GetLastError()</c>.</summary>
     LiveLastError,
+
+    /// <summary>
+    /// That accessor imported with <c>SetLastError = true</c> on .NET: the marshaller clears the code before the call,
+    /// so it always reads 0.
+    /// </summary>
+    ClearedLastError,
 }
 
 /// <summary>Errno reads, and which P/Invokes save errno for them.</summary>
@@ -98,9 +104,12 @@ internal static class ErrnoSurfaces
                     return ErrnoRead.Saved;
                 }
 
-                return surfaces.TryGetWindowsImport(method, out var import) && IsLastErrorAccessor(method, import)
-                    ? ErrnoRead.LiveLastError
-                    : ErrnoRead.None;
+                if (!surfaces.TryGetWindowsImport(method, out var import) || !IsLastErrorAccessor(method, import))
+                {
+                    return ErrnoRead.None;
+                }
+
+                return ClearsTheCodeFirst(surfaces, method, import) ? ErrnoRead.ClearedLastError : ErrnoRead.LiveLastError;
             case IObjectCreationOperation { Arguments.IsEmpty: true, Constructor.ContainingType: var type }
                 when ReadsSavedErrorWhenMade(surfaces, type):
                 // new Win32Exception() and new SocketException() take their code from GetLastPInvokeError (.NET Framework:
@@ -201,10 +210,11 @@ internal static class ErrnoSurfaces
         }
 
         // kernel32's GetLastError reads an error, it reports no failure of its own: a branch on it is about the call
-        // before (AdjustTokenPrivileges' ERROR_NOT_ALL_ASSIGNED), so the walk back from a read goes on past it.
+        // before (AdjustTokenPrivileges' ERROR_NOT_ALL_ASSIGNED), so the walk back from a read goes on past it. Unless
+        // it is imported with SetLastError on .NET: then its call saves a 0 over the code a later read wants.
         if (surfaces.TryGetWindowsImport(method, out call))
         {
-            return !IsLastErrorAccessor(method, call);
+            return !IsLastErrorAccessor(method, call) || ClearsTheCodeFirst(surfaces, method, call);
         }
 
         if (surfaces.Summaries.IsWrapperCandidate(method) && surfaces.Summaries.TryGetWrappedCall(method, out var wrapped)
@@ -217,6 +227,13 @@ internal static class ErrnoSurfaces
 
         return false;
     }
+
+    /// <summary>
+    /// An accessor import with <c>SetLastError = true</c>, on .NET (which has <c>GetLastPInvokeError</c>): the marshaller sets
+    /// the code to 0 before every such call (.NET Framework does not), so the accessor reads 0 and saves 0.
+    /// </summary>
+    public static bool ClearsTheCodeFirst(PosixSurfaces surfaces, IMethodSymbol accessor, LibcCall call)
+        => surfaces.MarshalType?.GetMembers("GetLastPInvokeError").Length > 0 && SavesErrno(surfaces, accessor, call.Surface);
 
     /// <summary><c>GetLastError()</c> (kernel32, or Mono.Posix's saved errno) and Winsock's <c>WSAGetLastError()</c>: accessors, not failing calls.</summary>
     public static bool IsLastErrorAccessor(IMethodSymbol method, LibcCall call)

@@ -433,6 +433,62 @@ public sealed class StaleErrnoAnalyzerTests
         }
         """);
 
+    // .NET sets the code to 0 before every SetLastError call, so this GetLastError can only read 0.
+    [Fact]
+    public Task GetLastErrorImportedWithSetLastError_IsReportedWhateverCameBefore() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("kernel32.dll")]
+            public static extern bool CloseHandle(IntPtr handle);
+
+            [DllImport("kernel32.dll", SetLastError = true)]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            uint M(IntPtr handle) => Native.CloseHandle(handle) ? 0 : {|#0:Native.GetLastError()|};
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError"));
+
+    // Its call saves that 0 over the code CloseHandle saved, which the Win32Exception then reads. (When its result is
+    // kept or passed on, it is the call a later read is about, and this rule reports the GetLastError read instead.)
+    [Fact]
+    public Task GetLastErrorImportedWithSetLastError_OverwritesTheSavedCode() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("kernel32.dll", SetLastError = true)]
+            public static extern bool CloseHandle(IntPtr handle);
+
+            [DllImport("kernel32.dll", SetLastError = true)]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            void M(IntPtr handle)
+            {
+                if (!Native.CloseHandle(handle))
+                {
+                    {|#0:Native.GetLastError()|};
+                    throw {|#1:new Win32Exception()|};
+                }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError"),
+        VerifyCS.Diagnostic("PSX5001").WithLocation(1)
+            .WithMessage("This error code is from 'GetLastError', not 'CloseHandle'; read it right after 'CloseHandle' fails"));
+
     [Fact]
     public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
         using System;
