@@ -3,6 +3,9 @@
 // The program also runs: it maps an anonymous page, the happy path, and prints what it did.
 using System;
 
+// The mistakes are Linux code: without this, CA1416 adds platform warnings to the build the README shows.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Showcase;
 
 internal static class Program
