@@ -71,6 +71,11 @@ internal sealed class ErrnoSources
                 return null;
             }
 
+            if (call.IsErrorAccessor)
+            {
+                continue;
+            }
+
             // A native call to the read's left in its own statement (`Fail(close(fd), errno)`) is the last one made
             // before the read on every path.
             if (call.Native && (call.SavesErrno || call.IsExec))
@@ -110,6 +115,11 @@ internal sealed class ErrnoSources
                         Settle(null);
                         settled = true;
                         break;
+                    }
+
+                    if (call.IsErrorAccessor)
+                    {
+                        continue;
                     }
 
                     // Kept or passed on: this is the call being reported on. So is an exec* whose result is discarded:
@@ -276,7 +286,9 @@ internal sealed class ErrnoSources
                 ILocalReferenceOperation local => Strip((_origins ??= ValueOrigins.Of(_graph)).SingleAssignment(local.Local)) as IInvocationOperation,
                 _ => null,
             };
-            if (candidate is null || !ErrnoSurfaces.IsNativeCall(_surfaces, candidate.TargetMethod, out _))
+            if (candidate is null
+                || !ErrnoSurfaces.IsNativeCall(_surfaces, candidate.TargetMethod, out _)
+                || ErrnoSurfaces.IsLastErrorAccessorImport(_surfaces, candidate.TargetMethod))
             {
                 continue;
             }
@@ -314,12 +326,13 @@ internal sealed class ErrnoSources
 /// </summary>
 internal readonly struct StatementCall
 {
-    public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno, bool isExec)
+    public StatementCall(IInvocationOperation invocation, bool native, bool savesErrno, bool isExec, bool isErrorAccessor)
     {
         Invocation = invocation;
         Native = native;
         SavesErrno = savesErrno;
         IsExec = isExec;
+        IsErrorAccessor = isErrorAccessor;
         End = invocation.Syntax.Span.End;
     }
 
@@ -329,6 +342,7 @@ internal readonly struct StatementCall
         Native = false;
         SavesErrno = false;
         IsExec = false;
+        IsErrorAccessor = false;
         End = end;
     }
 
@@ -346,6 +360,12 @@ internal readonly struct StatementCall
 
     /// <summary>An exec*, directly or through a wrapper of the project: its result is discarded by idiom.</summary>
     public bool IsExec { get; }
+
+    /// <summary>
+    /// An imported GetLastError or WSAGetLastError: it reads an error and reports no failure of its own, so no read is
+    /// about it; imported with SetLastError on .NET it still saves over the code (<see cref="SavesErrno"/>).
+    /// </summary>
+    public bool IsErrorAccessor { get; }
 }
 
 /// <summary>The calls of each statement of one graph, the one evaluated last first, found on the statement's first use.</summary>
@@ -392,7 +412,8 @@ internal sealed class StatementCalls
             {
                 var native = ErrnoSurfaces.IsNativeCall(surfaces, invocation.TargetMethod, out var saves);
                 var isExec = native && surfaces.TryGetCallThroughWrappers(invocation.TargetMethod, ProcessCalls.ExecFunctions, out _);
-                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves, isExec));
+                var isErrorAccessor = native && ErrnoSurfaces.IsLastErrorAccessorImport(surfaces, invocation.TargetMethod);
+                (calls ??= new List<StatementCall>()).Add(new StatementCall(invocation, native, saves, isExec, isErrorAccessor));
             }
             else if (IsUnknownCall(operation))
             {

@@ -88,7 +88,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor ClearedLastErrorRule = new(
         RuleIds.StaleErrno,
         Title,
-        "GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError",
+        "'{0}' imported with SetLastError = true reads 0: .NET clears the error before the call; use GetLastPInvokeError",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -202,7 +202,7 @@ public sealed class StaleErrnoAnalyzer : DiagnosticAnalyzer
         if (kind == ErrnoRead.ClearedLastError)
         {
             // Wrong whatever came before: no graph needed.
-            context.ReportDiagnostic(Diagnostic.Create(ClearedLastErrorRule, errnoRead.Syntax.GetLocation()));
+            context.ReportDiagnostic(Diagnostic.Create(ClearedLastErrorRule, errnoRead.Syntax.GetLocation(), ((IInvocationOperation)errnoRead).TargetMethod.Name));
             return;
         }
 

@@ -206,7 +206,8 @@ internal static class ErrnoSurfaces
         target = method;
         if (surfaces.TryGetLibcCall(method, out call))
         {
-            return true;
+            // Mono.Posix's Stdlib.GetLastError() returns the saved errno and changes nothing.
+            return !IsLastErrorAccessor(method, call);
         }
 
         // kernel32's GetLastError reads an error, it reports no failure of its own: a branch on it is about the call
@@ -234,6 +235,10 @@ internal static class ErrnoSurfaces
     /// </summary>
     public static bool ClearsTheCodeFirst(PosixSurfaces surfaces, IMethodSymbol accessor, LibcCall call)
         => surfaces.MarshalType?.GetMembers("GetLastPInvokeError").Length > 0 && SavesErrno(surfaces, accessor, call.Surface);
+
+    /// <summary>An own import of a Windows error accessor (<c>GetLastError</c>, <c>WSAGetLastError</c>).</summary>
+    public static bool IsLastErrorAccessorImport(PosixSurfaces surfaces, IMethodSymbol method)
+        => surfaces.TryGetWindowsImport(method, out var call) && IsLastErrorAccessor(method, call);
 
     /// <summary><c>GetLastError()</c> (kernel32, or Mono.Posix's saved errno) and Winsock's <c>WSAGetLastError()</c>: accessors, not failing calls.</summary>
     public static bool IsLastErrorAccessor(IMethodSymbol method, LibcCall call)

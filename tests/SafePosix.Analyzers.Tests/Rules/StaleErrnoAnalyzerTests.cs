@@ -453,7 +453,7 @@ public sealed class StaleErrnoAnalyzerTests
             uint M(IntPtr handle) => Native.CloseHandle(handle) ? 0 : {|#0:Native.GetLastError()|};
         }
         """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError"));
+            .WithMessage("'GetLastError' imported with SetLastError = true reads 0: .NET clears the error before the call; use GetLastPInvokeError"));
 
     // Its call saves that 0 over the code CloseHandle saved, which the Win32Exception then reads. (When its result is
     // kept or passed on, it is the call a later read is about, and this rule reports the GetLastError read instead.)
@@ -485,9 +485,134 @@ public sealed class StaleErrnoAnalyzerTests
         }
         """,
         VerifyCS.Diagnostic("PSX5001").WithLocation(0)
-            .WithMessage("GetLastError imported with SetLastError = true returns 0 on .NET, which clears it first; use GetLastPInvokeError"),
+            .WithMessage("'GetLastError' imported with SetLastError = true reads 0: .NET clears the error before the call; use GetLastPInvokeError"),
         VerifyCS.Diagnostic("PSX5001").WithLocation(1)
             .WithMessage("This error code is from 'GetLastError', not 'CloseHandle'; read it right after 'CloseHandle' fails"));
+
+    [Fact]
+    public Task GetLastErrorLibraryImportWithSetLastError_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static partial class Native
+        {
+            [LibraryImport("kernel32.dll", SetLastError = true)]
+            public static partial uint GetLastError();
+        }
+
+        class C
+        {
+            uint M() => {|#0:Native.GetLastError()|};
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0).WithMessage("'GetLastError' imported with SetLastError = true reads 0: .NET clears the error before the call; use GetLastPInvokeError"));
+
+    // .NET Framework does not clear the code before the call; a compilation without GetLastPInvokeError is not .NET 6+.
+    [Fact]
+    public Task GetLastErrorImportedWithSetLastError_BeforeNet6_IsSilent() => VerifyCS.AnalyzerAsync("""
+        namespace System.Runtime.InteropServices
+        {
+            public static class Marshal
+            {
+                public static int GetLastWin32Error() => 0;
+            }
+        }
+
+        static class Native
+        {
+            [System.Runtime.InteropServices.DllImport("kernel32.dll", SetLastError = true)]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            uint M() => Native.GetLastError();
+        }
+        """);
+
+    // The exception reads the 0 GetLastError saved, but the read is about CloseHandle, whose declaration lacks
+    // SetLastError: an accessor is never the call a read reports on.
+    [Fact]
+    public Task GetLastErrorPassedOn_IsNotTheCallALaterReadIsAbout() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.ComponentModel;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            [DllImport("kernel32.dll")]
+            public static extern bool CloseHandle(IntPtr handle);
+
+            [DllImport("kernel32.dll", SetLastError = true)]
+            public static extern uint GetLastError();
+        }
+
+        class C
+        {
+            void M(IntPtr handle)
+            {
+                if (!Native.CloseHandle(handle))
+                {
+                    Console.WriteLine({|#0:Native.GetLastError()|});
+                    throw {|#1:new Win32Exception()|};
+                }
+            }
+        }
+        """,
+        VerifyCS.Diagnostic("PSX5001").WithLocation(0).WithMessage("'GetLastError' imported with SetLastError = true reads 0: .NET clears the error before the call; use GetLastPInvokeError"),
+        VerifyCS.Diagnostic("PSX5001").WithLocation(1)
+            .WithMessage("'CloseHandle' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
+
+    [Fact]
+    public Task WsaGetLastErrorTestedBeforeASocketException_IsNotTheCallItIsAbout() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Net.Sockets;
+        using System.Runtime.InteropServices;
+
+        static class Ws
+        {
+            [DllImport("ws2_32.dll")]
+            public static extern int ioctlsocket(IntPtr socket, int command, ref uint argument);
+
+            [DllImport("ws2_32.dll", SetLastError = true)]
+            public static extern int WSAGetLastError();
+        }
+
+        class C
+        {
+            void M(IntPtr socket)
+            {
+                uint on = 1;
+                if (Ws.ioctlsocket(socket, 0x4004667E, ref on) != 0)
+                {
+                    if (Ws.WSAGetLastError() == 10035)
+                    {
+                        return;
+                    }
+
+                    throw {|#0:new SocketException()|};
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX5001").WithLocation(0)
+            .WithMessage("'ioctlsocket' lacks SetLastError = true, so this error code is stale; add SetLastError = true to its declaration"));
+
+    // Mono.Posix's Stdlib.GetLastError() reads the saved errno and changes nothing, even called for nothing.
+    [Fact]
+    public Task Mono_DiscardedGetLastError_OverwritesNothing() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(int fd)
+            {
+                if (Syscall.close(fd) != 0)
+                {
+                    Stdlib.GetLastError();
+                    throw new InvalidOperationException("close failed: " + Stdlib.GetLastError());
+                }
+            }
+        }
+        """);
 
     [Fact]
     public Task WindowsFailureOverwrittenByAnotherWindowsCall_IsReportedAsAnErrorCode() => VerifyCS.AnalyzerAsync("""
