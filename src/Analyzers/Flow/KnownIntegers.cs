@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using SafePosix.Analyzers.Surfaces;
@@ -284,6 +286,8 @@ internal sealed class KnownIntegers
             case IFieldReferenceOperation { Instance: null, Field.Name: "Zero" } zero when LibcValues.IsNativeInteger(zero.Field.ContainingType):
                 // IntPtr.Zero is a static field, not a constant: the usual offset and hint of P/Invoke mmap calls.
                 return KnownInteger.Of(0);
+            case IFieldReferenceOperation { Field: { IsStatic: true, IsReadOnly: true } field } when IsIntegerOrPointer(field.Type):
+                return ReadonlyFieldValue(field, depth);
             case IPropertyReferenceOperation property:
                 if (MappingValues.BindingConstant(_surfaces, property) is { } bindingValue)
                 {
@@ -307,6 +311,25 @@ internal sealed class KnownIntegers
             default:
                 return KnownInteger.Unknown;
         }
+    }
+
+    /// <summary>
+    /// A <c>static readonly</c> field of this compilation holds its initializer's value once the type is set up: what is
+    /// known of every value the initializer may take (<c>Model == 1 ? 0x20000000u : 0x3F000000u</c>, the peripheral
+    /// base of Raspberry Pi code). Unknown when a static constructor of the type may assign it instead.
+    /// </summary>
+    private KnownInteger ReadonlyFieldValue(IFieldSymbol field, int depth)
+    {
+        if (field.DeclaringSyntaxReferences.Length != 1
+            || field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer }
+            || field.ContainingType.StaticConstructors.Any(constructor => !constructor.IsImplicitlyDeclared)
+            || _surfaces.Summaries.ModelOf(initializer.SyntaxTree)?.GetOperation(initializer, _cancellationToken) is not { } value)
+        {
+            return KnownInteger.Unknown;
+        }
+
+        // The initializer is not in this evaluation's graph: evaluated without one, within the same depth budget.
+        return new KnownIntegers(_surfaces, null, _cancellationToken).Evaluate(value, depth + 1);
     }
 
     private bool IsMapping(IInvocationOperation invocation)

@@ -40,6 +40,18 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
         """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
             .WithMessage("mmap offset 100 is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
 
+    // A register block's address kept in a static readonly field, not rounded to its page.
+    [Fact]
+    public Task StaticReadonlyFieldOfAMisalignedAddress_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static readonly long TimerBase = 0x3F003004;
+
+            IntPtr M(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, {|#0:TimerBase|});
+        }
+        """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
+            .WithMessage("mmap offset 1056976900 is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
+
     [Fact]
     public Task LibraryImport_RenamedEntryPoint_ConstField_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;

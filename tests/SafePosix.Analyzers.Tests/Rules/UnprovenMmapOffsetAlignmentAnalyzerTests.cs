@@ -134,6 +134,61 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         """);
 
     // Avalonia's and many other projects' declarations take the offset as IntPtr and pass IntPtr.Zero, a static field.
+    // Raspberry Pi code picks the peripheral base by board model once, in a static readonly field.
+    [Fact]
+    public Task StaticReadonlyFieldOfAlignedValues_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        static class Gpio
+        {
+            static int Model = 2;
+            static readonly uint PeripheralBase = Model == 1 ? 0x20000000u : 0x3F000000u;
+            static readonly uint GpioBase = PeripheralBase + 0x200000;
+
+            public static IntPtr Map(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, GpioBase);
+        }
+        """);
+
+    [Fact]
+    public Task StaticReadonlyFieldOfAComputedValue_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        static class Gpio
+        {
+            static readonly long GpioBase = long.Parse(Environment.GetEnvironmentVariable("GPIO_BASE") ?? "0");
+
+            public static IntPtr Map(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, [|GpioBase|]);
+        }
+        """);
+
+    // A static constructor may assign the field after its initializer: the initializer proves nothing.
+    [Fact]
+    public Task StaticReadonlyFieldAStaticConstructorMayAssign_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        static class Gpio
+        {
+            static readonly long GpioBase = 0x3F200000;
+
+            static Gpio()
+            {
+                if (Environment.GetEnvironmentVariable("GPIO_BASE") is { } text)
+                {
+                    GpioBase = long.Parse(text);
+                }
+            }
+
+            public static IntPtr Map(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, [|GpioBase|]);
+        }
+        """);
+
+    // An instance readonly field may differ per instance and constructor: not read.
+    [Fact]
+    public Task InstanceReadonlyField_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Gpio
+        {
+            readonly long _base = 0x3F200000;
+
+            public Gpio(long other) => _base = other;
+
+            public IntPtr Map(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, [|_base|]);
+        }
+        """);
+
     [Fact]
     public Task IntPtrZeroOffset_IsSilent() => VerifyCS.AnalyzerAsync(IntPtrInterop + """
         class C
