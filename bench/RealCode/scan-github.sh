@@ -4,7 +4,8 @@
 # and the scan's options. This script does not fetch: this machine reaches no GitHub, and a tree comes from a stored
 # snapshot (the tool library's fetch), exported at the listed commit into ROOT/NAME, e.g.
 #   mkdir -p ROOT/NAME && git --git-dir=SNAPSHOT archive COMMIT | tar -x -C ROOT/NAME
-# with the "removed" paths deleted. It builds the scan's arguments from the list and runs it; it exits 1 on an analyzer
+# with the "removed" paths deleted. Options, space-separated: implicit-usings (the SDK's global usings) and
+# define=SYMBOL;SYMBOL (a build's preprocessor symbols). It builds the scan's arguments from the list and runs it; it exits 1 on an analyzer
 # exception (the scan's own check), and 2 when a project's tree is missing or still holds a path the list removes.
 # Usage: bench/RealCode/scan-github.sh ROOT [--rounds 1,2,...] [--out FILE (ROOT/scan.md)]
 set -euo pipefail
@@ -43,12 +44,14 @@ while IFS=$'\t' read -r round name repository commit folders removed options; do
        done ;;
   esac
   if [ "$folders" = "." ]; then args+=(--project "$name=$tree"); else args+=(--project "$name=$tree:$folders"); fi
-  case "$options" in
-    -) ;;
-    implicit-usings) args+=(--implicit-usings "$name") ;;
-    define=*) args+=(--define "$name=${options#define=}") ;;
-    *) echo "$name: unknown option '$options'" >&2; exit 2 ;;
-  esac
+  for option in $options; do
+    case "$option" in
+      -) ;;
+      implicit-usings) args+=(--implicit-usings "$name") ;;
+      define=*) args+=(--define "$name=${option#define=}") ;;
+      *) echo "$name: unknown option '$option'" >&2; exit 2 ;;
+    esac
+  done
 done < "$here/github-projects.tsv"
 
 if [ "$problems" -ne 0 ]; then exit 2; fi
