@@ -40,7 +40,25 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             "close-on-exec when the descriptor is created.",
         helpLinkUri: RuleIds.HelpLink(RuleIds.DescriptorWithoutCloexec));
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+    public static readonly DiagnosticDescriptor SetflRule = new(
+        RuleIds.DescriptorWithoutCloexec,
+        "Create descriptors with close-on-exec",
+        "fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD",
+        RuleCategories.Reliability,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description:
+            "F_SETFL changes only a descriptor's status flags (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME, O_NONBLOCK) and " +
+            "silently drops the rest: close-on-exec is a descriptor flag, set with F_SETFD and FD_CLOEXEC. The descriptor " +
+            "stays open in every program this process starts. Better still, ask for close-on-exec when it is created.",
+        helpLinkUri: RuleIds.HelpLink(RuleIds.DescriptorWithoutCloexec));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, SetflRule);
+
+    private static readonly FunctionSet FcntlFunction = PosixSurfaces.Functions("fcntl");
+
+    /// <summary>F_SETFL on Linux (and the BSDs).</summary>
+    private const long FSetfl = 4;
 
     public override void Initialize(AnalysisContext context)
     {
@@ -61,6 +79,12 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, PosixSurfaces surfaces)
     {
         var invocation = (IInvocationOperation)context.Operation;
+        if (surfaces.TryGetLibcCall(invocation.TargetMethod, FcntlFunction, out var fcntl))
+        {
+            AnalyzeSetfl(context, surfaces, invocation, fcntl.Surface);
+            return;
+        }
+
         if (!surfaces.TryGetLibcCall(invocation.TargetMethod, CloexecFunctions.Names, out var call))
         {
             AnalyzeWrapperCall(context, surfaces, invocation);
@@ -106,6 +130,66 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, call.Function, Advice(function, flagArgument is not null)));
+    }
+
+    /// <summary>
+    /// <c>fcntl(fd, F_SETFL, flags | O_CLOEXEC)</c>: the author meant to make the descriptor close-on-exec, and F_SETFL
+    /// drops that flag. The flags are read where they are written: in the argument, or in the last write of a local
+    /// before the call in the same block (<c>flags |= O_NONBLOCK | O_CLOEXEC;</c>).
+    /// </summary>
+    private static void AnalyzeSetfl(OperationAnalysisContext context, PosixSurfaces surfaces, IInvocationOperation invocation, PosixSurface surface)
+    {
+        if (!IsSetfl(OperationFacts.Argument(invocation, 1), surfaces) || OperationFacts.Argument(invocation, 2) is not { } flags)
+        {
+            return;
+        }
+
+        var presence = DescriptorFlags.Presence(flags, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+        if (presence != FlagPresence.Present
+            && OperationFacts.StripConversions(flags) is ILocalReferenceOperation
+            && context.TryGetGraph() is { } graph
+            && ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is { Operation: IInvocationOperation inGraph } position
+            && OperationFacts.Argument(inGraph, 2) is { } flagsInGraph
+            && OperationFacts.StripConversions(flagsInGraph) is ILocalReferenceOperation local
+            && ValueOrigins.Of(position.Graph).TryGetLastWrite(local.Local, position.Block.Ordinal, ReadIndex(position), out var write, out _))
+        {
+            presence = write switch
+            {
+                ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Or } compound => DescriptorFlags.Presence(compound.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces),
+                ISimpleAssignmentOperation assignment => DescriptorFlags.Presence(assignment.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces),
+                _ => FlagPresence.Unknown,
+            };
+        }
+
+        if (presence == FlagPresence.Present)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(SetflRule, invocation.Syntax.GetLocation(),
+                ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, surface.ToString()).Add(FunctionProperty, "fcntl")));
+        }
+    }
+
+    private static int ReadIndex(FlowPosition position)
+        => position.Index == FlowPosition.BranchValueIndex ? position.Block.Operations.Length : position.Index;
+
+    /// <summary>The command is F_SETFL: 4 as a constant of the project, Mono's <c>FcntlCommand.F_SETFL</c>, Tmds' <c>F_SETFL</c>.</summary>
+    private static bool IsSetfl(IOperation? argument, PosixSurfaces surfaces)
+    {
+        if (argument is null)
+        {
+            return false;
+        }
+
+        var command = OperationFacts.StripConversions(argument);
+        switch (command)
+        {
+            case IFieldReferenceOperation { Field: { HasConstantValue: true, Name: var enumMember, ContainingType.TypeKind: TypeKind.Enum } }:
+                return enumMember == "F_SETFL";
+            case IPropertyReferenceOperation { Instance: null, Property: var property }
+                when surfaces.BindingSurfaceOf(property.ContainingType) is PosixSurface.Tmds:
+                return property.Name == "F_SETFL";
+        }
+
+        return command.ConstantValue is { HasValue: true, Value: int value } && value == FSetfl;
     }
 
     /// <summary>

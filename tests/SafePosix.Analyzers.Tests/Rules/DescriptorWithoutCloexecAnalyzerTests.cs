@@ -45,6 +45,127 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0)
             .WithMessage("'open' creates a descriptor without close-on-exec that children inherit; add O_CLOEXEC to its flags"));
 
+    // F_SETFL changes status flags only: the O_CLOEXEC the author adds is dropped.
+    [Fact]
+    public Task OwnDllImport_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            void M(int fd) => {|#0:Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_NONBLOCK | Native.O_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    // tutu's terminal code: the flags gathered in a local first.
+    [Fact]
+    public Task OwnDllImport_SetflWithCloexecAddedToALocal_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            void M(int fd)
+            {
+                var flags = Native.fcntl(fd, Native.F_GETFL, 0);
+                flags |= Native.O_NONBLOCK | Native.O_CLOEXEC;
+                if ({|#0:Native.fcntl(fd, Native.F_SETFL, flags)|} == -1)
+                {
+                    throw new InvalidOperationException();
+                }
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task SetfdWithFdCloexec_AndSetflWithoutCloexec_AreSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            void M(int fd)
+            {
+                Native.fcntl(fd, Native.F_SETFD, Native.fcntl(fd, Native.F_GETFD, 0) | Native.FD_CLOEXEC);
+                Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_NONBLOCK);
+            }
+        }
+        """);
+
+    // The local held O_CLOEXEC once, for open; what F_SETFL gets is F_GETFL's answer.
+    [Fact]
+    public Task SetflWithALocalRewrittenSinceItHeldCloexec_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            void M(int fd)
+            {
+                var flags = Native.O_CLOEXEC;
+                flags = Native.fcntl(fd, Native.F_GETFL, 0);
+                Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK);
+                Native.fcntl(fd, Native.F_SETFL, flags);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void M(int fd) => {|#0:fcntl(fd, F_SETFL, O_NONBLOCK | O_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task Mono_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            void M(int fd) => {|#0:Syscall.fcntl(fd, FcntlCommand.F_SETFL, (long)(OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC))|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
     [Fact]
     public Task OwnDllImport_RenamedSocketWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
