@@ -209,6 +209,9 @@ internal sealed class KnownIntegers
     private ValueOrigins? _origins;
     private int _steps;
 
+    /// <summary>The static field whose initializer is being evaluated, when this evaluation is of one.</summary>
+    private IFieldSymbol? _initializing;
+
     /// <param name="graph">The graph the evaluated operations belong to; without one, locals are unknown.</param>
     public KnownIntegers(PosixSurfaces surfaces, ControlFlowGraph? graph, CancellationToken cancellationToken)
     {
@@ -316,20 +319,55 @@ internal sealed class KnownIntegers
     /// <summary>
     /// A <c>static readonly</c> field of this compilation holds its initializer's value once the type is set up: what is
     /// known of every value the initializer may take (<c>Model == 1 ? 0x20000000u : 0x3F000000u</c>, the peripheral
-    /// base of Raspberry Pi code). Unknown when a static constructor of the type may assign it instead.
+    /// base of Raspberry Pi code). Unknown when a static constructor of the type may assign it instead, when each thread
+    /// sees its own copy (<c>[ThreadStatic]</c>), and, inside another initializer of the same type, when the field is
+    /// not declared before that one: initializers run in declaration order, so a later field still reads 0 there.
     /// </summary>
     private KnownInteger ReadonlyFieldValue(IFieldSymbol field, int depth)
     {
         if (field.DeclaringSyntaxReferences.Length != 1
-            || field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer }
+            || field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer } declarator
             || field.ContainingType.StaticConstructors.Any(constructor => !constructor.IsImplicitlyDeclared)
+            || field.GetAttributes().Any(attribute => attribute.AttributeClass is { Name: "ThreadStaticAttribute" })
+            || (_initializing is not null && !IsInitializedBefore(declarator, _initializing))
             || _surfaces.Summaries.ModelOf(initializer.SyntaxTree)?.GetOperation(initializer, _cancellationToken) is not { } value)
         {
             return KnownInteger.Unknown;
         }
 
-        // The initializer is not in this evaluation's graph: evaluated without one, within the same depth budget.
-        return new KnownIntegers(_surfaces, null, _cancellationToken).Evaluate(value, depth + 1);
+        // The initializer is not in this evaluation's graph: evaluated without one, within the same depth and step budget.
+        var nested = new KnownIntegers(_surfaces, null, _cancellationToken) { _steps = _steps, _initializing = field };
+        var known = nested.Evaluate(value, depth + 1);
+        _steps = nested._steps;
+        return known;
+    }
+
+    /// <summary>
+    /// Whether a field read by the initializer of <paramref name="initializing"/> already holds its value then: a field
+    /// of another type (its own type is set up first), or one declared earlier in the same type declaration.
+    /// </summary>
+    private bool IsInitializedBefore(VariableDeclaratorSyntax field, IFieldSymbol initializing)
+    {
+        if (initializing.DeclaringSyntaxReferences.Length != 1
+            || initializing.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not { } initializingSyntax)
+        {
+            return false;
+        }
+
+        var fieldType = field.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+        var initializingType = initializingSyntax.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+        if (fieldType is null || initializingType is null)
+        {
+            return false;
+        }
+
+        if (fieldType != initializingType)
+        {
+            // Another type is set up before its field is read; another part of the same partial type runs in no set order.
+            return !SymbolEqualityComparer.Default.Equals(initializing.ContainingType, _surfaces.Summaries.ModelOf(field.SyntaxTree)?.GetDeclaredSymbol(fieldType, _cancellationToken));
+        }
+
+        return field.SpanStart < initializingSyntax.SpanStart;
     }
 
     private bool IsMapping(IInvocationOperation invocation)

@@ -43,7 +43,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
     public static readonly DiagnosticDescriptor SetflRule = new(
         RuleIds.DescriptorWithoutCloexec,
         "Create descriptors with close-on-exec",
-        "fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD",
+        "fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD",
         RuleCategories.Reliability,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -151,14 +151,9 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             && ControlFlowGraphs.Find(graph, invocation.Syntax, context.CancellationToken) is { Operation: IInvocationOperation inGraph } position
             && OperationFacts.Argument(inGraph, 2) is { } flagsInGraph
             && OperationFacts.StripConversions(flagsInGraph) is ILocalReferenceOperation local
-            && ValueOrigins.Of(position.Graph).TryGetLastWrite(local.Local, position.Block.Ordinal, ReadIndex(position), out var write, out _))
+            && !KnownIntegers.UntrackableLocals(position.Graph).Contains(local.Local))
         {
-            presence = write switch
-            {
-                ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Or } compound => DescriptorFlags.Presence(compound.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces),
-                ISimpleAssignmentOperation assignment => DescriptorFlags.Presence(assignment.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces),
-                _ => FlagPresence.Unknown,
-            };
+            presence = PresenceWrittenBefore(local.Local, position, surfaces);
         }
 
         if (presence == FlagPresence.Present)
@@ -166,6 +161,37 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(SetflRule, invocation.Syntax.GetLocation(),
                 ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, surface.ToString()).Add(FunctionProperty, "fcntl")));
         }
+    }
+
+    /// <summary>
+    /// Whether the local's writes in the call's block, back from the call, put O_CLOEXEC in: an <c>|=</c> of other flags
+    /// is passed over (<c>flags |= O_NONBLOCK;</c> keeps what came before), a plain assignment decides.
+    /// </summary>
+    private static FlagPresence PresenceWrittenBefore(ILocalSymbol local, FlowPosition position, PosixSurfaces surfaces)
+    {
+        var origins = ValueOrigins.Of(position.Graph);
+        var end = ReadIndex(position);
+        while (origins.TryGetLastWrite(local, position.Block.Ordinal, end, out var write, out var index))
+        {
+            switch (write)
+            {
+                case ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Or } compound:
+                    var added = DescriptorFlags.Presence(compound.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+                    if (added != FlagPresence.Absent)
+                    {
+                        return added;
+                    }
+
+                    end = index;
+                    continue;
+                case ISimpleAssignmentOperation assignment:
+                    return DescriptorFlags.Presence(assignment.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+                default:
+                    return FlagPresence.Unknown;
+            }
+        }
+
+        return FlagPresence.Unknown;
     }
 
     private static int ReadIndex(FlowPosition position)
@@ -182,14 +208,25 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
         var command = OperationFacts.StripConversions(argument);
         switch (command)
         {
-            case IFieldReferenceOperation { Field: { HasConstantValue: true, Name: var enumMember, ContainingType.TypeKind: TypeKind.Enum } }:
-                return enumMember == "F_SETFL";
+            case IFieldReferenceOperation { Field: { HasConstantValue: true, ContainingType.TypeKind: TypeKind.Enum } member }
+                when surfaces.BindingSurfaceOf(member.ContainingType) is not null:
+                // Mono's FcntlCommand numbers are its own: read by name.
+                return member.Name == "F_SETFL";
             case IPropertyReferenceOperation { Instance: null, Property: var property }
                 when surfaces.BindingSurfaceOf(property.ContainingType) is PosixSurface.Tmds:
                 return property.Name == "F_SETFL";
         }
 
-        return command.ConstantValue is { HasValue: true, Value: int value } && value == FSetfl;
+        // F_SETFL is 4 on Linux, macOS and the BSDs, whatever the project calls its constant.
+        return command.ConstantValue is { HasValue: true, Value: { } value } && value switch
+        {
+            int number => number == FSetfl,
+            long number => number == FSetfl,
+            uint number => number == FSetfl,
+            ulong number => number == FSetfl,
+            short number => number == FSetfl,
+            _ => false,
+        };
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         {
             void M(int fd) => {|#0:Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_NONBLOCK | Native.O_CLOEXEC)|};
         }
-        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     // tutu's terminal code: the flags gathered in a local first.
     [Fact]
@@ -93,7 +93,79 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
                 }
             }
         }
-        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task SetflWithCloexecBeforeAnotherFlagIsAdded_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFL = 3, F_SETFL = 4;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            void M(int fd)
+            {
+                var flags = Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_CLOEXEC;
+                flags |= Native.O_NONBLOCK;
+                {|#0:Native.fcntl(fd, Native.F_SETFL, flags)|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    // A write through ref after the last assignment: what the local holds at the call is not known.
+    [Fact]
+    public Task SetflWithALocalChangedThroughRef_IsSilent() => VerifyCS.AnalyzerAsync("""
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFL = 3, F_SETFL = 4;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            static void Clear(ref int flags) => flags = Native.O_NONBLOCK;
+
+            void M(int fd)
+            {
+                var flags = Native.O_NONBLOCK | Native.O_CLOEXEC;
+                Clear(ref flags);
+                Native.fcntl(fd, Native.F_SETFL, flags);
+            }
+        }
+        """);
+
+    // F_SETFL is 4 on Linux, macOS and the BSDs, whatever the project's constant is called and typed.
+    [Fact]
+    public Task SetflAsTheProjectsOwnLongConstant_IsReported() => VerifyCS.AnalyzerAsync("""
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const long SetFileStatusFlags = 4, CloseOnExec = 0x80000, NonBlocking = 0x800;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, long command, long argument);
+        }
+
+        class C
+        {
+            void M(int fd) => {|#0:Native.fcntl(fd, Native.SetFileStatusFlags, Native.NonBlocking | Native.CloseOnExec)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     [Fact]
     public Task SetfdWithFdCloexec_AndSetflWithoutCloexec_AreSilent() => VerifyCS.AnalyzerAsync("""
@@ -154,7 +226,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         {
             void M(int fd) => {|#0:fcntl(fd, F_SETFL, O_NONBLOCK | O_CLOEXEC)|};
         }
-        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     [Fact]
     public Task Mono_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
@@ -164,7 +236,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         {
             void M(int fd) => {|#0:Syscall.fcntl(fd, FcntlCommand.F_SETFL, (long)(OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC))|};
         }
-        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores O_CLOEXEC, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     [Fact]
     public Task OwnDllImport_RenamedSocketWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """

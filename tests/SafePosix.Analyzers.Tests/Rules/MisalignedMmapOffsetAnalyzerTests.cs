@@ -52,6 +52,30 @@ public sealed class MisalignedMmapOffsetAnalyzerTests
         """, VerifyCS.Diagnostic("PSX3002").WithLocation(0)
             .WithMessage("mmap offset 1056976900 is not a multiple of the page size, so mmap fails with EINVAL; map from a page boundary"));
 
+    // Initializers run in declaration order: Offset is set while Extra still holds 0, so the offset is 0, not 7.
+    [Fact]
+    public Task StaticReadonlyFieldReadingALaterField_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            static readonly long Offset = Extra;
+            static readonly long Extra = 7;
+
+            IntPtr M(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, Offset);
+        }
+        """);
+
+    // Only the thread that set the type up sees the initializer's value; every other thread reads 0.
+    [Fact]
+    public Task ThreadStaticReadonlyField_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class C
+        {
+            [ThreadStatic]
+            static readonly long Offset = 100;
+
+            IntPtr M(int fd) => Native.mmap(IntPtr.Zero, 4096, Native.PROT_READ, Native.MAP_SHARED, fd, Offset);
+        }
+        """);
+
     [Fact]
     public Task LibraryImport_RenamedEntryPoint_ConstField_IsReported() => VerifyCS.AnalyzerAsync("""
         using System;

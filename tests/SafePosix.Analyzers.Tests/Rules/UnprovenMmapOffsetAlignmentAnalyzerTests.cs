@@ -133,7 +133,6 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         }
         """);
 
-    // Avalonia's and many other projects' declarations take the offset as IntPtr and pass IntPtr.Zero, a static field.
     // Raspberry Pi code picks the peripheral base by board model once, in a static readonly field.
     [Fact]
     public Task StaticReadonlyFieldOfAlignedValues_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
@@ -189,6 +188,7 @@ public sealed class UnprovenMmapOffsetAlignmentAnalyzerTests
         }
         """);
 
+    // Avalonia's and many other projects' declarations take the offset as IntPtr and pass IntPtr.Zero, a static field.
     [Fact]
     public Task IntPtrZeroOffset_IsSilent() => VerifyCS.AnalyzerAsync(IntPtrInterop + """
         class C
