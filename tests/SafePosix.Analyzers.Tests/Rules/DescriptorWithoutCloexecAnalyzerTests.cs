@@ -36,6 +36,21 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
 
         """;
 
+    private const string FcntlInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        """;
+
     [Fact]
     public Task OwnDllImport_OpenWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C
@@ -47,19 +62,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
 
     // F_SETFL changes status flags only: the O_CLOEXEC the author adds is dropped.
     [Fact]
-    public Task OwnDllImport_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task OwnDllImport_SetflWithCloexec_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             void M(int fd) => {|#0:Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) | Native.O_NONBLOCK | Native.O_CLOEXEC)|};
@@ -68,19 +71,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
 
     // tutu's terminal code: the flags gathered in a local first.
     [Fact]
-    public Task OwnDllImport_SetflWithCloexecAddedToALocal_IsReported() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task OwnDllImport_SetflWithCloexecAddedToALocal_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             void M(int fd)
@@ -96,19 +87,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     [Fact]
-    public Task SetflWithCloexecBeforeAnotherFlagIsAdded_IsReported() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFL = 3, F_SETFL = 4;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task SetflWithCloexecBeforeAnotherFlagIsAdded_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             void M(int fd)
@@ -122,19 +101,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
 
     // A write through ref after the last assignment: what the local holds at the call is not known.
     [Fact]
-    public Task SetflWithALocalChangedThroughRef_IsSilent() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFL = 3, F_SETFL = 4;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task SetflWithALocalChangedThroughRef_IsSilent() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             static void Clear(ref int flags) => flags = Native.O_NONBLOCK;
@@ -168,19 +135,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
     [Fact]
-    public Task SetfdWithFdCloexec_AndSetflWithoutCloexec_AreSilent() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task SetfdWithFdCloexec_AndSetflWithoutCloexec_AreSilent() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             void M(int fd)
@@ -193,19 +148,7 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
 
     // The local held O_CLOEXEC once, for open; what F_SETFL gets is F_GETFL's answer.
     [Fact]
-    public Task SetflWithALocalRewrittenSinceItHeldCloexec_IsSilent() => VerifyCS.AnalyzerAsync("""
-        using System;
-        using System.Runtime.InteropServices;
-
-        static class Native
-        {
-            public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
-            public const int O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int fcntl(int fd, int command, int argument);
-        }
-
+    public Task SetflWithALocalRewrittenSinceItHeldCloexec_IsSilent() => VerifyCS.AnalyzerAsync(FcntlInterop + """
         class C
         {
             void M(int fd)
