@@ -24,6 +24,12 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
     /// </summary>
     public const string WrapperProperty = "Wrapper";
 
+    /// <summary>
+    /// Set on an F_SETFL diagnostic whose only flag is FD_CLOEXEC (<c>fcntl(fd, F_SETFL, FD_CLOEXEC)</c>): the author
+    /// meant F_SETFD, and swapping the command is the whole fix.
+    /// </summary>
+    public const string SetfdMeantProperty = "SetfdMeant";
+
     public static readonly DiagnosticDescriptor Rule = new(
         RuleIds.DescriptorWithoutCloexec,
         "Create descriptors with close-on-exec",
@@ -144,7 +150,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var presence = DescriptorFlags.Presence(flags, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+        var presence = CloexecPresence(flags, surfaces);
         if (presence != FlagPresence.Present
             && OperationFacts.StripConversions(flags) is ILocalReferenceOperation
             && context.TryGetGraph() is { } graph
@@ -158,13 +164,45 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
 
         if (presence == FlagPresence.Present)
         {
-            context.ReportDiagnostic(Diagnostic.Create(SetflRule, invocation.Syntax.GetLocation(),
-                ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, surface.ToString()).Add(FunctionProperty, "fcntl")));
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(SurfaceProperty, surface.ToString()).Add(FunctionProperty, "fcntl");
+            if (NamesFdCloexec(OperationFacts.StripConversions(flags)))
+            {
+                properties = properties.Add(SetfdMeantProperty, "true");
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(SetflRule, invocation.Syntax.GetLocation(), properties));
         }
     }
 
     /// <summary>
-    /// Whether the local's writes in the call's block, back from the call, put O_CLOEXEC in: an <c>|=</c> of other flags
+    /// Whether flags given to F_SETFL ask for close-on-exec: O_CLOEXEC (open's spelling), or FD_CLOEXEC, F_SETFD's
+    /// flag, which C ports pass to F_SETFL as often (<c>fcntl(fd, F_SETFL, FD_CLOEXEC)</c>). FD_CLOEXEC is 1, which
+    /// F_SETFL reads as O_WRONLY, an access mode it ignores: it is recognised by its name, never by its value.
+    /// </summary>
+    private static FlagPresence CloexecPresence(IOperation flags, PosixSurfaces surfaces)
+    {
+        var presence = DescriptorFlags.Presence(flags, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+        return presence != FlagPresence.Present && HasFdCloexec(flags) ? FlagPresence.Present : presence;
+    }
+
+    /// <summary>FD_CLOEXEC among the flags joined with | or +, whatever type declares it.</summary>
+    private static bool HasFdCloexec(IOperation flags)
+    {
+        flags = OperationFacts.StripConversions(flags);
+        return flags is IBinaryOperation { OperatorKind: BinaryOperatorKind.Or or BinaryOperatorKind.Add } binary
+            ? HasFdCloexec(binary.LeftOperand) || HasFdCloexec(binary.RightOperand)
+            : NamesFdCloexec(flags);
+    }
+
+    private static bool NamesFdCloexec(IOperation operation) => operation switch
+    {
+        IFieldReferenceOperation { Field: { Name: "FD_CLOEXEC", IsStatic: true } } => true,
+        IPropertyReferenceOperation { Property: { Name: "FD_CLOEXEC", IsStatic: true } } => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Whether the local's writes in the call's block, back from the call, put O_CLOEXEC or FD_CLOEXEC in: an <c>|=</c> of other flags
     /// is passed over (<c>flags |= O_NONBLOCK;</c> keeps what came before), a plain assignment decides.
     /// </summary>
     private static FlagPresence PresenceWrittenBefore(ILocalSymbol local, FlowPosition position, PosixSurfaces surfaces)
@@ -176,7 +214,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
             switch (write)
             {
                 case ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Or } compound:
-                    var added = DescriptorFlags.Presence(compound.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+                    var added = CloexecPresence(compound.Value, surfaces);
                     if (added != FlagPresence.Absent)
                     {
                         return added;
@@ -185,7 +223,7 @@ public sealed class DescriptorWithoutCloexecAnalyzer : DiagnosticAnalyzer
                     end = index;
                     continue;
                 case ISimpleAssignmentOperation assignment:
-                    return DescriptorFlags.Presence(assignment.Value, "O_CLOEXEC", CloexecFunction.OCloexec, surfaces);
+                    return CloexecPresence(assignment.Value, surfaces);
                 default:
                     return FlagPresence.Unknown;
             }

@@ -33,6 +33,12 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
 {
     public const string AddCloexecKey = RuleIds.DescriptorWithoutCloexec + ".AddCloexec";
 
+    /// <summary><c>fcntl(fd, F_SETFL, FD_CLOEXEC)</c> -> <c>fcntl(fd, F_SETFD, FD_CLOEXEC)</c>.</summary>
+    public const string UseSetfdKey = RuleIds.DescriptorWithoutCloexec + ".UseSetfd";
+
+    /// <summary>F_SETFD on Linux, macOS and the BSDs.</summary>
+    private const int FSetfd = 2;
+
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.DescriptorWithoutCloexec);
 
     // Every fix replaces one invocation and shares one equivalence key: Fix All computes them all against the one
@@ -52,6 +58,22 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
         var generator = SyntaxGenerator.GetGenerator(context.Document);
         foreach (var diagnostic in context.Diagnostics)
         {
+            if (SetfdCommand(diagnostic, root, model, surfaces, context.CancellationToken) is ({ } command, { } setfd))
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        "Use F_SETFD, which sets close-on-exec",
+                        async cancellationToken =>
+                        {
+                            var editor = await DocumentEditor.CreateAsync(context.Document, cancellationToken).ConfigureAwait(false);
+                            editor.ReplaceNode(command, setfd);
+                            return editor.GetChangedDocument();
+                        },
+                        UseSetfdKey),
+                    diagnostic);
+                continue;
+            }
+
             if (Rewrite(diagnostic, root, model, surfaces, generator, context.CancellationToken) is not ({ } invocation, { } replacement, { } title))
             {
                 continue;
@@ -81,6 +103,20 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
         }
 
         var surfaces = PosixSurfaces.Create(model.Compilation);
+        if (context.CodeActionEquivalenceKey == UseSetfdKey)
+        {
+            var commands = new Dictionary<SyntaxNode, SyntaxNode>();
+            foreach (var diagnostic in diagnostics)
+            {
+                if (SetfdCommand(diagnostic, root, model, surfaces, context.CancellationToken) is ({ } command, { } setfd))
+                {
+                    commands[command] = setfd;
+                }
+            }
+
+            return commands.Count == 0 ? document : document.WithSyntaxRoot(root.ReplaceNodes(commands.Keys, (original, _) => commands[original]));
+        }
+
         var generator = SyntaxGenerator.GetGenerator(document);
         var replacements = new Dictionary<SyntaxNode, SyntaxNode>();
         foreach (var diagnostic in diagnostics)
@@ -141,6 +177,59 @@ public sealed class DescriptorWithoutCloexecFixer : CodeFixProvider
             : ReplaceCall(operation, invocation, function, surface, surfaces, model, generator);
         return rewrite is ({ } replacement, { } title) ? (invocation, replacement, title) : null;
     }
+
+    /// <summary>
+    /// The F_SETFL command of <c>fcntl(fd, F_SETFL, FD_CLOEXEC)</c> and the same command spelled F_SETFD: the member
+    /// named F_SETFD of the type that declares the F_SETFL used (a project's constant only when it is 2, Linux's
+    /// value), or 2 for a literal 4. Null when the call has other flags too, which F_SETFL should keep setting.
+    /// </summary>
+    private static (ExpressionSyntax Command, ExpressionSyntax Replacement)? SetfdCommand(
+        Diagnostic diagnostic, SyntaxNode root, SemanticModel model, PosixSurfaces surfaces, System.Threading.CancellationToken cancellationToken)
+    {
+        if (!diagnostic.Properties.ContainsKey(DescriptorWithoutCloexecAnalyzer.SetfdMeantProperty)
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation
+            || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation
+            || operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 1) is not { ArgumentKind: ArgumentKind.Explicit, Syntax: ArgumentSyntax argument })
+        {
+            return null;
+        }
+
+        var command = argument.Expression;
+        if (command is LiteralExpressionSyntax { Token.Value: 4 })
+        {
+            return (command, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(FSetfd)).WithTriviaFrom(command));
+        }
+
+        ExpressionSyntax? replacement = command switch
+        {
+            IdentifierNameSyntax { Identifier.ValueText: "F_SETFL" } name => name.WithIdentifier(Identifier("F_SETFD")),
+            MemberAccessExpressionSyntax { Name: IdentifierNameSyntax { Identifier.ValueText: "F_SETFL" } name } access
+                => access.WithName(name.WithIdentifier(Identifier("F_SETFD").WithTriviaFrom(name.Identifier))),
+            _ => null,
+        };
+        if (replacement is null
+            || model.GetSymbolInfo(command, cancellationToken).Symbol is not { ContainingType: { } declaringType }
+            || model.GetSpeculativeSymbolInfo(command.SpanStart, replacement, SpeculativeBindingOption.BindAsExpression).Symbol is not { Name: "F_SETFD" } setfd
+            || !SymbolEqualityComparer.Default.Equals(setfd.ContainingType, declaringType))
+        {
+            return null;
+        }
+
+        // A binding's F_SETFD is its own spelling of the command; a project's constant is trusted only with Linux's value.
+        var trusted = surfaces.BindingSurfaceOf(declaringType) is not null
+                      || setfd is IFieldSymbol { HasConstantValue: true, ConstantValue: { } value } && IsSetfdValue(value);
+        return trusted ? (command, replacement.WithTriviaFrom(command)) : null;
+    }
+
+    private static bool IsSetfdValue(object value) => value switch
+    {
+        int number => number == FSetfd,
+        long number => number == FSetfd,
+        uint number => number == FSetfd,
+        ulong number => number == FSetfd,
+        short number => number == FSetfd,
+        _ => false,
+    };
 
     /// <summary>The wrapper call a diagnostic at a caller's flags argument names; the diagnostic's own location otherwise.</summary>
     private static Location InvocationLocation(Diagnostic diagnostic)

@@ -181,6 +181,76 @@ public sealed class DescriptorWithoutCloexecAnalyzerTests
         }
         """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
 
+    // FD_CLOEXEC is F_SETFD's flag; F_SETFL reads its 1 as O_WRONLY, an access mode it ignores.
+    [Fact]
+    public Task OwnDllImport_SetflWithFdCloexec_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
+        class C
+        {
+            void M(int fd) => {|#0:Native.fcntl(fd, Native.F_SETFL, Native.FD_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task OwnDllImport_SetflWithFdCloexecAmongOtherFlags_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
+        class C
+        {
+            void M(int fd) => {|#0:Native.fcntl(fd, Native.F_SETFL, Native.O_NONBLOCK | Native.FD_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task OwnDllImport_SetflWithFdCloexecAddedToALocal_IsReported() => VerifyCS.AnalyzerAsync(FcntlInterop + """
+        class C
+        {
+            void M(int fd)
+            {
+                var flags = Native.fcntl(fd, Native.F_GETFL, 0);
+                flags |= Native.FD_CLOEXEC;
+                {|#0:Native.fcntl(fd, Native.F_SETFL, flags)|};
+            }
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    [Fact]
+    public Task Tmds_SetflWithFdCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using static Tmds.Linux.LibC;
+
+        class C
+        {
+            void M(int fd) => {|#0:fcntl(fd, F_SETFL, FD_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    // Mono.Posix has no FD_CLOEXEC: its users declare their own.
+    [Fact]
+    public Task Mono_SetflWithOwnFdCloexec_IsReported() => VerifyCS.AnalyzerAsync("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            const int FD_CLOEXEC = 1;
+
+            void M(int fd) => {|#0:Syscall.fcntl(fd, FcntlCommand.F_SETFL, FD_CLOEXEC)|};
+        }
+        """, VerifyCS.Diagnostic("PSX4002").WithLocation(0).WithMessage("fcntl's F_SETFL ignores close-on-exec, so the descriptor stays inheritable; set FD_CLOEXEC with F_SETFD"));
+
+    // A bare 1 may be meant as O_WRONLY (ignored too, but not a close-on-exec mistake): only the name says FD_CLOEXEC.
+    [Fact]
+    public Task SetflWithTheValueOfFdCloexecUnnamed_IsSilent() => VerifyCS.AnalyzerAsync(FcntlInterop + """
+        class C
+        {
+            void M(int fd) => Native.fcntl(fd, Native.F_SETFL, 1);
+        }
+        """);
+
+    [Fact]
+    public Task SetflClearingFdCloexec_IsSilent() => VerifyCS.AnalyzerAsync(FcntlInterop + """
+        class C
+        {
+            void M(int fd) => Native.fcntl(fd, Native.F_SETFL, Native.fcntl(fd, Native.F_GETFL, 0) & ~Native.FD_CLOEXEC);
+        }
+        """);
+
     [Fact]
     public Task OwnDllImport_RenamedSocketWithoutCloexec_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
         class C

@@ -33,6 +33,19 @@ public sealed class DescriptorWithoutCloexecFixerTests
 
         """;
 
+    private const string FcntlInterop = """
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_SETFD = 2, F_SETFL = 4, FD_CLOEXEC = 1, O_NONBLOCK = 0x800;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        """;
+
     [Fact]
     public Task OwnInterop_Open_AppendsOwnConstant() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(OwnInterop + """
         class C
@@ -266,4 +279,136 @@ public sealed class DescriptorWithoutCloexecFixerTests
             }
         }
         """);
+
+    [Fact]
+    public Task OwnInterop_SetflWithFdCloexec_UsesOwnSetfd() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(FcntlInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, Native.F_SETFL, Native.FD_CLOEXEC)|];
+        }
+        """, FcntlInterop + """
+        class C
+        {
+            int M(int fd) => Native.fcntl(fd, Native.F_SETFD, Native.FD_CLOEXEC);
+        }
+        """, DescriptorWithoutCloexecFixer.UseSetfdKey);
+
+    [Fact]
+    public Task OwnInterop_SetflLiteralWithFdCloexec_UsesLiteralSetfd() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(FcntlInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, 4, Native.FD_CLOEXEC)|];
+        }
+        """, FcntlInterop + """
+        class C
+        {
+            int M(int fd) => Native.fcntl(fd, 2, Native.FD_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task Tmds_SetflWithFdCloexec_UsesTmdsSetfd() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Tmds.Linux;
+
+        class C
+        {
+            int M(int fd) => [|LibC.fcntl(fd, LibC.F_SETFL, LibC.FD_CLOEXEC)|];
+        }
+        """, """
+        using Tmds.Linux;
+
+        class C
+        {
+            int M(int fd) => LibC.fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
+        }
+        """);
+
+    [Fact]
+    public Task Mono_SetflWithOwnFdCloexec_UsesMonoSetfd() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using Mono.Unix.Native;
+
+        class C
+        {
+            const int FD_CLOEXEC = 1;
+
+            int M(int fd) => [|Syscall.fcntl(fd, FcntlCommand.F_SETFL, FD_CLOEXEC)|];
+        }
+        """, """
+        using Mono.Unix.Native;
+
+        class C
+        {
+            const int FD_CLOEXEC = 1;
+
+            int M(int fd) => Syscall.fcntl(fd, FcntlCommand.F_SETFD, FD_CLOEXEC);
+        }
+        """);
+
+    // O_NONBLOCK still needs F_SETFL: the fix would be two calls, which is the author's to write.
+    [Fact]
+    public Task SetflWithFdCloexecAndOtherFlags_HasNoFix() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(FcntlInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, Native.F_SETFL, Native.O_NONBLOCK | Native.FD_CLOEXEC)|];
+        }
+        """, FcntlInterop + """
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, Native.F_SETFL, Native.O_NONBLOCK | Native.FD_CLOEXEC)|];
+        }
+        """);
+
+    [Fact]
+    public Task OwnConstantsWithoutSetfd_HaveNoFix() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>("""
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_SETFL = 4, FD_CLOEXEC = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, Native.F_SETFL, Native.FD_CLOEXEC)|];
+        }
+        """, """
+        using System.Runtime.InteropServices;
+
+        static class Native
+        {
+            public const int F_SETFL = 4, FD_CLOEXEC = 1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int fcntl(int fd, int command, int argument);
+        }
+
+        class C
+        {
+            int M(int fd) => [|Native.fcntl(fd, Native.F_SETFL, Native.FD_CLOEXEC)|];
+        }
+        """);
+
+    [Fact]
+    public Task SetflWithFdCloexec_FixAll_FixesEveryCall() => VerifyCS.CodeFixAsync<DescriptorWithoutCloexecFixer>(FcntlInterop + """
+        class C
+        {
+            void M(int reader, int writer)
+            {
+                [|Native.fcntl(reader, Native.F_SETFL, Native.FD_CLOEXEC)|];
+                [|Native.fcntl(writer, Native.F_SETFL, Native.FD_CLOEXEC)|];
+            }
+        }
+        """, FcntlInterop + """
+        class C
+        {
+            void M(int reader, int writer)
+            {
+                Native.fcntl(reader, Native.F_SETFD, Native.FD_CLOEXEC);
+                Native.fcntl(writer, Native.F_SETFD, Native.FD_CLOEXEC);
+            }
+        }
+        """, DescriptorWithoutCloexecFixer.UseSetfdKey);
 }
