@@ -14,7 +14,7 @@ namespace Showcase;
 /// </summary>
 internal static unsafe class DescriptorAndIpcMistakes
 {
-    private const int OpenReadOnly = 0, IpcCreate = 0x200, Eintr = 4;
+    private const int OpenReadOnly = 0, IpcCreate = 0x200, Eintr = 4, FD_CLOEXEC = 1;
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int OpenFile(string path, int flags);
@@ -43,6 +43,9 @@ internal static unsafe class DescriptorAndIpcMistakes
     public static int CreateListener() => socket(AF_UNIX, SOCK_STREAM, 0);
 
     public static int CreateWakeUpPipe(out int writing) => Syscall.pipe(out var reading, out writing) == 0 ? reading : -1;
+
+    // PSX4002: F_SETFL ignores FD_CLOEXEC (it is F_SETFD's flag), so the received descriptor stays inheritable.
+    public static int KeepFromChildren(int fd) => Syscall.fcntl(fd, FcntlCommand.F_SETFL, FD_CLOEXEC);
 
     // PSX4003: a short write silently drops the end of the record.
     public static void AppendRecord(int fd, byte* record, int length)
