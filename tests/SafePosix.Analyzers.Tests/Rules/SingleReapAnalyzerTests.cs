@@ -1,4 +1,6 @@
 using System.Threading.Tasks;
+using SafePosix.Analyzers.Rules;
+using SafePosix.Analyzers.Tests.Verification;
 using Xunit;
 using VerifyCS = SafePosix.Analyzers.Tests.Verification.Verify<SafePosix.Analyzers.Rules.SingleReapAnalyzer>;
 
@@ -73,6 +75,73 @@ public sealed class SingleReapAnalyzerTests
             }
         }
         """, VerifyCS.Diagnostic("PSX2001").WithLocation(0).WithMessage(InHandler("wait")));
+
+    [Fact]
+    public Task HandlerDeclaredBeforeItsRegistration_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Reaper
+        {
+            static void OnChildExited(PosixSignalContext context) => {|#0:Native.wait(out _)|};
+
+            static PosixSignalRegistration Install() => PosixSignalRegistration.Create(PosixSignal.SIGCHLD, OnChildExited);
+        }
+        """, VerifyCS.Diagnostic("PSX2001").WithLocation(0).WithMessage(InHandler("wait")));
+
+    [Fact]
+    public Task HandlerRegisteredInAnotherPartOfItsClass_IsReported()
+    {
+        var test = new PosixAnalyzerTest<SingleReapAnalyzer>();
+        test.TestState.Sources.Add(("/0/Install.cs", OwnInterop + """
+            partial class Reaper
+            {
+                static PosixSignalRegistration Install() => PosixSignalRegistration.Create(PosixSignal.SIGCHLD, OnChildExited);
+            }
+            """));
+        test.TestState.Sources.Add(("/0/Handler.cs", """
+            using System.Runtime.InteropServices;
+
+            partial class Reaper
+            {
+                static void OnChildExited(PosixSignalContext context) => {|#0:Native.waitpid(-1, out _, 0)|};
+            }
+            """));
+        test.ExpectedDiagnostics.Add(VerifyCS.Diagnostic("PSX2001").WithLocation(0).WithMessage(InHandler("waitpid")));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task BlockingWaitInAMethodRegisteredForAnotherSignal_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Service
+        {
+            static PosixSignalRegistration Install() => PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnTerminate);
+
+            static void OnTerminate(PosixSignalContext context) => Native.wait(out _);
+        }
+        """);
+
+    [Fact]
+    public Task HandlerInstalledWithLibcSignalUnderAnotherName_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Reaper
+        {
+            delegate void SignalHandler(int signal);
+
+            [DllImport("libc", EntryPoint = "signal")]
+            static extern IntPtr InstallHandler(int signal, SignalHandler handler);
+
+            static void Install() => InstallHandler(Native.SIGCHLD, OnSignal);
+
+            static void OnSignal(int signal) => {|#0:Native.wait(out _)|};
+        }
+        """, VerifyCS.Diagnostic("PSX2001").WithLocation(0).WithMessage(InHandler("wait")));
+
+    [Fact]
+    public Task BlockingWaitInAMethodShapedLikeAHandlerButNeverRegistered_IsSilent() => VerifyCS.AnalyzerAsync(OwnInterop + """
+        class Service
+        {
+            static void OnSignal(int signal) => Native.wait(out _);
+
+            static void Run() => OnSignal(Native.SIGCHLD);
+        }
+        """);
 
     [Fact]
     public Task LocalFunctionHandler_IsReported() => VerifyCS.AnalyzerAsync(OwnInterop + """
