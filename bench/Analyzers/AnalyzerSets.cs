@@ -61,8 +61,11 @@ public static class AnalyzerSets
         new("floor + report fork", "FloorAnalyzer (this bench): TargetMethod.Name == \"fork\", one diagnostic per fork call",
             ImmutableArray.Create<DiagnosticAnalyzer>(new FloorAnalyzer("BENCH0002", "fork")), ImmutableArray<string>.Empty);
 
+    /// <summary>The graph floor's name: the least a flow-sensitive package pays, the baseline others are read against.</summary>
+    public const string GraphFloorName = "floor + graphs";
+
     public static AnalyzerSet GraphFloor() =>
-        new("floor + graphs", "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call; generated code left out as SafePosix does (ReportDiagnostics: no generated-code scan)",
+        new(GraphFloorName, "GraphFloorAnalyzer (this bench): the name test for every function a rule starts from, the control-flow graph of each body holding one, one diagnostic per fork call; generated code left out as SafePosix does (ReportDiagnostics: no generated-code scan)",
             ImmutableArray.Create<DiagnosticAnalyzer>(new GraphFloorAnalyzer()), ImmutableArray<string>.Empty);
 
     public static AnalyzerSet GraphFloorReporting() =>

@@ -17,7 +17,7 @@ namespace SafePosix.Bench.Analyzers;
 /// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
 /// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
 ///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--dense-reps 9] [--warmup 5] [--budget 60] [--dense-lines 40000] [--out FILE]
-///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc] [--no-settle]
+///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types]
 /// </summary>
 internal static class Program
 {
@@ -36,7 +36,7 @@ internal static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc] [--no-settle]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types]").ConfigureAwait(false);
             return 2;
         }
 
@@ -66,6 +66,9 @@ internal static class Program
         corpora.Add(PosixCorpus.Generate(options.DenseLines, tmds, mono));
 
         var runnable = sets.Where(s => s.Loaded).ToList();
+
+        // Listens only when asked: the runtime then raises an event every ~100 KB allocated, which costs a little time.
+        using var sampler = options.AllocationTypes ? new AllocationSampler() : null;
         var results = new List<CorpusResult>();
         foreach (var corpus in corpora)
         {
@@ -85,10 +88,15 @@ internal static class Program
                 }
             }
             var callSites = CallSites.Count(compilation);
-            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options).ConfigureAwait(false) with { CallSites = callSites });
+            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options, sampler).ConfigureAwait(false) with { CallSites = callSites });
         }
 
         var report = Report.Render(options, sets, results, clock.Elapsed);
+        if (sampler is not null)
+        {
+            report += Environment.NewLine + sampler.Report(AnalyzerSets.GraphFloorName);
+        }
+
         Console.WriteLine();
         Console.WriteLine(report);
         if (options.Out is not null)
@@ -100,7 +108,8 @@ internal static class Program
         return 0;
     }
 
-    private static async Task<CorpusResult> MeasureAsync(Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options)
+    private static async Task<CorpusResult> MeasureAsync(
+        Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options, AllocationSampler? sampler)
     {
         var loadBefore = LoadAverage();
         var runs = sets.ToDictionary(s => s, _ => new List<RunResult>());
@@ -163,7 +172,9 @@ internal static class Program
                 }
 
                 var before = floor?.Invocations ?? 0;
+                sampler?.Start(AllocationSampler.Key(corpus.Name, set.Name));
                 var run = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
+                sampler?.Stop();
                 if (floor is not null && set.Analyzers.Contains(floor))
                 {
                     floorInvocations = floor.Invocations - before;
@@ -280,6 +291,9 @@ internal sealed class Options
 
     public string? Out { get; private set; }
 
+    /// <summary>Sample what each set's measured runs allocate, by type (<see cref="AllocationSampler"/>).</summary>
+    public bool AllocationTypes { get; private set; }
+
     public IReadOnlyList<string>? Sets { get; private set; }
 
     public string Command { get; private set; } = "dotnet SafePosix.Bench.Analyzers.dll";
@@ -303,6 +317,7 @@ internal sealed class Options
                 case "--out": options.Out = Next(); break;
                 case "--no-gc": options.NoGc = true; break;
                 case "--no-settle": options.Settle = false; break;
+                case "--alloc-types": options.AllocationTypes = true; break;
                 case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--command": options.Command = Next(); break;
                 case "--package":

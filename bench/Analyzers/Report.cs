@@ -15,7 +15,7 @@ internal static class Report
 {
     private const string Floor = "floor";
     private const string FloorReporting = "floor + report fork";
-    private const string GraphFloor = "floor + graphs";
+    private const string GraphFloor = AnalyzerSets.GraphFloorName;
     private const string GraphFloorReports = "floor + graphs + reports";
     private const string Roslynator = "Roslynator";
     private const string SafePosix = "SafePosix";
