@@ -19,18 +19,16 @@ internal sealed class AllocationSampler : EventListener
     private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
 
-    private readonly ConcurrentDictionary<(string Set, string Type), long> _bytes = new();
-    private readonly ConcurrentDictionary<string, int> _runs = new();
-    private volatile string? _current;
+    private readonly ConcurrentDictionary<(RunOf Run, string Type), long> _bytes = new();
+    private readonly ConcurrentDictionary<RunOf, int> _runs = new();
+    private volatile RunOf? _current;
 
-    /// <summary>The name a set's runs on one corpus are counted under.</summary>
-    public static string Key(string corpus, string set) => $"{corpus}: {set}";
-
-    /// <summary>Counts the allocations made until <see cref="Stop"/> as the named set's.</summary>
-    public void Start(string set)
+    /// <summary>Counts the allocations made until <see cref="Stop"/> as a run of this set on this corpus.</summary>
+    public void Start(string corpus, string set)
     {
-        _runs.AddOrUpdate(set, 1, (_, runs) => runs + 1);
-        _current = set;
+        var run = new RunOf(corpus, set);
+        _runs.AddOrUpdate(run, 1, (_, runs) => runs + 1);
+        _current = run;
     }
 
     public void Stop() => _current = null;
@@ -45,8 +43,8 @@ internal sealed class AllocationSampler : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        var set = _current;
-        if (set is null || eventData.EventName is null || !eventData.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal)
+        var run = _current;
+        if (run is null || eventData.EventName is null || !eventData.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal)
             || eventData.PayloadNames is not { } names || eventData.Payload is not { } payload)
         {
             return;
@@ -56,7 +54,7 @@ internal sealed class AllocationSampler : EventListener
         var amountIndex = names.IndexOf("AllocationAmount64");
         var type = typeIndex >= 0 ? payload[typeIndex]?.ToString() ?? "?" : "?";
         var amount = amountIndex >= 0 ? Convert.ToInt64(payload[amountIndex], CultureInfo.InvariantCulture) : 100_000;
-        _bytes.AddOrUpdate((set, type), amount, (_, total) => total + amount);
+        _bytes.AddOrUpdate((run, type), amount, (_, total) => total + amount);
     }
 
     /// <summary>Per set and corpus: MB per run and its top types; then its types against the baseline set's on the same corpus, largest difference first.</summary>
@@ -65,11 +63,11 @@ internal sealed class AllocationSampler : EventListener
         var text = new StringBuilder();
         text.AppendLine("## Allocation by type (allocation-tick sampling, MB per measured run)").AppendLine();
         var perRun = _bytes
-            .GroupBy(entry => entry.Key.Set)
+            .GroupBy(entry => entry.Key.Run)
             .ToDictionary(
-                set => set.Key,
-                set => set.ToDictionary(entry => entry.Key.Type, entry => entry.Value / 1e6 / _runs.GetValueOrDefault(set.Key, 1)));
-        foreach (var (set, types) in perRun.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+                run => run.Key,
+                run => run.ToDictionary(entry => entry.Key.Type, entry => entry.Value / 1e6 / _runs.GetValueOrDefault(run.Key, 1)));
+        foreach (var (set, types) in perRun.OrderBy(entry => entry.Key.Corpus, StringComparer.Ordinal).ThenBy(entry => entry.Key.Set, StringComparer.Ordinal))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"### {set}: {types.Values.Sum():F1} MB per run ({_runs.GetValueOrDefault(set)} runs)").AppendLine();
             foreach (var (type, megabytes) in types.OrderByDescending(entry => entry.Value).Take(top))
@@ -78,7 +76,7 @@ internal sealed class AllocationSampler : EventListener
             }
 
             text.AppendLine();
-            var baseline = Key(set[..set.IndexOf(':', StringComparison.Ordinal)], baselineSet);
+            var baseline = set with { Set = baselineSet };
             if (set == baseline || !perRun.TryGetValue(baseline, out var baseTypes))
             {
                 continue;
@@ -98,5 +96,10 @@ internal sealed class AllocationSampler : EventListener
         }
 
         return text.ToString();
+    }
+
+    private sealed record RunOf(string Corpus, string Set)
+    {
+        public override string ToString() => $"{Corpus}: {Set}";
     }
 }

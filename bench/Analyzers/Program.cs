@@ -172,7 +172,7 @@ internal static class Program
                 }
 
                 var before = floor?.Invocations ?? 0;
-                sampler?.Start(AllocationSampler.Key(corpus.Name, set.Name));
+                sampler?.Start(corpus.Name, set.Name);
                 var run = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
                 sampler?.Stop();
                 if (floor is not null && set.Analyzers.Contains(floor))
