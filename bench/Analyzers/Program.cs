@@ -17,7 +17,7 @@ namespace SafePosix.Bench.Analyzers;
 /// Analyzer cost per 1,000 lines: a floor analyzer, SafePosix and peer packages on keepass2 (real code without
 /// POSIX calls) and a generated POSIX-dense corpus. Usage (run.sh passes these):
 ///   SafePosix.Bench.Analyzers --keepass DIR [--reps 5] [--dense-reps 9] [--warmup 5] [--budget 60] [--dense-lines 40000] [--out FILE]
-///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types]
+///                             [--sets floor,SafePosix,...] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types] [--run-log FILE]
 /// </summary>
 internal static class Program
 {
@@ -36,7 +36,7 @@ internal static class Program
         var options = Options.Parse(args);
         if (options is null)
         {
-            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: --keepass DIR [--reps N] [--dense-reps N] [--warmup SECONDS] [--budget SECONDS] [--dense-lines N] [--out FILE] [--sets a,b] [--command TEXT] [--no-gc] [--no-settle] [--alloc-types] [--run-log FILE]").ConfigureAwait(false);
             return 2;
         }
 
@@ -69,6 +69,8 @@ internal static class Program
 
         // Listens only when asked: the runtime then raises an event every ~100 KB allocated, which costs a little time.
         using var sampler = options.AllocationTypes ? new AllocationSampler() : null;
+        using var runLog = options.RunLog is null ? null : new StreamWriter(options.RunLog);
+        runLog?.WriteLine("corpus\tset\tround\tstart_ns\tend_ns\ttelemetry_ms");
         var results = new List<CorpusResult>();
         foreach (var corpus in corpora)
         {
@@ -88,7 +90,7 @@ internal static class Program
                 }
             }
             var callSites = CallSites.Count(compilation);
-            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options, sampler).ConfigureAwait(false) with { CallSites = callSites });
+            results.Add(await MeasureAsync(corpus, compilation, errors, runnable, options, sampler, runLog).ConfigureAwait(false) with { CallSites = callSites });
         }
 
         var report = Report.Render(options, sets, results, clock.Elapsed);
@@ -109,7 +111,7 @@ internal static class Program
     }
 
     private static async Task<CorpusResult> MeasureAsync(
-        Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options, AllocationSampler? sampler)
+        Corpus corpus, CSharpCompilation compilation, int errors, List<AnalyzerSet> sets, Options options, AllocationSampler? sampler, StreamWriter? runLog)
     {
         var loadBefore = LoadAverage();
         var runs = sets.ToDictionary(s => s, _ => new List<RunResult>());
@@ -173,8 +175,12 @@ internal static class Program
 
                 var before = floor?.Invocations ?? 0;
                 sampler?.Start(corpus.Name, set.Name);
+                var startedAt = Stopwatch.GetTimestamp();
                 var run = await Measurement.RunAsync(compilation, set, options.NoGc, CancellationToken.None).ConfigureAwait(false);
+                var endedAt = Stopwatch.GetTimestamp();
                 sampler?.Stop();
+                runLog?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{corpus.Name}\t{set.Name}\t{round + 1}\t{Nanoseconds(startedAt)}\t{Nanoseconds(endedAt)}\t{run.AnalyzerTime.TotalMilliseconds:F3}"));
                 if (floor is not null && set.Analyzers.Contains(floor))
                 {
                     floorInvocations = floor.Invocations - before;
@@ -193,6 +199,12 @@ internal static class Program
             LoadAfter = LoadAverage(),
         };
     }
+
+    /// <summary>
+    /// A timestamp on the clock `perf record -k CLOCK_MONOTONIC` stamps its samples with: on Linux the Stopwatch reads
+    /// CLOCK_MONOTONIC, so cpu-ratio.sh can tell which measured run each CPU sample fell in.
+    /// </summary>
+    private static long Nanoseconds(long timestamp) => (long)(timestamp * (1_000_000_000.0 / Stopwatch.Frequency));
 
     /// <summary>The 1, 5 and 15 minute load averages: other work on the machine inflates wall-clock telemetry.</summary>
     private static string LoadAverage()
@@ -294,6 +306,9 @@ internal sealed class Options
     /// <summary>Sample what each set's measured runs allocate, by type (<see cref="AllocationSampler"/>).</summary>
     public bool AllocationTypes { get; private set; }
 
+    /// <summary>Where each measured run's start and end (CLOCK_MONOTONIC, ns) and telemetry go, for cpu-ratio.sh.</summary>
+    public string? RunLog { get; private set; }
+
     public IReadOnlyList<string>? Sets { get; private set; }
 
     public string Command { get; private set; } = "dotnet SafePosix.Bench.Analyzers.dll";
@@ -318,6 +333,7 @@ internal sealed class Options
                 case "--no-gc": options.NoGc = true; break;
                 case "--no-settle": options.Settle = false; break;
                 case "--alloc-types": options.AllocationTypes = true; break;
+                case "--run-log": options.RunLog = Path.GetFullPath(Next()); break;
                 case "--sets": options.Sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--command": options.Command = Next(); break;
                 case "--package":
