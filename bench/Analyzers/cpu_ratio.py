@@ -47,6 +47,7 @@ def read_runs(path):
             runs.append({
                 "set": row["set"],
                 "corpus": row["corpus"],
+                "round": row["round"],
                 "start": int(row["start_ns"]),
                 "end": int(row["end_ns"]),
                 "telemetry": float(row["telemetry_ms"]),
@@ -115,15 +116,30 @@ def main():
               f"| {statistics.fmean(cpu):.1f} | {statistics.median(clearing):.1f} | {statistics.median(rest):.1f} "
               f"| {statistics.median(telemetry):.1f} | {statistics.median(process):.1f} |")
 
+    # The same ratio per round: a set's run over the baseline's run of the same round, seconds apart, so that the
+    # machine's speed, which moves between runs minutes apart, divides out where it moves slowly enough.
+    baseline_runs = {(r["corpus"], r["round"]): r for r in runs if r["set"] == baseline}
+
+    def paired(group, value):
+        ratios = []
+        for run in group:
+            base = baseline_runs.get((run["corpus"], run["round"]))
+            if base is not None and value(base) > 0:
+                ratios.append(value(run) / value(base))
+        return f"{statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})" if ratios else "-"
+
     print()
-    print(f"| Corpus | Set | x {baseline}, sampled CPU (median / mean) | managed code only (median) | x {baseline}, telemetry (median) |")
-    print("|---|---|---:|---:|---:|")
+    print(f"| Corpus | Set | x {baseline}, sampled CPU (median / mean) | managed code only (median) | x {baseline}, telemetry (median) "
+          f"| per round: sampled CPU, median (range) | per round: telemetry, median (range) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for (corpus, name), (cpu_median, cpu_mean, telemetry_median, rest_median) in medians.items():
         base = medians.get((corpus, baseline))
         if base is None or 0 in base:
             continue
+        group = by_set[(corpus, name)]
         print(f"| {corpus} | {name} | {cpu_median / base[0]:.3f} / {cpu_mean / base[1]:.3f} | {rest_median / base[3]:.3f} "
-              f"| {telemetry_median / base[2]:.3f} |")
+              f"| {telemetry_median / base[2]:.3f} | {paired(group, lambda r: r['analyzer_samples'])} "
+              f"| {paired(group, lambda r: r['telemetry'])} |")
     return 0
 
 
