@@ -26,21 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if ! command -v perf >/dev/null 2>&1; then
-  echo "perf is not installed (Debian: apt-get install linux-perf)" >&2
-  exit 1
-fi
-
-dotnet build -c Release "$here/SafePosix.Bench.Analyzers.csproj" -nologo -v q >&2
-scratch="$(mktemp -d)"
-shopt -s nullglob
-maps() { for map in /tmp/perf-*.map /tmp/perfinfo-*.map; do echo "$map"; done | sort; }
-maps > "$scratch/maps-before"
-cleanup() {
-  maps | comm -13 "$scratch/maps-before" - | xargs -r rm -f || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+source "$here/perf-setup.sh"
 
 # Perf maps name the JIT's code (W^X off: otherwise that code runs from a mapping perf cannot name). No profiling of
 # delegate calls: with it the JIT inlines a hot analyzer callback into Roslyn's driver where one delegate dominates a
@@ -58,7 +44,7 @@ DOTNET_PerfMapEnabled=3 DOTNET_EnableWriteXorExecute=0 DOTNET_JitDelegateProfili
   echo "Command: \`bench/Analyzers/cpu-ratio.sh --sets \"$sets\" --dense-reps $reps$( [ -z "$gc_mode" ] && echo " --with-gc" )${args[*]:+ ${args[*]}}\` (perf, cpu-clock, $frequency Hz, call"
   echo "graphs; the bench $( [ -n "$gc_mode" ] && echo "with \`$gc_mode\`" || echo "with collections on" ), \`DOTNET_JitDelegateProfiling=0\`). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
-  perf script -i "$scratch/perf.data" -F tid,time,ip,sym,dso --ns 2>/dev/null | python3 "$here/cpu_ratio.py" "$scratch/runs.tsv" "$frequency"
+  perf script -i "$scratch/perf.data" -F tid,time,ip,sym,dso --ns 2>"$scratch/script.err" | python3 "$here/cpu_ratio.py" "$scratch/runs.tsv" "$frequency"
 } > "$out"
 cat "$out"
 echo "written to $out" >&2

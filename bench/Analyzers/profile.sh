@@ -17,24 +17,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if ! command -v perf >/dev/null 2>&1; then
-  echo "perf is not installed (Debian: apt-get install linux-perf)" >&2
-  exit 1
-fi
-
-dotnet build -c Release "$here/SafePosix.Bench.Analyzers.csproj" -nologo -v q >&2
-scratch="$(mktemp -d)"
-# The runtime writes its perf maps to /tmp/perf-PID.map and perfinfo-PID.map; the ones this run made go at the end.
-shopt -s nullglob
-maps() { for map in /tmp/perf-*.map /tmp/perfinfo-*.map; do echo "$map"; done | sort; }
-maps > "$scratch/maps-before"
-cleanup() {
-  # Nothing here may fail and stop the trap before the scratch folder (perf's data, gigabytes) is gone.
-  if [ -s "$scratch/script.err" ]; then tail -3 "$scratch/script.err" >&2 || true; fi
-  maps | comm -13 "$scratch/maps-before" - | xargs -r rm -f || true
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
+source "$here/perf-setup.sh"
 
 # Perf maps name the JIT's code (3: the maps only, no jitdump); with W^X on, that code runs from a second mapping
 # perf cannot name.
